@@ -1,0 +1,31 @@
+/** Jest runs TypeScript through SWC: ts-jest needs TypeScript < 7 and type checks belong to `npm run typecheck`. */
+const transform = { '^.+\\.(t|j|mj)s$': ['@swc/jest'] };
+// uuid ships ESM only; let SWC turn it into CommonJS for Jest.
+const transformIgnorePatterns = ['node_modules/(?!(uuid)/)'];
+const common = {
+  transform,
+  transformIgnorePatterns,
+  testEnvironment: 'node',
+  setupFiles: ['<rootDir>/test/setup.ts'],
+};
+
+/** @type {import('jest').Config} */
+module.exports = {
+  projects: [
+    {
+      ...common,
+      displayName: 'unit',
+      testMatch: [
+        '<rootDir>/lambdas/**/*.test.ts',
+        '<rootDir>/environments/**/*.test.ts',
+        '<rootDir>/scripts/**/*.test.ts',
+      ],
+    },
+    {
+      ...common,
+      displayName: 'infra',
+      testMatch: ['<rootDir>/infra/**/*.test.ts', '<rootDir>/pipeline/**/*.test.ts'],
+    },
+    { ...common, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.test.ts'] },
+  ],
+};
