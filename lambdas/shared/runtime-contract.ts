@@ -66,8 +66,7 @@ export interface WorkflowInput {
 
 /** What the validate task returns (the workflow stores it at `$.validation`). */
 export type ValidationResult =
-  | { valid: true; order: ValidatedOrder; order_json: string }
-  | { valid: false; reasons: string[] };
+  { valid: true; order: ValidatedOrder; order_json: string } | { valid: false; reasons: string[] };
 
 /** The SNS message body every subscriber receives (raw delivery). */
 export interface OrderPlacedEvent {
@@ -78,3 +77,57 @@ export interface OrderPlacedEvent {
 
 /** SNS message attributes set on every OrderPlaced message, for subscription filter policies. */
 export const EVENT_ATTRIBUTES = ['type', 'market', 'currency'] as const;
+
+/**
+ * Handler entry points (relative to the repository root); each exports `handler`. The consumers
+ * are the subscribers of the fan-out.
+ */
+export const HANDLER_ENTRIES = {
+  publisher: 'lambdas/publisher/handler.ts',
+  validate: 'lambdas/validate/handler.ts',
+  billing: 'lambdas/billing/handler.ts',
+  archive: 'lambdas/archive/handler.ts',
+  dlq: 'lambdas/dlq/handler.ts',
+} as const;
+
+/** Namespace of the custom metrics when POWERTOOLS_METRICS_NAMESPACE is not set. */
+export const DEFAULT_METRICS_NAMESPACE = 'OrderPipeline';
+
+/**
+ * Custom EMF metrics (unit Count, dimension `service` = POWERTOOLS_SERVICE_NAME), for alarms and
+ * the dashboard.
+ */
+export const METRICS = {
+  /** publisher: a new order was accepted (202, first time). */
+  ordersAccepted: 'OrdersAccepted',
+  /** publisher: a verbatim replay answered 202 with the existing order. */
+  ordersReplayed: 'OrdersReplayed',
+  /** publisher: 401. */
+  authFailures: 'AuthFailures',
+  /** publisher: 400. */
+  invalidRequests: 'InvalidRequests',
+  /** publisher: 409. */
+  orderConflicts: 'OrderConflicts',
+  /** any function: an AWS dependency failed (publisher answered 503). */
+  dependencyFailures: 'DependencyFailures',
+  /** publisher: an unexpected error (a bug) was answered with 503 instead of escaping. */
+  unhandledErrors: 'UnhandledErrors',
+  /** validate: the order passed the business rules. */
+  ordersValidated: 'OrdersValidated',
+  /** validate: the order broke a business rule and will be REJECTED. */
+  ordersRejected: 'OrdersRejected',
+  /** billing consumer: a billing record was written (not counted again on redelivery). */
+  ordersBilled: 'OrdersBilled',
+  /** archive consumer: the order object was written. */
+  ordersArchived: 'OrdersArchived',
+  /** consumers: this record's update completed the order. */
+  ordersCompleted: 'OrdersCompleted',
+  /** consumers: a record failed on purpose (FAILURE_INJECTION_RATE). */
+  injectedFailures: 'InjectedFailures',
+  /** consumers: a record failed and will be retried (then dead-lettered). */
+  recordFailures: 'RecordFailures',
+  /** DLQ handler: a dead-lettered message was recorded in the failed-orders table. */
+  failuresRecorded: 'FailuresRecorded',
+  /** DLQ handler: an order was marked FAILED. */
+  ordersFailed: 'OrdersFailed',
+} as const;

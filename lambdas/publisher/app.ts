@@ -1,0 +1,225 @@
+/**
+ * The publisher's core: routes a plain HTTP request, enforces CONTRACT.md and answers. Every
+ * dependency comes in as an argument; nothing here throws (every error becomes a response).
+ */
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { jsonResponse, mediaType, type HttpRequest, type HttpResponse } from '../shared/alb';
+import {
+  ConflictError,
+  DependencyUnavailableError,
+  InvalidRequestError,
+  MethodNotAllowedError,
+  NotFoundError,
+  PayloadTooLargeError,
+  UnauthorizedError,
+  UnsupportedMediaTypeError,
+} from '../shared/errors';
+import {
+  MAX_ORDER_BODY_BYTES,
+  ORDER_ID_PATTERN,
+  parseOrderBody,
+  type OrderRequest,
+} from '../shared/order-schema';
+import { METRICS, type SubmittedOrder } from '../shared/runtime-contract';
+import { sha256Hex, verifySignature } from '../shared/signing';
+import type { ClientSecretsSource } from './client-secrets';
+import { deriveOrderId } from './order-id';
+import type { OrderRepository } from './order-store';
+import type { WorkflowStarter } from './workflow';
+
+/** What the publisher needs from the world. */
+export interface PublisherDependencies {
+  clientSecrets: ClientSecretsSource;
+  orders: OrderRepository;
+  workflow: WorkflowStarter;
+  now: () => Date;
+  logger: Logger;
+  metrics: Metrics;
+}
+
+const ORDER_PATH = /^\/orders\/([^/]+)$/;
+
+/** Answers one request. Never throws: unexpected errors become a 503 and an error log. */
+export async function handleRequest(
+  request: HttpRequest,
+  deps: PublisherDependencies,
+): Promise<HttpResponse> {
+  try {
+    return await route(request, deps);
+  } catch (error) {
+    return errorResponse(error, deps);
+  }
+}
+
+async function route(request: HttpRequest, deps: PublisherDependencies): Promise<HttpResponse> {
+  const { method, path } = request;
+  if (path === '/health') {
+    if (method !== 'GET') throw new MethodNotAllowedError(['GET']);
+    return jsonResponse(200, { status: 'ok' });
+  }
+  if (path === '/orders') {
+    if (method !== 'POST') throw new MethodNotAllowedError(['POST']);
+    return submitOrder(request, deps);
+  }
+  const orderPath = ORDER_PATH.exec(path);
+  if (orderPath?.[1] !== undefined) {
+    if (method !== 'GET') throw new MethodNotAllowedError(['GET']);
+    return readOrder(request, orderPath[1], deps);
+  }
+  throw new NotFoundError(`path ${path}`);
+}
+
+async function authenticate(request: HttpRequest, deps: PublisherDependencies): Promise<string> {
+  let secrets;
+  try {
+    secrets = await deps.clientSecrets();
+  } catch (error) {
+    throw new DependencyUnavailableError('client secrets', { cause: error });
+  }
+  const result = verifySignature({
+    headers: request.headers,
+    method: request.method,
+    path: request.path,
+    body: request.body,
+    secretsFor: (clientId) => secrets.get(clientId),
+    nowSeconds: Math.floor(deps.now().getTime() / 1000),
+  });
+  if (!result.ok) throw new UnauthorizedError(result.reason, result.clientId);
+  deps.logger.appendKeys({ client_id: result.clientId });
+  return result.clientId;
+}
+
+/** The workflow input's order, with a fixed key order so a re-start sends identical input. */
+function submittedOrder(
+  body: OrderRequest,
+  orderId: string,
+  clientId: string,
+  createdAt: string,
+): SubmittedOrder {
+  return {
+    order_id: orderId,
+    client_id: clientId,
+    customer_id: body.customer_id,
+    market: body.market,
+    currency: body.currency,
+    items: body.items.map(({ product_id, quantity, unit_price }) => ({ product_id, quantity, unit_price })),
+    created_at: createdAt,
+  };
+}
+
+function accepted(orderId: string): HttpResponse {
+  return jsonResponse(202, { order_id: orderId, status: 'ACCEPTED' }, { location: `/orders/${orderId}` });
+}
+
+async function submitOrder(request: HttpRequest, deps: PublisherDependencies): Promise<HttpResponse> {
+  const contentType = request.headers['content-type'];
+  if (mediaType(contentType) !== 'application/json') throw new UnsupportedMediaTypeError(contentType);
+  // Before any HMAC work: an oversized body costs the attacker more than it costs us.
+  if (request.body.length > MAX_ORDER_BODY_BYTES) {
+    throw new PayloadTooLargeError(request.body.length, MAX_ORDER_BODY_BYTES);
+  }
+  const clientId = await authenticate(request, deps);
+  const parsed = parseOrderBody(request.body);
+  if (!parsed.success) throw new InvalidRequestError(parsed.details);
+
+  const bodyHash = sha256Hex(request.body);
+  const orderId = parsed.order.order_id ?? deriveOrderId(clientId, bodyHash);
+  deps.logger.setCorrelationId(orderId);
+  const createdAt = deps.now().toISOString();
+
+  if (
+    await deps.orders.createAccepted({
+      order_id: orderId,
+      client_id: clientId,
+      body_hash: bodyHash,
+      created_at: createdAt,
+    })
+  ) {
+    try {
+      await deps.workflow.start(submittedOrder(parsed.order, orderId, clientId, createdAt));
+    } catch (error) {
+      // No half-made order: without a run, the ACCEPTED item would never move on.
+      await deps.orders.deleteAccepted(orderId, bodyHash).catch((deleteError: unknown) => {
+        deps.logger.error(
+          'could not remove the order after the workflow failed to start',
+          deleteError as Error,
+        );
+      });
+      throw error;
+    }
+    deps.metrics.addMetric(METRICS.ordersAccepted, MetricUnit.Count, 1);
+    deps.logger.info('order accepted', { order_id: orderId });
+    return accepted(orderId);
+  }
+
+  const existing = await deps.orders.get(orderId);
+  if (existing === undefined) {
+    // Removed between our write and our read (a concurrent request failed to start its run).
+    throw new DependencyUnavailableError('orders table (order removed concurrently)');
+  }
+  if (existing.client_id !== clientId || existing.body_hash !== bodyHash) throw new ConflictError(orderId);
+  if (existing.status === 'ACCEPTED') {
+    // The first request may have died between the write and the start: finish its work.
+    await deps.workflow.start(submittedOrder(parsed.order, orderId, clientId, existing.created_at));
+  }
+  deps.metrics.addMetric(METRICS.ordersReplayed, MetricUnit.Count, 1);
+  deps.logger.info('order replayed', { order_id: orderId, status: existing.status });
+  return accepted(orderId);
+}
+
+async function readOrder(
+  request: HttpRequest,
+  orderId: string,
+  deps: PublisherDependencies,
+): Promise<HttpResponse> {
+  const clientId = await authenticate(request, deps);
+  if (!ORDER_ID_PATTERN.test(orderId)) throw new NotFoundError(`order ${orderId}`);
+  deps.logger.setCorrelationId(orderId);
+  const order = await deps.orders.get(orderId);
+  // Another client's order is answered exactly like a missing one.
+  if (order === undefined || order.client_id !== clientId) throw new NotFoundError(`order ${orderId}`);
+  return jsonResponse(200, {
+    order_id: order.order_id,
+    status: order.status,
+    billed: order.billed,
+    archived: order.archived,
+    reasons: order.reasons,
+    created_at: order.created_at,
+    updated_at: order.updated_at,
+  });
+}
+
+function errorResponse(error: unknown, { logger, metrics }: PublisherDependencies): HttpResponse {
+  if (error instanceof UnsupportedMediaTypeError)
+    return jsonResponse(415, { error: 'unsupported_media_type' });
+  if (error instanceof PayloadTooLargeError) return jsonResponse(413, { error: 'payload_too_large' });
+  if (error instanceof UnauthorizedError) {
+    metrics.addMetric(METRICS.authFailures, MetricUnit.Count, 1);
+    logger.warn('request refused', { reason: error.reason, client_id: error.clientId });
+    return jsonResponse(401, { error: 'unauthorized' });
+  }
+  if (error instanceof InvalidRequestError) {
+    metrics.addMetric(METRICS.invalidRequests, MetricUnit.Count, 1);
+    logger.info('invalid request', { details: error.details });
+    return jsonResponse(400, { error: 'invalid_request', details: error.details });
+  }
+  if (error instanceof ConflictError) {
+    metrics.addMetric(METRICS.orderConflicts, MetricUnit.Count, 1);
+    logger.info('order id conflict', { order_id: error.orderId });
+    return jsonResponse(409, { error: 'conflict' });
+  }
+  if (error instanceof NotFoundError) return jsonResponse(404, { error: 'not_found' });
+  if (error instanceof MethodNotAllowedError) {
+    return jsonResponse(405, { error: 'method_not_allowed' }, { allow: error.allowed.join(', ') });
+  }
+  if (error instanceof DependencyUnavailableError) {
+    metrics.addMetric(METRICS.dependencyFailures, MetricUnit.Count, 1);
+    logger.error(`dependency failed: ${error.dependency}`, error);
+  } else {
+    metrics.addMetric(METRICS.unhandledErrors, MetricUnit.Count, 1);
+    logger.error('unexpected error', error as Error);
+  }
+  return jsonResponse(503, { error: 'service_unavailable' }, { 'retry-after': '1' });
+}

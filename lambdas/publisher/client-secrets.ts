@@ -1,0 +1,53 @@
+import { z } from 'zod';
+import { CLIENT_ID_PATTERN } from '../shared/signing';
+
+/** Active secrets per client id (several during a rotation). */
+export type ClientSecrets = ReadonlyMap<string, readonly string[]>;
+
+/** Loads the current client secrets (cached by the implementation). */
+export type ClientSecretsSource = () => Promise<ClientSecrets>;
+
+const clientSecretsDocument = z.object({
+  clients: z.record(z.string().regex(CLIENT_ID_PATTERN), z.array(z.string().min(1)).min(1)),
+});
+
+/**
+ * Reads the Secrets Manager secret of CONTRACT.md: `{"clients": {"<id>": ["<secret>", ...]}}`.
+ * Error messages name the offending path only, never a secret value.
+ * @throws Error when the document does not have that shape.
+ */
+export function parseClientSecrets(secretString: string): ClientSecrets {
+  let value: unknown;
+  try {
+    value = JSON.parse(secretString);
+  } catch {
+    throw new Error('client secrets document is not valid JSON');
+  }
+  const result = clientSecretsDocument.safeParse(value);
+  if (!result.success) {
+    const paths = result.error.issues.map((issue) => issue.path.map(String).join('.'));
+    throw new Error(`client secrets document has the wrong shape at: ${paths.join(', ')}`);
+  }
+  return new Map(Object.entries(result.data.clients));
+}
+
+/**
+ * A {@link ClientSecretsSource} over a fetcher of the raw secret string (the fetcher caches;
+ * this only avoids parsing the same string twice).
+ * @throws Error when the secret is binary or empty.
+ */
+export function clientSecretsFrom(
+  fetchSecret: () => Promise<string | Uint8Array | undefined>,
+): ClientSecretsSource {
+  let lastRaw: string | undefined;
+  let lastParsed: ClientSecrets | undefined;
+  return async () => {
+    const raw = await fetchSecret();
+    if (typeof raw !== 'string') throw new Error('client secrets document is not a string secret');
+    if (raw !== lastRaw || lastParsed === undefined) {
+      lastParsed = parseClientSecrets(raw);
+      lastRaw = raw;
+    }
+    return lastParsed;
+  };
+}
