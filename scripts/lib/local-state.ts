@@ -1,0 +1,39 @@
+import { readFile } from 'node:fs/promises';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { localAwsConfig } from '../local/aws-config';
+import { STATE_FILE, type LocalStackState } from '../local/stack';
+
+/** Raised when a tool needs the local stack and none is running. */
+export class LocalStackNotRunningError extends Error {
+  override readonly name = 'LocalStackNotRunningError';
+}
+
+/**
+ * The running local stack as `npm start` described it, and the demo client's secret read from
+ * the emulator's Secrets Manager (the state file holds no secret).
+ */
+export async function readLocalStack(): Promise<LocalStackState & { secret: string }> {
+  let state: LocalStackState;
+  try {
+    state = JSON.parse(await readFile(STATE_FILE, 'utf8')) as LocalStackState;
+  } catch {
+    throw new LocalStackNotRunningError(
+      `no local stack is running (no ${STATE_FILE}); start one with: npm start`,
+    );
+  }
+  const secretId = state.outputs.ClientSecretsId ?? state.outputs.ClientSecretsArn;
+  if (!secretId) throw new LocalStackNotRunningError('the local stack state names no client secret');
+  try {
+    const secrets = new SecretsManagerClient(localAwsConfig(state.emulatorEndpoint));
+    const value = await secrets.send(new GetSecretValueCommand({ SecretId: secretId }));
+    const clients =
+      (JSON.parse(value.SecretString ?? '{}') as { clients?: Record<string, string[]> }).clients ?? {};
+    const secret = clients[state.clientId]?.[0];
+    if (!secret) throw new Error(`client ${state.clientId} has no secret`);
+    return { ...state, secret };
+  } catch (error) {
+    throw new LocalStackNotRunningError(
+      `the local stack in ${STATE_FILE} does not answer (${(error as Error).message}); start one with: npm start`,
+    );
+  }
+}

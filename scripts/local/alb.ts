@@ -1,0 +1,159 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { ALBEvent, ALBResult } from 'aws-lambda';
+import type { LocalFunction } from './lambda-runtime';
+
+/** An action of a listener or listener rule, resolved from the template. */
+export type AlbAction =
+  | { type: 'forward'; targetGroupArn: string; fn: LocalFunction }
+  | { type: 'fixed-response'; statusCode: number; contentType: string; body: string };
+
+/** A listener rule: path patterns (with `*` and `?`) and, optionally, methods. */
+export interface AlbRule {
+  priority: number;
+  pathPatterns: string[];
+  methods?: string[];
+  action: AlbAction;
+}
+
+export interface AlbSpec {
+  rules: AlbRule[];
+  defaultAction: AlbAction;
+}
+
+/** ALB's limit for a request body forwarded to a Lambda target. */
+const LAMBDA_TARGET_MAX_BODY = 1024 * 1024;
+const TEXT_CONTENT = /^(text\/|application\/(json|javascript|xml|x-www-form-urlencoded)|[^;]*\+json)/i;
+
+/**
+ * The Application Load Balancer, locally: an HTTP server that matches the listener's rules,
+ * turns the request into an ALB target event for the Lambda target and its result back into an
+ * HTTP response, or answers a fixed response.
+ */
+export class LocalLoadBalancer {
+  private server: Server | undefined;
+
+  constructor(private readonly spec: AlbSpec) {}
+
+  async listen(port: number, host = '127.0.0.1'): Promise<string> {
+    this.server = createServer((request, response) => {
+      void this.handle(request, response).catch((error: Error) => {
+        respond(response, {
+          statusCode: 502,
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ error: 'bad_gateway' }),
+        });
+        console.error(`[alb] ${error.message}`);
+      });
+    });
+    await new Promise<void>((resolve, reject) => {
+      this.server?.once('error', reject);
+      this.server?.listen(port, host, resolve);
+    });
+    return `http://${host}:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  async close(): Promise<void> {
+    this.server?.closeAllConnections();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+
+  /** Which action serves this method and path: the rule of lowest priority that matches. */
+  route(method: string, path: string): AlbAction {
+    const rules = [...this.spec.rules].sort((a, b) => a.priority - b.priority);
+    const rule = rules.find(
+      (candidate) =>
+        candidate.pathPatterns.some((pattern) => globToRegExp(pattern).test(path)) &&
+        (!candidate.methods || candidate.methods.includes(method)),
+    );
+    return rule?.action ?? this.spec.defaultAction;
+  }
+
+  private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    const method = request.method ?? 'GET';
+    const body = await readBody(request, LAMBDA_TARGET_MAX_BODY);
+    if (body === undefined) {
+      respond(response, {
+        statusCode: 413,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ error: 'payload_too_large' }),
+      });
+      return;
+    }
+    const action = this.route(method, url.pathname);
+    if (action.type === 'fixed-response') {
+      respond(response, {
+        statusCode: action.statusCode,
+        headers: { 'content-type': action.contentType },
+        body: action.body,
+      });
+      return;
+    }
+    const result = (await action.fn.invoke(
+      toAlbEvent(request, url, body, action.targetGroupArn),
+    )) as ALBResult;
+    respond(response, result);
+  }
+}
+
+/** Builds the event ALB sends a Lambda target (multi-value headers off). */
+export function toAlbEvent(
+  request: IncomingMessage,
+  url: URL,
+  body: Buffer,
+  targetGroupArn: string,
+): ALBEvent {
+  const headers: Record<string, string> = {};
+  for (let i = 0; i < request.rawHeaders.length; i += 2) {
+    // With multi-value headers off, ALB passes the last value of a repeated header.
+    headers[(request.rawHeaders[i] ?? '').toLowerCase()] = request.rawHeaders[i + 1] ?? '';
+  }
+  const query: Record<string, string> = {};
+  // ALB passes query string parameters as they arrived, still percent-encoded.
+  for (const pair of url.search.replace(/^\?/, '').split('&').filter(Boolean)) {
+    const [name = '', value = ''] = pair.split('=');
+    query[name] = value;
+  }
+  const text = TEXT_CONTENT.test(headers['content-type'] ?? '') || body.length === 0;
+  return {
+    requestContext: { elb: { targetGroupArn } },
+    httpMethod: request.method ?? 'GET',
+    path: url.pathname,
+    queryStringParameters: query,
+    headers,
+    body: text ? body.toString('utf8') : body.toString('base64'),
+    isBase64Encoded: !text,
+  };
+}
+
+function respond(response: ServerResponse, result: ALBResult): void {
+  const body = result.body ?? '';
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(result.headers ?? {})) headers[name] = String(value);
+  response.writeHead(result.statusCode, headers);
+  response.end(result.isBase64Encoded ? Buffer.from(body, 'base64') : body);
+}
+
+function readBody(request: IncomingMessage, limit: number): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooLarge = false;
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) tooLarge = true;
+      else chunks.push(chunk);
+    });
+    request.on('end', () => resolve(tooLarge ? undefined : Buffer.concat(chunks)));
+    request.on('error', reject);
+  });
+}
+
+function globToRegExp(pattern: string): RegExp {
+  const escaped = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
+  return new RegExp(`^${escaped}$`);
+}

@@ -1,0 +1,172 @@
+import { randomUUID } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { build } from 'esbuild';
+
+/** The project root, where `lambdas/<entry>/handler.ts` live. */
+export const PROJECT_ROOT = resolve(__dirname, '..', '..');
+
+/** What a function reported as its error, as Lambda reports `errorType` and `errorMessage`. */
+export class FunctionError extends Error {
+  constructor(
+    readonly errorType: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = errorType;
+  }
+}
+
+/** A function of the synthesized template, mapped to its handler module. */
+export interface LocalFunctionSpec {
+  /** Name used in logs and as the Lambda function name. */
+  name: string;
+  /** Folder under `lambdas/` that holds `handler.ts`. */
+  entry: string;
+  arn: string;
+  environment: Record<string, string>;
+  timeoutSeconds: number;
+  memoryMb: number;
+}
+
+/**
+ * Bundles a handler the way `NodejsFunction` does (esbuild, SDK included) into `outDir`, so the
+ * local stack runs the same code that deploys.
+ */
+export async function bundleHandler(entry: string, outDir: string): Promise<string> {
+  await mkdir(outDir, { recursive: true });
+  const outfile = join(outDir, `${entry}.cjs`);
+  await build({
+    entryPoints: [join(PROJECT_ROOT, 'lambdas', entry, 'handler.ts')],
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    outfile,
+    sourcemap: 'inline',
+    logLevel: 'silent',
+  });
+  return outfile;
+}
+
+// Runs inside the worker: one Lambda "instance" with its own process.env, like a real sandbox.
+const WORKER_BOOTSTRAP = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { randomUUID } = require('node:crypto');
+const handlerModule = require(workerData.bundle);
+parentPort.on('message', async ({ id, event, timeoutMs }) => {
+  const deadline = Date.now() + timeoutMs;
+  const context = {
+    functionName: workerData.name,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: workerData.arn,
+    memoryLimitInMB: String(workerData.memoryMb),
+    awsRequestId: randomUUID(),
+    logGroupName: '/aws/lambda/' + workerData.name,
+    logStreamName: 'local',
+    callbackWaitsForEmptyEventLoop: true,
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done() {}, fail() {}, succeed() {},
+  };
+  try {
+    const result = await handlerModule.handler(event, context);
+    parentPort.postMessage({ id, result: result === undefined ? null : result });
+  } catch (error) {
+    parentPort.postMessage({ id, error: { errorType: (error && error.name) || 'Error', errorMessage: String((error && error.message) || error) } });
+  }
+});
+`;
+
+interface Pending {
+  resolve: (value: unknown) => void;
+  reject: (error: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+/**
+ * One function of the stack, running its bundled handler in a worker thread with the
+ * environment variables the template gives it. A crashed worker is replaced, as Lambda would
+ * start a fresh sandbox.
+ */
+export class LocalFunction {
+  private worker: Worker | undefined;
+  private readonly pending = new Map<string, Pending>();
+  private stopped = false;
+
+  constructor(
+    readonly spec: LocalFunctionSpec,
+    private readonly bundle: string,
+  ) {}
+
+  /** Invokes the handler with `event`; rejects with a FunctionError when the handler throws. */
+  invoke(event: unknown): Promise<unknown> {
+    if (this.stopped)
+      return Promise.reject(new FunctionError('Lambda.ServiceException', `${this.spec.name} is stopped`));
+    const worker = this.ensureWorker();
+    const id = randomUUID();
+    const timeoutMs = this.spec.timeoutSeconds * 1000;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(
+          new FunctionError('Sandbox.Timedout', `Task timed out after ${this.spec.timeoutSeconds} seconds`),
+        );
+      }, timeoutMs + 50);
+      this.pending.set(id, { resolve, reject, timer });
+      worker.postMessage({ id, event, timeoutMs });
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.failPending(new FunctionError('Lambda.ServiceException', `${this.spec.name} stopped`));
+    await this.worker?.terminate();
+    this.worker = undefined;
+  }
+
+  private ensureWorker(): Worker {
+    if (this.worker) return this.worker;
+    const worker = new Worker(WORKER_BOOTSTRAP, {
+      eval: true,
+      env: this.spec.environment,
+      workerData: {
+        bundle: this.bundle,
+        name: this.spec.name,
+        arn: this.spec.arn,
+        memoryMb: this.spec.memoryMb,
+      },
+    });
+    worker.on(
+      'message',
+      (message: { id: string; result?: unknown; error?: { errorType: string; errorMessage: string } }) => {
+        const pending = this.pending.get(message.id);
+        if (!pending) return;
+        this.pending.delete(message.id);
+        clearTimeout(pending.timer);
+        if (message.error)
+          pending.reject(new FunctionError(message.error.errorType, message.error.errorMessage));
+        else pending.resolve(message.result);
+      },
+    );
+    const replace = (error: Error) => {
+      if (this.worker === worker) this.worker = undefined;
+      this.failPending(new FunctionError('Runtime.ExitError', `${this.spec.name} crashed: ${error.message}`));
+    };
+    worker.on('error', replace);
+    worker.on('exit', (code) => {
+      if (!this.stopped && code !== 0) replace(new Error(`exit code ${code}`));
+      else if (this.worker === worker) this.worker = undefined;
+    });
+    this.worker = worker;
+    return worker;
+  }
+
+  private failPending(error: Error): void {
+    for (const [id, pending] of this.pending) {
+      clearTimeout(pending.timer);
+      pending.reject(error);
+      this.pending.delete(id);
+    }
+  }
+}

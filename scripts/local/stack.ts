@@ -1,0 +1,365 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { EnvironmentConfig } from '../../environments';
+import { loadEnvironment } from '../../environments';
+import {
+  awsEnvironment,
+  LOCAL_ACCOUNT_ID,
+  LOCAL_REGION,
+  localAwsConfig,
+  type AwsClientConfig,
+} from './aws-config';
+import { LocalLoadBalancer, type AlbAction, type AlbRule } from './alb';
+import { TemplateSet, type CfnTemplate, type ResourceRef } from './cfn-template';
+import { bundleHandler, LocalFunction, PROJECT_ROOT } from './lambda-runtime';
+import { startEmulator, type Emulator } from './moto-server';
+import { localName, provisionFromTemplates, type ProvisionedResources } from './provision';
+import { SqsEventSource } from './sqs-event-source';
+import { LocalStepFunctions, type AslDefinition, type LocalStateMachineSpec } from './step-functions';
+import { synthesizeTemplates } from './synthesize';
+
+/** Where the running local stack describes itself for the other tools (order CLI, stress). */
+export const STATE_FILE = join(PROJECT_ROOT, '.local', 'stack.json');
+
+/** The CloudFormation metadata key that names a function's folder under `lambdas/`. */
+export const ENTRY_METADATA = 'OrderPipelineEntry';
+
+export interface LocalStackOptions {
+  /** Port of the local load balancer; 0 picks a free one. @default 8080 */
+  port?: number;
+  /** Environment configuration; @default the validated `local` environment */
+  config?: EnvironmentConfig;
+  /** Powertools log level inside the handlers. @default 'WARN' */
+  logLevel?: string;
+  /** Write {@link STATE_FILE} for the other tools. @default true */
+  writeStateFile?: boolean;
+  /** Progress lines while starting. */
+  onProgress?: (message: string) => void;
+}
+
+/** A demo client registered in the local client-secrets secret. */
+export interface DemoClient {
+  clientId: string;
+  secret: string;
+}
+
+/** What a running local stack exposes. */
+export interface LocalStack {
+  url: string;
+  emulatorEndpoint: string;
+  aws: AwsClientConfig;
+  client: DemoClient;
+  /** Stack outputs, resolved to local names (OrdersTableName, ArchiveBucketName, ...). */
+  outputs: Record<string, string>;
+  resources: ProvisionedResources;
+  functions: LocalFunction[];
+  eventSources: SqsEventSource[];
+  stepFunctions: LocalStepFunctions;
+  stop(): Promise<void>;
+}
+
+/** The description of a running stack that {@link STATE_FILE} holds; no secret in it. */
+export interface LocalStackState {
+  url: string;
+  emulatorEndpoint: string;
+  region: string;
+  clientId: string;
+  outputs: Record<string, string>;
+  pid: number;
+}
+
+/**
+ * Starts the whole pipeline on this machine: synthesizes the environment, creates its resources
+ * in moto from the template, runs every function's bundled handler, the state machine, the SQS
+ * event sources and the load balancer.
+ */
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const progress = options.onProgress ?? (() => undefined);
+  const config = options.config ?? loadEnvironment('local');
+  const cleanups: Array<() => Promise<void>> = [];
+  const stop = async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
+  };
+  try {
+    progress('synthesizing the environment');
+    const templates = new TemplateSet(await synthesizeTemplates(config), {
+      region: LOCAL_REGION,
+      accountId: LOCAL_ACCOUNT_ID,
+    });
+
+    progress('starting the AWS emulator (moto_server)');
+    const emulator: Emulator = await startEmulator();
+    cleanups.push(() => emulator.stop());
+    const aws = localAwsConfig(emulator.endpoint);
+
+    progress('creating tables, queues, topic, subscriptions, bucket and secret from the template');
+    const client: DemoClient = { clientId: 'local-demo', secret: randomBytes(32).toString('hex') };
+    const resources = await provisionFromTemplates(templates, aws, () =>
+      JSON.stringify({ clients: { [client.clientId]: [client.secret] } }),
+    );
+
+    const functionRefs = templates
+      .resourcesOfType('AWS::Lambda::Function')
+      .filter((ref) => entryOf(ref) !== undefined);
+    for (const ref of functionRefs) {
+      const name = localName(ref, 64);
+      templates.register(ref.stack, ref.logicalId, {
+        ref: name,
+        attributes: { Arn: `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:function:${name}` },
+      });
+    }
+    const machineSpecs = templates.resourcesOfType('AWS::StepFunctions::StateMachine').map((ref) => {
+      const name = localName(ref, 80);
+      const arn = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:stateMachine:${name}`;
+      templates.register(ref.stack, ref.logicalId, { ref: arn, attributes: { Arn: arn, Name: name } });
+      return { ref, name, arn };
+    });
+
+    const functionsByArn = new Map<string, LocalFunction>();
+    const stepFunctions = new LocalStepFunctions(
+      machineSpecs.map(({ ref, name, arn }) => stateMachineSpec(templates, ref, name, arn)),
+      functionsByArn,
+      aws,
+      (record) =>
+        console.error(`[workflow] execution ${record.name} failed: ${record.error}: ${record.cause}`),
+    );
+    const sfnEndpoint = await stepFunctions.listen();
+    cleanups.push(() => stepFunctions.close());
+
+    progress(`bundling ${functionRefs.length} handlers with esbuild`);
+    const buildDir = join(PROJECT_ROOT, '.local', 'build');
+    const functions: LocalFunction[] = [];
+    for (const ref of functionRefs) {
+      const props = templates.resolve(ref.stack, ref.resource.Properties ?? {}) as {
+        Environment?: { Variables?: Record<string, string> };
+        Timeout?: number;
+        MemorySize?: number;
+      };
+      const physical = templates.physicalOf(ref.stack, ref.logicalId);
+      const entry = entryOf(ref) ?? '';
+      const bundle = await bundleHandler(entry, buildDir);
+      const fn = new LocalFunction(
+        {
+          name: physical?.ref ?? entry,
+          entry,
+          arn: physical?.attributes.Arn ?? '',
+          timeoutSeconds: props.Timeout ?? 3,
+          memoryMb: props.MemorySize ?? 128,
+          environment: {
+            ...Object.fromEntries(
+              Object.entries(props.Environment?.Variables ?? {}).map(([k, v]) => [k, String(v)]),
+            ),
+            ...awsEnvironment(emulator.endpoint, { AWS_ENDPOINT_URL_SFN: sfnEndpoint }),
+            AWS_LAMBDA_FUNCTION_NAME: physical?.ref ?? entry,
+            AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(props.MemorySize ?? 128),
+            POWERTOOLS_TRACE_ENABLED: 'false',
+            POWERTOOLS_METRICS_DISABLED: 'true',
+            POWERTOOLS_LOG_LEVEL: options.logLevel ?? 'WARN',
+            NODE_NO_WARNINGS: '1',
+          },
+        },
+        bundle,
+      );
+      functionsByArn.set(fn.spec.arn, fn);
+      functions.push(fn);
+    }
+    cleanups.push(async () => {
+      await Promise.all(functions.map((fn) => fn.stop()));
+    });
+
+    const eventSources = templates.resourcesOfType('AWS::Lambda::EventSourceMapping').map((ref) => {
+      const props = templates.resolve(ref.stack, ref.resource.Properties ?? {}) as {
+        EventSourceArn: string;
+        FunctionName: string;
+        BatchSize?: number;
+        MaximumBatchingWindowInSeconds?: number;
+        FunctionResponseTypes?: string[];
+      };
+      const queue = resources.queues.find((candidate) => candidate.arn === props.EventSourceArn);
+      const fn = functions.find(
+        (candidate) =>
+          candidate.spec.name === props.FunctionName || candidate.spec.arn === props.FunctionName,
+      );
+      if (!queue || !fn) throw new Error(`event source ${ref.logicalId}: queue or function not found`);
+      return new SqsEventSource(
+        {
+          queueUrl: queue.url,
+          queueArn: queue.arn,
+          batchSize: props.BatchSize ?? 10,
+          maximumBatchingWindowSeconds: props.MaximumBatchingWindowInSeconds ?? 0,
+          reportBatchItemFailures: (props.FunctionResponseTypes ?? []).includes('ReportBatchItemFailures'),
+          concurrency: 2,
+        },
+        fn,
+        aws,
+        (error) => {
+          if (options.logLevel === 'DEBUG' || options.logLevel === 'INFO')
+            console.error(`[${fn.spec.entry}] ${error.message}`);
+        },
+      );
+    });
+    for (const source of eventSources) source.start();
+    cleanups.push(async () => {
+      await Promise.all(eventSources.map((source) => source.stop()));
+    });
+
+    const loadBalancer = new LocalLoadBalancer(loadBalancerSpec(templates, functionsByArn));
+    const url = await loadBalancer.listen(options.port ?? 8080);
+    cleanups.push(() => loadBalancer.close());
+
+    const outputs = resolveOutputs(templates, url);
+    if (options.writeStateFile ?? true) {
+      const state: LocalStackState = {
+        url,
+        emulatorEndpoint: emulator.endpoint,
+        region: LOCAL_REGION,
+        clientId: client.clientId,
+        outputs,
+        pid: process.pid,
+      };
+      await mkdir(join(PROJECT_ROOT, '.local'), { recursive: true });
+      await writeFile(STATE_FILE, JSON.stringify(state, null, 2));
+      cleanups.push(() => rm(STATE_FILE, { force: true }));
+    }
+    return {
+      url,
+      emulatorEndpoint: emulator.endpoint,
+      aws,
+      client,
+      outputs,
+      resources,
+      functions,
+      eventSources,
+      stepFunctions,
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+function entryOf(ref: ResourceRef): string | undefined {
+  const entry = ref.resource.Metadata?.[ENTRY_METADATA];
+  return typeof entry === 'string' ? entry : undefined;
+}
+
+function stateMachineSpec(
+  templates: TemplateSet,
+  ref: ResourceRef,
+  name: string,
+  arn: string,
+): LocalStateMachineSpec {
+  const props = ref.resource.Properties ?? {};
+  let definition: AslDefinition;
+  if (props.DefinitionString !== undefined) {
+    let text = templates.resolveString(ref.stack, props.DefinitionString);
+    const substitutions = templates.resolve(ref.stack, props.DefinitionSubstitutions ?? {}) as Record<
+      string,
+      unknown
+    >;
+    for (const [key, value] of Object.entries(substitutions))
+      text = text.split(`\${${key}}`).join(String(value));
+    definition = JSON.parse(text) as AslDefinition;
+  } else {
+    definition = templates.resolve(ref.stack, props.Definition) as AslDefinition;
+  }
+  const type = props.StateMachineType === 'EXPRESS' ? 'EXPRESS' : 'STANDARD';
+  return { arn, name, type, definition };
+}
+
+function loadBalancerSpec(templates: TemplateSet, functionsByArn: Map<string, LocalFunction>) {
+  const targetGroups = new Map<string, LocalFunction>();
+  for (const ref of templates.resourcesOfType('AWS::ElasticLoadBalancingV2::TargetGroup')) {
+    const props = templates.resolve(ref.stack, ref.resource.Properties ?? {}) as {
+      Targets?: Array<{ Id: string }>;
+    };
+    const fn = functionsByArn.get(props.Targets?.[0]?.Id ?? '');
+    if (fn) targetGroups.set(templates.resolveString(ref.stack, { Ref: ref.logicalId }), fn);
+  }
+  const toAction = (action: Record<string, unknown>): AlbAction => {
+    if (action.Type === 'fixed-response') {
+      const fixed = action.FixedResponseConfig as {
+        StatusCode: string;
+        ContentType?: string;
+        MessageBody?: string;
+      };
+      return {
+        type: 'fixed-response',
+        statusCode: Number(fixed.StatusCode),
+        contentType: fixed.ContentType ?? 'text/plain',
+        body: fixed.MessageBody ?? '',
+      };
+    }
+    if (action.Type === 'forward') {
+      const forward = action.ForwardConfig as
+        { TargetGroups?: Array<{ TargetGroupArn: string }> } | undefined;
+      const targetGroupArn = String(action.TargetGroupArn ?? forward?.TargetGroups?.[0]?.TargetGroupArn);
+      const fn = targetGroups.get(targetGroupArn);
+      if (fn) return { type: 'forward', targetGroupArn, fn };
+    }
+    throw new Error(`the local load balancer does not emulate action ${JSON.stringify(action)}`);
+  };
+
+  const listeners = templates.resourcesOfType('AWS::ElasticLoadBalancingV2::Listener').map((ref) => ({
+    arn: templates.resolveString(ref.stack, { Ref: ref.logicalId }),
+    props: templates.resolve(ref.stack, ref.resource.Properties ?? {}) as {
+      DefaultActions: Array<Record<string, unknown>>;
+      Protocol?: string;
+    },
+  }));
+  // Serve the listener that carries the traffic: not the one that only redirects HTTP to HTTPS.
+  const listener =
+    listeners.find((candidate) => candidate.props.DefaultActions[0]?.Type !== 'redirect') ?? listeners[0];
+  if (!listener) throw new Error('the template has no load balancer listener');
+  const rules: AlbRule[] = templates
+    .resourcesOfType('AWS::ElasticLoadBalancingV2::ListenerRule')
+    .map(
+      (ref) =>
+        templates.resolve(ref.stack, ref.resource.Properties ?? {}) as {
+          ListenerArn: string;
+          Priority: number;
+          Conditions: Array<{
+            Field: string;
+            Values?: string[];
+            PathPatternConfig?: { Values: string[] };
+            HttpRequestMethodConfig?: { Values: string[] };
+          }>;
+          Actions: Array<Record<string, unknown>>;
+        },
+    )
+    .filter((rule) => rule.ListenerArn === listener.arn)
+    .map((rule) => {
+      const path = rule.Conditions.find((condition) => condition.Field === 'path-pattern');
+      const method = rule.Conditions.find((condition) => condition.Field === 'http-request-method');
+      const [action] = rule.Actions;
+      if (!action) throw new Error('a listener rule without an action');
+      return {
+        priority: Number(rule.Priority),
+        pathPatterns: path?.PathPatternConfig?.Values ?? path?.Values ?? ['*'],
+        methods: method?.HttpRequestMethodConfig?.Values ?? method?.Values,
+        action: toAction(action),
+      };
+    });
+  const [defaultAction] = listener.props.DefaultActions;
+  if (!defaultAction) throw new Error('a listener without a default action');
+  return { rules, defaultAction: toAction(defaultAction) };
+}
+
+function resolveOutputs(templates: TemplateSet, url: string): Record<string, string> {
+  const outputs: Record<string, string> = {};
+  for (const [stack, template] of Object.entries(templates.templates)) {
+    for (const [name, output] of Object.entries(template.Outputs ?? {})) {
+      try {
+        outputs[name] = String(templates.resolve(stack, output.Value));
+      } catch {
+        // an output about something the local stack does not run (a dashboard URL, say)
+      }
+    }
+  }
+  outputs.OrdersUrl = url;
+  return outputs;
+}
+
+export type { CfnTemplate };
