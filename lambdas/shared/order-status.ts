@@ -112,3 +112,24 @@ export async function markOrderFlag(
   const complete = COMPLETION_FLAGS.every((name) => attributes?.[name] === true);
   return complete ? transitionOrder(table, orderId, 'COMPLETED', now) : false;
 }
+
+/** How consumers and the DLQ handler move an order along. Both methods throw DependencyUnavailableError. */
+export interface OrderProgress {
+  /** Sets a completion flag; returns whether this call completed the order. */
+  markFlag(orderId: string, flag: CompletionFlag, now: Date): Promise<boolean>;
+  /** Moves the order to FAILED; returns false when it was already terminal or does not exist. */
+  markFailed(orderId: string, now: Date): Promise<boolean>;
+}
+
+/** {@link OrderProgress} on the DynamoDB orders table. */
+export class DynamoOrderProgress implements OrderProgress {
+  constructor(private readonly table: OrdersTable) {}
+
+  markFlag(orderId: string, flag: CompletionFlag, now: Date): Promise<boolean> {
+    return markOrderFlag(this.table, orderId, flag, now);
+  }
+
+  markFailed(orderId: string, now: Date): Promise<boolean> {
+    return transitionOrder(this.table, orderId, 'FAILED', now);
+  }
+}

@@ -1,0 +1,63 @@
+/** Archive consumer: one JSON object per order in the archive bucket, then the order marked archived. */
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { ConsumerRuntime, OrderEventProcessor } from '../shared/consumer';
+import { DependencyUnavailableError } from '../shared/errors';
+import type { OrderProgress } from '../shared/order-status';
+import { METRICS, type ValidatedOrder } from '../shared/runtime-contract';
+
+/** `orders/YYYY/MM/DD/<order_id>.json`, dated by `created_at` in UTC. */
+export function archiveKey(order: Pick<ValidatedOrder, 'order_id' | 'created_at'>): string {
+  const created = new Date(order.created_at);
+  const year = created.getUTCFullYear().toString().padStart(4, '0');
+  const month = (created.getUTCMonth() + 1).toString().padStart(2, '0');
+  const day = created.getUTCDate().toString().padStart(2, '0');
+  return `orders/${year}/${month}/${day}/${order.order_id}.json`;
+}
+
+/** The archive bucket. Throws DependencyUnavailableError. */
+export interface OrderArchive {
+  /** Writes (or overwrites with the same content) one object. */
+  put(key: string, body: string): Promise<void>;
+}
+
+/** {@link OrderArchive} on S3. Encryption is the bucket's default (KMS), set by the infrastructure. */
+export class S3OrderArchive implements OrderArchive {
+  constructor(
+    private readonly client: S3Client,
+    private readonly bucketName: string,
+  ) {}
+
+  async put(key: string, body: string): Promise<void> {
+    try {
+      await this.client.send(
+        new PutObjectCommand({
+          Bucket: this.bucketName,
+          Key: key,
+          Body: body,
+          ContentType: 'application/json',
+        }),
+      );
+    } catch (error) {
+      throw new DependencyUnavailableError('archive bucket', { cause: error });
+    }
+  }
+}
+
+/** What archiving needs. */
+export interface ArchiveDependencies extends ConsumerRuntime {
+  archive: OrderArchive;
+  progress: OrderProgress;
+}
+
+/** Archives the order of one OrderPlaced event; a redelivery rewrites the same object. */
+export function archiveOrder(deps: ArchiveDependencies): OrderEventProcessor {
+  return async ({ order }) => {
+    const key = archiveKey(order);
+    await deps.archive.put(key, JSON.stringify(order));
+    deps.metrics.addMetric(METRICS.ordersArchived, MetricUnit.Count, 1);
+    const completed = await deps.progress.markFlag(order.order_id, 'archived', deps.now());
+    if (completed) deps.metrics.addMetric(METRICS.ordersCompleted, MetricUnit.Count, 1);
+    deps.logger.info('order archived', { order_id: order.order_id, key, completed });
+  };
+}

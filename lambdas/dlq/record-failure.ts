@@ -1,0 +1,144 @@
+/**
+ * DLQ handler core: every dead-lettered message is written to the failed-orders table (even one
+ * that is not an order event, so nothing is lost) and its order, when known, is marked FAILED.
+ */
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { SQSRecord } from 'aws-lambda';
+import { DependencyUnavailableError, MalformedEventError } from '../shared/errors';
+import { parseOrderPlacedEvent } from '../shared/order-event';
+import { ORDER_ID_PATTERN } from '../shared/order-schema';
+import type { OrderProgress } from '../shared/order-status';
+import { METRICS } from '../shared/runtime-contract';
+
+/** An item of the failed-orders table (docs/internals.md). */
+export interface FailureRecord {
+  /** The order's id, or `unknown#<message id>` when the body names none. */
+  order_id: string;
+  /** `<dlq name>#<SQS message id>`. */
+  failure_id: string;
+  /** The DLQ the message was read from. */
+  source: string;
+  receive_count: number;
+  error: string;
+  /** The message body exactly as received. */
+  body: string;
+  failed_at: string;
+}
+
+/** The failed-orders table. Throws DependencyUnavailableError. */
+export interface FailureLog {
+  /** Writes the record unless it exists; returns whether it was written now. */
+  record(failure: FailureRecord): Promise<boolean>;
+}
+
+/** {@link FailureLog} on DynamoDB. */
+export class DynamoFailureLog implements FailureLog {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async record(failure: FailureRecord): Promise<boolean> {
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: failure,
+          ConditionExpression: 'attribute_not_exists(failure_id)',
+        }),
+      );
+      return true;
+    } catch (error) {
+      // The same message was recorded by an earlier delivery.
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw new DependencyUnavailableError('failed-orders table', { cause: error });
+    }
+  }
+}
+
+/** The queue name of an SQS ARN (`arn:aws:sqs:region:account:name`). */
+export function queueNameFromArn(arn: string | undefined): string | undefined {
+  const name = arn?.split(':').at(-1);
+  return name === undefined || name === '' ? undefined : name;
+}
+
+/** The order id a body names, even when the rest of the event is broken. */
+function orderIdOf(body: string): { orderId?: string; problem?: string } {
+  try {
+    return { orderId: parseOrderPlacedEvent(body).order.order_id };
+  } catch (error) {
+    const problem = error instanceof MalformedEventError ? error.message : String(error);
+    try {
+      const candidate = (JSON.parse(body) as { order?: { order_id?: unknown } } | null)?.order?.order_id;
+      if (typeof candidate === 'string' && ORDER_ID_PATTERN.test(candidate))
+        return { orderId: candidate, problem };
+    } catch {
+      // Not JSON at all: the problem above says so.
+    }
+    return { problem };
+  }
+}
+
+/** Builds the failure record of a dead-lettered message. Pure. */
+export function describeDeadLetter(
+  record: SQSRecord,
+  now: Date,
+): { failure: FailureRecord; knownOrder: boolean } {
+  const dlqName = queueNameFromArn(record.eventSourceARN) ?? 'unknown-queue';
+  const receiveCount = Number.parseInt(record.attributes.ApproximateReceiveCount, 10);
+  const origin = queueNameFromArn(record.attributes.DeadLetterQueueSourceArn);
+  const { orderId, problem } = orderIdOf(record.body);
+  const exhausted = `not processed after ${Number.isNaN(receiveCount) ? '?' : receiveCount} receive(s)${origin ? ` from ${origin}` : ''}`;
+  return {
+    knownOrder: orderId !== undefined,
+    failure: {
+      order_id: orderId ?? `unknown#${record.messageId}`,
+      failure_id: `${dlqName}#${record.messageId}`,
+      source: dlqName,
+      receive_count: Number.isNaN(receiveCount) ? 0 : receiveCount,
+      error: problem ?? exhausted,
+      body: record.body,
+      failed_at: now.toISOString(),
+    },
+  };
+}
+
+/** What the DLQ handler needs. */
+export interface DeadLetterDependencies {
+  failures: FailureLog;
+  progress: OrderProgress;
+  now: () => Date;
+  logger: Logger;
+  metrics: Metrics;
+}
+
+/**
+ * Records one dead-lettered message and marks its order FAILED. Throws (so the record is reported
+ * as a batch item failure and retried) when a write fails; never drops a message silently.
+ */
+export function recordDeadLetter(deps: DeadLetterDependencies): (record: SQSRecord) => Promise<void> {
+  return async (record) => {
+    const now = deps.now();
+    const { failure, knownOrder } = describeDeadLetter(record, now);
+    const fields = {
+      order_id: failure.order_id,
+      failure_id: failure.failure_id,
+      message_id: record.messageId,
+    };
+    try {
+      if (await deps.failures.record(failure))
+        deps.metrics.addMetric(METRICS.failuresRecorded, MetricUnit.Count, 1);
+      if (knownOrder && (await deps.progress.markFailed(failure.order_id, now))) {
+        deps.metrics.addMetric(METRICS.ordersFailed, MetricUnit.Count, 1);
+      }
+    } catch (error) {
+      deps.logger.error('could not record a dead-lettered message', { ...fields, error: error as Error });
+      throw error;
+    }
+    deps.logger.warn('dead-lettered message recorded', { ...fields, error: failure.error });
+  };
+}
