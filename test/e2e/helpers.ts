@@ -1,0 +1,89 @@
+import { DynamoDBClient, GetItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { ListObjectVersionsCommand, S3Client } from '@aws-sdk/client-s3';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import type { LocalStack } from '../../scripts/local/stack';
+
+/** Polls `probe` until it returns something other than undefined, or fails at the deadline. */
+export async function eventually<T>(
+  probe: () => Promise<T | undefined>,
+  what: string,
+  deadlineMs = 30_000,
+): Promise<T> {
+  const deadline = Date.now() + deadlineMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${deadlineMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+/** Reads the local stack's tables and bucket, through its stack outputs. */
+export class StackInspector {
+  private readonly dynamodb: DynamoDBClient;
+  private readonly s3: S3Client;
+
+  constructor(private readonly stack: LocalStack) {
+    this.dynamodb = new DynamoDBClient(stack.aws);
+    this.s3 = new S3Client({ ...stack.aws, forcePathStyle: true });
+  }
+
+  output(name: string): string {
+    const value = this.stack.outputs[name];
+    if (!value)
+      throw new Error(`the stack has no output ${name}: ${Object.keys(this.stack.outputs).join(', ')}`);
+    return value;
+  }
+
+  async order(orderId: string): Promise<Record<string, unknown> | undefined> {
+    return this.item('OrdersTableName', orderId);
+  }
+
+  async billingRecord(orderId: string): Promise<Record<string, unknown> | undefined> {
+    return this.item('BillingTableName', orderId);
+  }
+
+  async failedOrderRows(orderId: string): Promise<Array<Record<string, unknown>>> {
+    const result = await this.dynamodb.send(
+      new QueryCommand({
+        TableName: this.output('FailedOrdersTableName'),
+        KeyConditionExpression: 'order_id = :id',
+        ExpressionAttributeValues: { ':id': { S: orderId } },
+      }),
+    );
+    return (result.Items ?? []).map((item) => unmarshall(item));
+  }
+
+  /** Every version of every archive object of this order (one expected, ever). */
+  async archiveVersions(orderId: string): Promise<string[]> {
+    const result = await this.s3.send(
+      new ListObjectVersionsCommand({ Bucket: this.output('ArchiveBucketName'), Prefix: 'orders/' }),
+    );
+    return (result.Versions ?? [])
+      .filter((version) => version.Key?.endsWith(`/${orderId}.json`))
+      .map((version) => version.Key ?? '');
+  }
+
+  private async item(tableOutput: string, orderId: string): Promise<Record<string, unknown> | undefined> {
+    const result = await this.dynamodb.send(
+      new GetItemCommand({
+        TableName: this.output(tableOutput),
+        Key: { order_id: { S: orderId } },
+        ConsistentRead: true,
+      }),
+    );
+    return result.Item ? unmarshall(result.Item) : undefined;
+  }
+}
+
+/** A valid order body with a fresh order id. */
+export function validOrder(overrides: Record<string, unknown> = {}): string {
+  return JSON.stringify({
+    order_id: `e2e-${Math.random().toString(36).slice(2, 12)}`,
+    customer_id: 'cust-1',
+    market: 'us',
+    currency: 'USD',
+    items: [{ product_id: 'sku-1', quantity: 2, unit_price: 1999 }],
+    ...overrides,
+  });
+}
