@@ -1,0 +1,67 @@
+import { EXPECTED_STATUS_CODES, MARKET_CURRENCIES } from './defaults';
+import type { EnvironmentInput } from './schema';
+
+/**
+ * The one-machine stack (`npm start`). Timings are short so the DLQ path finishes in seconds:
+ * a 2 s consumer timeout, no batching window and 5 receives give a 12 s visibility timeout.
+ */
+export const local: EnvironmentInput = {
+  name: 'local',
+  region: 'us-east-1',
+  azCount: 1,
+  gatewayPrefixLists: { s3: 'pl-63a5400a', dynamodb: 'pl-02cd2c6b' },
+  lambda: { architecture: 'arm64' },
+  functions: {
+    publisher: { memoryMb: 256, timeoutSeconds: 5 },
+    validate: { memoryMb: 256, timeoutSeconds: 3 },
+    dlq: { memoryMb: 256, timeoutSeconds: 2, batchSize: 10 },
+  },
+  workflowType: 'EXPRESS',
+  logRetentionDays: 1,
+  alarms: {
+    email: 'orders-local@example.com',
+    periodSeconds: 60,
+    evaluationPeriods: 1,
+    lambdaErrors: 1,
+    lambdaThrottles: 1,
+    queueOldestMessageAgeSeconds: 60,
+    albElb5xx: 1,
+    albTarget5xx: 1,
+    albP99LatencyMs: 2000,
+    workflowFailures: 1,
+    dynamoThrottles: 1,
+  },
+  allowHttp: true,
+  wafEnabled: false,
+  wafRateLimit: 10_000,
+  orderTotalLimit: 1_000_000,
+  marketCurrencies: MARKET_CURRENCIES,
+  clientSecretsCacheSeconds: 5,
+  retainData: false,
+  consumers: {
+    billing: {
+      failureInjectionRate: 0,
+      batchSize: 10,
+      maxBatchingWindowSeconds: 0,
+      timeoutSeconds: 2,
+      maxReceiveCount: 5,
+      memoryMb: 256,
+    },
+    archive: {
+      failureInjectionRate: 0,
+      batchSize: 10,
+      maxBatchingWindowSeconds: 0,
+      timeoutSeconds: 2,
+      maxReceiveCount: 5,
+      memoryMb: 256,
+    },
+  },
+  stress: {
+    orders: 200,
+    concurrency: 8,
+    ratePerSecond: 0,
+    mix: { valid: 85, businessReject: 5, badSignature: 5, replay: 5 },
+    deadlineSeconds: 60,
+    thresholds: { maxErrorRate: 0.01, maxP95Ms: 1500, expectedStatusCodes: EXPECTED_STATUS_CODES },
+  },
+};

@@ -1,0 +1,67 @@
+import { MARKET_CURRENCIES } from './defaults';
+import type { EnvironmentInput } from './schema';
+
+/** Production: its own account, HTTPS only, WAF on, data retained, no failure injection. */
+export const prod: EnvironmentInput = {
+  name: 'prod',
+  account: '333333333333',
+  region: 'eu-west-1',
+  azCount: 2,
+  gatewayPrefixLists: { s3: 'pl-6da54004', dynamodb: 'pl-6fa54006' },
+  lambda: { architecture: 'arm64', reservedConcurrency: 200 },
+  functions: {
+    publisher: { memoryMb: 1024, timeoutSeconds: 10 },
+    validate: { memoryMb: 512, timeoutSeconds: 5 },
+    dlq: { memoryMb: 256, timeoutSeconds: 10, batchSize: 10 },
+  },
+  workflowType: 'EXPRESS',
+  logRetentionDays: 90,
+  alarms: {
+    email: 'orders-oncall@example.com',
+    periodSeconds: 60,
+    evaluationPeriods: 3,
+    lambdaErrors: 1,
+    lambdaThrottles: 1,
+    queueOldestMessageAgeSeconds: 300,
+    albElb5xx: 5,
+    albTarget5xx: 5,
+    albP99LatencyMs: 1500,
+    workflowFailures: 1,
+    dynamoThrottles: 5,
+  },
+  certificateArn: 'arn:aws:acm:eu-west-1:333333333333:certificate/00000000-0000-0000-0000-000000000003',
+  allowHttp: false,
+  wafEnabled: true,
+  wafRateLimit: 2000,
+  orderTotalLimit: 1_000_000,
+  marketCurrencies: MARKET_CURRENCIES,
+  clientSecretsCacheSeconds: 300,
+  retainData: true,
+  consumers: {
+    billing: {
+      failureInjectionRate: 0,
+      batchSize: 10,
+      maxBatchingWindowSeconds: 1,
+      timeoutSeconds: 10,
+      maxReceiveCount: 5,
+      memoryMb: 512,
+    },
+    archive: {
+      failureInjectionRate: 0,
+      batchSize: 10,
+      maxBatchingWindowSeconds: 1,
+      timeoutSeconds: 10,
+      maxReceiveCount: 5,
+      memoryMb: 512,
+    },
+  },
+  // The post-deploy smoke test: few orders, only valid ones, no load on customers.
+  stress: {
+    orders: 20,
+    concurrency: 2,
+    ratePerSecond: 2,
+    mix: { valid: 100, businessReject: 0, badSignature: 0, replay: 0 },
+    deadlineSeconds: 120,
+    thresholds: { maxErrorRate: 0, maxP95Ms: 1500, expectedStatusCodes: [202] },
+  },
+};

@@ -1,0 +1,214 @@
+import { z } from 'zod';
+
+/** The environments this app deploys; `local` runs on one machine against an AWS emulator. */
+export const ENVIRONMENT_NAMES = ['local', 'dev', 'staging', 'prod'] as const;
+export type EnvironmentName = (typeof ENVIRONMENT_NAMES)[number];
+
+/** Environments where a plain-HTTP listener that forwards traffic may exist. */
+const HTTP_ALLOWED: readonly EnvironmentName[] = ['local', 'dev'];
+
+/** The values CloudWatch Logs accepts for `RetentionInDays`. */
+const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+
+const seconds = (max: number) => z.number().int().min(0).max(max);
+
+/** Settings of one fan-out subscriber (queue + consumer Lambda). */
+export const consumerSettingsSchema = z.strictObject({
+  /** Share of messages the consumer fails on purpose (0..1) to exercise retries and the DLQ path. */
+  failureInjectionRate: z.number().min(0).max(1),
+  /** SNS filter policy on message attributes (`type`, `market`, `currency`); omitted = every event. */
+  filterPolicy: z.record(z.enum(['type', 'market', 'currency']), z.array(z.string().min(1)).min(1)).optional(),
+  /** SQS messages per Lambda invocation. */
+  batchSize: z.number().int().min(1).max(10_000),
+  /** How long the event source mapping gathers a batch. */
+  maxBatchingWindowSeconds: seconds(300),
+  /** Consumer Lambda timeout; the queue's visibility timeout is 6 x this + the batching window. */
+  timeoutSeconds: z.number().int().min(1).max(900),
+  /** Receives before a message moves to the DLQ; at least 5 so throttling alone never dead-letters. */
+  maxReceiveCount: z.number().int().min(5).max(1000),
+  memoryMb: z.number().int().min(128).max(10_240),
+});
+export type ConsumerSettings = z.infer<typeof consumerSettingsSchema>;
+
+/** Settings of a Lambda that is not a fan-out consumer. */
+const functionSettingsSchema = z.strictObject({
+  memoryMb: z.number().int().min(128).max(10_240),
+  timeoutSeconds: z.number().int().min(1).max(900),
+});
+
+const stressSchema = z.strictObject({
+  /** Orders sent in one run. */
+  orders: z.number().int().min(1),
+  /** Requests in flight at once. */
+  concurrency: z.number().int().min(1),
+  /** Target requests per second (0 = as fast as concurrency allows). */
+  ratePerSecond: z.number().min(0),
+  /** Relative weights of the request kinds the stress tool sends. */
+  mix: z.strictObject({
+    valid: z.number().min(0),
+    businessReject: z.number().min(0),
+    badSignature: z.number().min(0),
+    replay: z.number().min(0),
+  }),
+  /** Time for the whole run, fan-out included, before it counts as failed. */
+  deadlineSeconds: z.number().int().min(1),
+  thresholds: z.strictObject({
+    /** Highest tolerated share of unexpected responses (0..1). */
+    maxErrorRate: z.number().min(0).max(1),
+    maxP95Ms: z.number().int().min(1),
+    /** Status codes that count as expected answers. */
+    expectedStatusCodes: z.array(z.number().int().min(100).max(599)).min(1),
+  }),
+});
+export type StressProfile = z.infer<typeof stressSchema>;
+
+const alarmsSchema = z.strictObject({
+  /** Where alarm notifications go (email subscription on the alarm topic). */
+  email: z.email(),
+  /** Alarm period and evaluation periods for every alarm. */
+  periodSeconds: z.union([z.literal(60), z.literal(300), z.literal(900), z.literal(3600)]),
+  evaluationPeriods: z.number().int().min(1),
+  lambdaErrors: z.number().int().min(1),
+  lambdaThrottles: z.number().int().min(1),
+  queueOldestMessageAgeSeconds: z.number().int().min(1),
+  albElb5xx: z.number().int().min(1),
+  albTarget5xx: z.number().int().min(1),
+  albP99LatencyMs: z.number().int().min(1),
+  workflowFailures: z.number().int().min(1),
+  dynamoThrottles: z.number().int().min(1),
+});
+
+const base = z.strictObject({
+  name: z.enum(ENVIRONMENT_NAMES),
+  /** AWS account id; required for prod, optional (env-agnostic) elsewhere. */
+  account: z
+    .string()
+    .regex(/^\d{12}$/, 'must be a 12-digit AWS account id')
+    .optional(),
+  region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as eu-west-1'),
+  /** Availability zones used by the VPC; 1 is allowed outside staging and prod. */
+  azCount: z.number().int().min(1).max(3),
+  /**
+   * The region's AWS-managed prefix lists of the S3 and DynamoDB gateway endpoints, so the Lambda
+   * security group's egress names them instead of 0.0.0.0/0. CloudFormation cannot look them up;
+   * `aws ec2 describe-prefix-lists --region <region>` lists them.
+   */
+  gatewayPrefixLists: z.strictObject({
+    s3: z.string().regex(/^pl-[0-9a-f]+$/),
+    dynamodb: z.string().regex(/^pl-[0-9a-f]+$/),
+  }),
+  lambda: z.strictObject({
+    architecture: z.literal('arm64'),
+    /** Reserved concurrency per function: a cap so one runaway function cannot starve the account. */
+    reservedConcurrency: z.number().int().min(1).optional(),
+  }),
+  functions: z.strictObject({
+    publisher: functionSettingsSchema,
+    validate: functionSettingsSchema,
+    dlq: functionSettingsSchema.extend({ batchSize: z.number().int().min(1).max(10_000) }),
+  }),
+  /**
+   * EXPRESS by default: an order's workflow runs in well under a second and Express costs a
+   * fraction of Standard at this volume. Express is at-least-once, which is why every step of the
+   * workflow is an idempotent conditional write (docs/internals.md).
+   */
+  workflowType: z.enum(['EXPRESS', 'STANDARD']).default('EXPRESS'),
+  logRetentionDays: z
+    .number()
+    .int()
+    .refine((days) => (LOG_RETENTION_DAYS as readonly number[]).includes(days), {
+      message: `must be one of ${LOG_RETENTION_DAYS.join(', ')}`,
+    }),
+  alarms: alarmsSchema,
+  /** ACM certificate for the HTTPS listener. */
+  certificateArn: z
+    .string()
+    .regex(/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[A-Za-z0-9-]+$/, 'must be an ACM certificate ARN')
+    .optional(),
+  /** DNS name (matching the certificate) clients use; @default the ALB's own DNS name */
+  domainName: z
+    .string()
+    .regex(/^([a-z0-9-]+\.)+[a-z]{2,}$/)
+    .optional(),
+  /** Plain-HTTP listener forwarding to the publisher (only local and dev). */
+  allowHttp: z.boolean(),
+  wafEnabled: z.boolean(),
+  /** Requests per source IP per 5 minutes before the WAF blocks it. */
+  wafRateLimit: z.number().int().min(10).max(2_000_000_000),
+  /** Highest order total, in minor units (cents). */
+  orderTotalLimit: z.number().int().min(1),
+  /** Currencies allowed per market: market (2 lowercase letters) -> ISO 4217 codes. */
+  marketCurrencies: z.record(
+    z.string().regex(/^[a-z]{2}$/, 'market must be two lowercase letters'),
+    z.array(z.string().regex(/^[A-Z]{3}$/, 'currency must be three uppercase letters')).min(1),
+  ),
+  clientSecretsCacheSeconds: z.number().int().min(0).max(3600),
+  /** Keep tables, bucket, keys and the ALB when the stack goes away. */
+  retainData: z.boolean(),
+  /** Settings per fan-out subscriber, keyed by subscriber name. */
+  consumers: z.record(z.string().regex(/^[a-z][a-z0-9-]{0,30}$/), consumerSettingsSchema),
+  stress: stressSchema,
+});
+
+/** Rules that span several fields; each message says what to change. */
+export const environmentSchema = base.superRefine((config, ctx) => {
+  const issue = (path: (string | number)[], message: string) =>
+    ctx.addIssue({ code: 'custom', path, message });
+  if (config.name === 'prod') {
+    if (!config.account) issue(['account'], 'prod must name its AWS account');
+    if (config.allowHttp) issue(['allowHttp'], 'prod must not allow plain HTTP');
+    if (!config.certificateArn) issue(['certificateArn'], 'prod needs an ACM certificate for HTTPS');
+    if (!config.retainData) issue(['retainData'], 'prod must retain its data');
+    for (const [name, consumer] of Object.entries(config.consumers)) {
+      if (consumer.failureInjectionRate > 0) {
+        issue(['consumers', name, 'failureInjectionRate'], 'failure injection must be 0 in prod');
+      }
+    }
+  }
+  if (config.allowHttp && !HTTP_ALLOWED.includes(config.name)) {
+    issue(['allowHttp'], `plain HTTP is only allowed in ${HTTP_ALLOWED.join(' and ')}`);
+  }
+  if (!config.allowHttp && !config.certificateArn) {
+    issue(['certificateArn'], 'without allowHttp the ALB needs a certificate, or it has no listener');
+  }
+  if (config.azCount < 2 && (config.name === 'staging' || config.name === 'prod')) {
+    issue(['azCount'], `${config.name} must span at least 2 availability zones`);
+  }
+  for (const [name, consumer] of Object.entries(config.consumers)) {
+    // SQS caps the visibility timeout at 12 hours.
+    if (6 * consumer.timeoutSeconds + consumer.maxBatchingWindowSeconds > 43_200) {
+      issue(['consumers', name, 'timeoutSeconds'], 'visibility timeout (6 x timeout + window) exceeds 12 h');
+    }
+  }
+});
+
+/** A validated environment configuration. */
+export type EnvironmentConfig = z.output<typeof environmentSchema>;
+/** What an environment file declares (defaults not yet applied). */
+export type EnvironmentInput = z.input<typeof environmentSchema>;
+
+/** Thrown when an environment configuration breaks the schema or a cross-field rule. */
+export class InvalidEnvironmentError extends Error {
+  constructor(
+    readonly environment: string,
+    readonly problems: readonly string[],
+  ) {
+    super(`Invalid environment config "${environment}":\n  - ${problems.join('\n  - ')}`);
+    this.name = 'InvalidEnvironmentError';
+  }
+}
+
+/**
+ * Validates an environment configuration and applies its defaults.
+ * @throws InvalidEnvironmentError listing every problem with its path.
+ */
+export function validateEnvironment(input: unknown): EnvironmentConfig {
+  const result = environmentSchema.safeParse(input);
+  if (result.success) return result.data;
+  const name =
+    typeof input === 'object' && input !== null && 'name' in input ? String(input.name) : 'unknown';
+  const problems = result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
+  throw new InvalidEnvironmentError(name, problems);
+}

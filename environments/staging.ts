@@ -1,0 +1,65 @@
+import { EXPECTED_STATUS_CODES, MARKET_CURRENCIES } from './defaults';
+import type { EnvironmentInput } from './schema';
+
+/** Production's twin for the pipeline's stress test: two AZs, HTTPS only, WAF on. */
+export const staging: EnvironmentInput = {
+  name: 'staging',
+  region: 'eu-west-1',
+  azCount: 2,
+  gatewayPrefixLists: { s3: 'pl-6da54004', dynamodb: 'pl-6fa54006' },
+  lambda: { architecture: 'arm64', reservedConcurrency: 50 },
+  functions: {
+    publisher: { memoryMb: 1024, timeoutSeconds: 10 },
+    validate: { memoryMb: 512, timeoutSeconds: 5 },
+    dlq: { memoryMb: 256, timeoutSeconds: 10, batchSize: 10 },
+  },
+  workflowType: 'EXPRESS',
+  logRetentionDays: 30,
+  alarms: {
+    email: 'orders-staging@example.com',
+    periodSeconds: 60,
+    evaluationPeriods: 3,
+    lambdaErrors: 5,
+    lambdaThrottles: 5,
+    queueOldestMessageAgeSeconds: 300,
+    albElb5xx: 5,
+    albTarget5xx: 5,
+    albP99LatencyMs: 2000,
+    workflowFailures: 3,
+    dynamoThrottles: 10,
+  },
+  certificateArn: 'arn:aws:acm:eu-west-1:222222222222:certificate/00000000-0000-0000-0000-000000000002',
+  allowHttp: false,
+  wafEnabled: true,
+  wafRateLimit: 5000,
+  orderTotalLimit: 1_000_000,
+  marketCurrencies: MARKET_CURRENCIES,
+  clientSecretsCacheSeconds: 300,
+  retainData: false,
+  consumers: {
+    billing: {
+      failureInjectionRate: 0.01,
+      batchSize: 10,
+      maxBatchingWindowSeconds: 1,
+      timeoutSeconds: 10,
+      maxReceiveCount: 5,
+      memoryMb: 512,
+    },
+    archive: {
+      failureInjectionRate: 0.01,
+      batchSize: 10,
+      maxBatchingWindowSeconds: 1,
+      timeoutSeconds: 10,
+      maxReceiveCount: 5,
+      memoryMb: 512,
+    },
+  },
+  stress: {
+    orders: 5000,
+    concurrency: 50,
+    ratePerSecond: 100,
+    mix: { valid: 85, businessReject: 5, badSignature: 5, replay: 5 },
+    deadlineSeconds: 600,
+    thresholds: { maxErrorRate: 0.01, maxP95Ms: 1000, expectedStatusCodes: EXPECTED_STATUS_CODES },
+  },
+};

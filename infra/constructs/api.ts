@@ -1,0 +1,129 @@
+import { Duration } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as targets from 'aws-cdk-lib/aws-elasticloadbalancingv2-targets';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
+import { Construct } from 'constructs';
+
+/** Paths the publisher answers (CONTRACT.md); anything else gets the listener's 404. */
+export const PUBLISHER_PATHS = ['/health', '/orders', '/orders/*'] as const;
+
+/** Body of the listener's default answer. */
+export const NOT_FOUND_BODY = JSON.stringify({ error: 'not_found' });
+
+export interface OrderApiProps {
+  readonly vpc: ec2.IVpc;
+  /** The Lambda behind every known path. */
+  readonly publisher: lambda.IFunction;
+  /** ACM certificate: HTTPS listener plus an HTTP listener that only redirects. */
+  readonly certificateArn?: string;
+  /** Without a certificate, a plain-HTTP listener forwarding to the publisher (local/dev only). */
+  readonly allowHttp: boolean;
+  /** Bucket (SSE-S3) for ALB access logs. */
+  readonly accessLogBucket: s3.IBucket;
+  /** Whether deleting the ALB needs deletion protection turned off first (prod). */
+  readonly deletionProtection: boolean;
+  /** WAFv2 web ACL with a rate-based rule per source IP. */
+  readonly waf?: { readonly rateLimitPer5Minutes: number };
+}
+
+/**
+ * The public entry: an internet-facing ALB in the public subnets whose listener rules forward
+ * `/health`, `/orders` and `/orders/*` to the publisher Lambda and answer 404 JSON otherwise.
+ */
+export class OrderApi extends Construct {
+  public readonly loadBalancer: elbv2.ApplicationLoadBalancer;
+  public readonly targetGroup: elbv2.ApplicationTargetGroup;
+  /** The listener that forwards to the publisher (HTTPS when there is a certificate). */
+  public readonly listener: elbv2.ApplicationListener;
+  public readonly webAcl?: wafv2.CfnWebACL;
+  /** `https` or `http`, matching the forwarding listener. */
+  public readonly scheme: 'https' | 'http';
+
+  constructor(scope: Construct, id: string, props: OrderApiProps) {
+    super(scope, id);
+    if (!props.certificateArn && !props.allowHttp) {
+      throw new Error('OrderApi needs a certificate or allowHttp, otherwise it has no listener');
+    }
+    this.loadBalancer = new elbv2.ApplicationLoadBalancer(this, 'LoadBalancer', {
+      vpc: props.vpc,
+      internetFacing: true,
+      vpcSubnets: { subnetType: ec2.SubnetType.PUBLIC },
+      dropInvalidHeaderFields: true,
+      deletionProtection: props.deletionProtection,
+      idleTimeout: Duration.seconds(30),
+    });
+    this.loadBalancer.logAccessLogs(props.accessLogBucket, 'alb');
+
+    this.targetGroup = new elbv2.ApplicationTargetGroup(this, 'PublisherTargets', {
+      targetType: elbv2.TargetType.LAMBDA,
+      targets: [new targets.LambdaTarget(props.publisher)],
+    });
+
+    const notFound = elbv2.ListenerAction.fixedResponse(404, {
+      contentType: 'application/json',
+      messageBody: NOT_FOUND_BODY,
+    });
+    if (props.certificateArn) {
+      this.scheme = 'https';
+      this.listener = this.loadBalancer.addListener('Https', {
+        protocol: elbv2.ApplicationProtocol.HTTPS,
+        port: 443,
+        certificates: [elbv2.ListenerCertificate.fromArn(props.certificateArn)],
+        sslPolicy: elbv2.SslPolicy.RECOMMENDED_TLS,
+        defaultAction: notFound,
+      });
+      this.loadBalancer.addRedirect({
+        sourceProtocol: elbv2.ApplicationProtocol.HTTP,
+        sourcePort: 80,
+        targetProtocol: elbv2.ApplicationProtocol.HTTPS,
+        targetPort: 443,
+      });
+    } else {
+      this.scheme = 'http';
+      this.listener = this.loadBalancer.addListener('Http', {
+        protocol: elbv2.ApplicationProtocol.HTTP,
+        port: 80,
+        defaultAction: notFound,
+      });
+    }
+    this.listener.addAction('Health', {
+      priority: 10,
+      conditions: [elbv2.ListenerCondition.pathPatterns(['/health'])],
+      action: elbv2.ListenerAction.forward([this.targetGroup]),
+    });
+    this.listener.addAction('Orders', {
+      priority: 20,
+      conditions: [elbv2.ListenerCondition.pathPatterns(['/orders', '/orders/*'])],
+      action: elbv2.ListenerAction.forward([this.targetGroup]),
+    });
+
+    if (props.waf) {
+      const visibility = (metricName: string) => ({
+        cloudWatchMetricsEnabled: true,
+        sampledRequestsEnabled: true,
+        metricName,
+      });
+      this.webAcl = new wafv2.CfnWebACL(this, 'WebAcl', {
+        scope: 'REGIONAL',
+        defaultAction: { allow: {} },
+        visibilityConfig: visibility('OrderPipelineWebAcl'),
+        rules: [
+          {
+            name: 'RateLimitPerSourceIp',
+            priority: 0,
+            action: { block: {} },
+            statement: { rateBasedStatement: { limit: props.waf.rateLimitPer5Minutes, aggregateKeyType: 'IP' } },
+            visibilityConfig: visibility('RateLimitPerSourceIp'),
+          },
+        ],
+      });
+      new wafv2.CfnWebACLAssociation(this, 'WebAclAssociation', {
+        resourceArn: this.loadBalancer.loadBalancerArn,
+        webAclArn: this.webAcl.attrArn,
+      });
+    }
+  }
+}

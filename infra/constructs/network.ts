@@ -1,0 +1,118 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+
+/**
+ * Interface endpoints for the AWS APIs the Lambdas call from isolated subnets. SQS is absent on
+ * purpose: consumers never call SQS (event source mappings poll outside the VPC).
+ */
+export const INTERFACE_ENDPOINTS = {
+  Sns: ec2.InterfaceVpcEndpointAwsService.SNS,
+  StepFunctions: ec2.InterfaceVpcEndpointAwsService.STEP_FUNCTIONS,
+  SecretsManager: ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER,
+  CloudWatchLogs: ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS,
+  XRay: ec2.InterfaceVpcEndpointAwsService.XRAY,
+  Kms: ec2.InterfaceVpcEndpointAwsService.KMS,
+} as const;
+
+const HTTPS = ec2.Port.tcp(443);
+
+export interface NetworkProps {
+  /** Availability zones to span (public + isolated subnet in each). */
+  readonly availabilityZones: readonly string[];
+  /** AWS-managed prefix list ids of the S3 and DynamoDB gateway endpoints in this region. */
+  readonly gatewayPrefixLists: { readonly s3: string; readonly dynamodb: string };
+  /** Retention of the VPC flow log group. */
+  readonly flowLogRetention: logs.RetentionDays;
+  /** What happens to the flow log group when the stack is deleted. */
+  readonly removalPolicy: RemovalPolicy;
+}
+
+/**
+ * The VPC: public subnets for the ALB only, private isolated subnets for every Lambda, no NAT.
+ * AWS APIs are reached through gateway endpoints (S3, DynamoDB) and interface endpoints.
+ */
+export class Network extends Construct {
+  public readonly vpc: ec2.Vpc;
+  /** Attached to every Lambda: no ingress, HTTPS egress only to the endpoints. */
+  public readonly lambdaSecurityGroup: ec2.SecurityGroup;
+  /** Attached to the interface endpoints: HTTPS from the Lambda group only. */
+  public readonly endpointSecurityGroup: ec2.SecurityGroup;
+  public readonly flowLogGroup: logs.LogGroup;
+  public readonly interfaceEndpoints: Record<keyof typeof INTERFACE_ENDPOINTS, ec2.InterfaceVpcEndpoint>;
+
+  constructor(scope: Construct, id: string, props: NetworkProps) {
+    super(scope, id);
+    if (props.availabilityZones.length < 1) throw new Error('Network needs at least one availability zone');
+
+    this.flowLogGroup = new logs.LogGroup(this, 'FlowLogs', {
+      retention: props.flowLogRetention,
+      removalPolicy: props.removalPolicy,
+    });
+    this.vpc = new ec2.Vpc(this, 'Vpc', {
+      ipAddresses: ec2.IpAddresses.cidr('10.40.0.0/16'),
+      availabilityZones: [...props.availabilityZones],
+      natGateways: 0,
+      // Nothing is placed in the default security group; restricting it needs a custom-resource Lambda.
+      restrictDefaultSecurityGroup: false,
+      subnetConfiguration: [
+        { name: 'alb', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24, mapPublicIpOnLaunch: false },
+        { name: 'functions', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 22 },
+      ],
+      gatewayEndpoints: {
+        S3: { service: ec2.GatewayVpcEndpointAwsService.S3 },
+        DynamoDB: { service: ec2.GatewayVpcEndpointAwsService.DYNAMODB },
+      },
+      flowLogs: {
+        all: {
+          destination: ec2.FlowLogDestination.toCloudWatchLogs(this.flowLogGroup),
+          trafficType: ec2.FlowLogTrafficType.ALL,
+        },
+      },
+    });
+
+    this.lambdaSecurityGroup = new ec2.SecurityGroup(this, 'LambdaSecurityGroup', {
+      vpc: this.vpc,
+      description: 'Order pipeline Lambdas: no ingress, HTTPS to VPC endpoints only',
+      allowAllOutbound: false,
+    });
+    this.endpointSecurityGroup = new ec2.SecurityGroup(this, 'EndpointSecurityGroup', {
+      vpc: this.vpc,
+      description: 'Interface VPC endpoints: HTTPS from the order pipeline Lambdas only',
+      allowAllOutbound: false,
+    });
+    this.endpointSecurityGroup.addIngressRule(this.lambdaSecurityGroup, HTTPS, 'HTTPS from the Lambdas');
+    this.lambdaSecurityGroup.addEgressRule(this.endpointSecurityGroup, HTTPS, 'HTTPS to interface endpoints');
+    this.lambdaSecurityGroup.addEgressRule(
+      ec2.Peer.prefixList(props.gatewayPrefixLists.s3),
+      HTTPS,
+      'HTTPS to the S3 gateway endpoint',
+    );
+    this.lambdaSecurityGroup.addEgressRule(
+      ec2.Peer.prefixList(props.gatewayPrefixLists.dynamodb),
+      HTTPS,
+      'HTTPS to the DynamoDB gateway endpoint',
+    );
+
+    const endpoints = {} as Record<keyof typeof INTERFACE_ENDPOINTS, ec2.InterfaceVpcEndpoint>;
+    for (const [name, service] of Object.entries(INTERFACE_ENDPOINTS) as [
+      keyof typeof INTERFACE_ENDPOINTS,
+      ec2.InterfaceVpcEndpointAwsService,
+    ][]) {
+      endpoints[name] = this.vpc.addInterfaceEndpoint(name, {
+        service,
+        privateDnsEnabled: true,
+        subnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
+        securityGroups: [this.endpointSecurityGroup],
+        open: false,
+      });
+    }
+    this.interfaceEndpoints = endpoints;
+  }
+
+  /** The isolated subnets every Lambda runs in. */
+  public get functionSubnets(): ec2.SubnetSelection {
+    return { subnetType: ec2.SubnetType.PRIVATE_ISOLATED };
+  }
+}

@@ -1,0 +1,134 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Annotations, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+
+/** Repository root: `lambdas/<handler>/handler.ts` is found from here. */
+export const REPO_ROOT = path.resolve(__dirname, '..', '..');
+
+/** The handler folders under `lambdas/`. */
+export type HandlerName = 'publisher' | 'validate' | 'billing' | 'archive' | 'dlq';
+
+/** CloudFormation metadata key naming a function's handler folder (read by the local stack). */
+export const ENTRY_METADATA_KEY = 'OrderPipelineEntry';
+
+/** CloudWatch namespace of the Powertools EMF metrics. */
+export const METRICS_NAMESPACE = 'OrderPipeline';
+
+/** The newest Node.js runtime this aws-cdk-lib offers. */
+export const NODE_RUNTIME = lambda.Runtime.NODEJS_24_X;
+
+export interface OrderPipelineFunctionProps {
+  /** Folder under `lambdas/` whose `handler.ts` exports `handler`. */
+  readonly handler: HandlerName;
+  /** Powertools service name (log and metric dimension); @default `order-<handler>` */
+  readonly serviceName?: string;
+  readonly description: string;
+  readonly memoryMb: number;
+  readonly timeout: Duration;
+  /** The handler's variables (names from runtime-contract `ENV`). */
+  readonly environment: Readonly<Record<string, string>>;
+  readonly vpc: ec2.IVpc;
+  readonly vpcSubnets: ec2.SubnetSelection;
+  readonly securityGroup: ec2.ISecurityGroup;
+  readonly logRetention: logs.RetentionDays;
+  /** Concurrency reserved (and capped) for this function; @default none */
+  readonly reservedConcurrency?: number;
+  /** What happens to the log group when the stack is deleted. */
+  readonly removalPolicy: RemovalPolicy;
+}
+
+/**
+ * The one way this app builds a Lambda: bundled TypeScript on arm64 and the newest Node runtime,
+ * in the isolated subnets with the Lambda security group, an explicit log group, active tracing,
+ * and its own role holding only what the function is granted afterwards (plus logs, ENIs, X-Ray).
+ */
+export class OrderPipelineFunction extends Construct {
+  public readonly function: nodejs.NodejsFunction;
+  public readonly role: iam.Role;
+  public readonly logGroup: logs.LogGroup;
+  public readonly handlerName: HandlerName;
+
+  constructor(scope: Construct, id: string, props: OrderPipelineFunctionProps) {
+    super(scope, id);
+    this.handlerName = props.handler;
+    this.logGroup = new logs.LogGroup(this, 'LogGroup', {
+      retention: props.logRetention,
+      removalPolicy: props.removalPolicy,
+    });
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `Execution role of the ${props.handler} Lambda`,
+    });
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'WriteOwnLogs',
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [this.logGroup.logGroupArn],
+      }),
+    );
+    // The ENI actions of AWSLambdaVPCAccessExecutionRole; EC2 offers no narrower resource for them.
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'ManageVpcNetworkInterfaces',
+        actions: [
+          'ec2:CreateNetworkInterface',
+          'ec2:DescribeNetworkInterfaces',
+          'ec2:DescribeSubnets',
+          'ec2:DeleteNetworkInterface',
+          'ec2:AssignPrivateIpAddresses',
+          'ec2:UnassignPrivateIpAddresses',
+        ],
+        resources: ['*'],
+      }),
+    );
+
+    const entry = path.join(REPO_ROOT, 'lambdas', props.handler, 'handler.ts');
+    const common: nodejs.NodejsFunctionProps = {
+      description: props.description,
+      runtime: NODE_RUNTIME,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: props.memoryMb,
+      timeout: props.timeout,
+      role: this.role,
+      logGroup: this.logGroup,
+      tracing: lambda.Tracing.ACTIVE,
+      vpc: props.vpc,
+      vpcSubnets: props.vpcSubnets,
+      securityGroups: [props.securityGroup],
+      reservedConcurrentExecutions: props.reservedConcurrency,
+      environment: {
+        ...props.environment,
+        POWERTOOLS_SERVICE_NAME: props.serviceName ?? `order-${props.handler}`,
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+        NODE_OPTIONS: '--enable-source-maps',
+      },
+    };
+    if (fs.existsSync(entry)) {
+      this.function = new nodejs.NodejsFunction(this, 'Function', {
+        ...common,
+        entry,
+        handler: 'handler',
+        projectRoot: REPO_ROOT,
+        depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json'),
+        bundling: { minify: true, sourceMap: true, target: 'node24' },
+      });
+    } else if (!Stack.of(this).bundlingRequired) {
+      // Synthesis without bundling (tests, the local stack) does not need the handler's code.
+      Annotations.of(this).addInfo(`lambdas/${props.handler}/handler.ts is missing; placeholder code used`);
+      this.function = new nodejs.NodejsFunction(this, 'Function', {
+        ...common,
+        code: lambda.Code.fromInline('exports.handler = async () => { throw new Error("not bundled"); };'),
+        handler: 'index.handler',
+      });
+    } else {
+      throw new Error(`Cannot bundle the ${props.handler} Lambda: ${entry} does not exist`);
+    }
+    (this.function.node.defaultChild as lambda.CfnFunction).addMetadata(ENTRY_METADATA_KEY, props.handler);
+  }
+}

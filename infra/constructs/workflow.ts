@@ -1,0 +1,232 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+import { TABLE_KEYS } from '../../lambdas/shared/runtime-contract';
+import { grantKey } from './grants';
+
+/** Errors Step Functions reports for throttling and transient service faults, per integration. */
+export const RETRYABLE_ERRORS = {
+  lambda: [
+    'Lambda.ServiceException',
+    'Lambda.AWSLambdaException',
+    'Lambda.SdkClientException',
+    'Lambda.TooManyRequestsException',
+  ],
+  dynamodb: [
+    'DynamoDB.ProvisionedThroughputExceededException',
+    'DynamoDB.ThrottlingException',
+    'DynamoDB.RequestLimitExceeded',
+    'DynamoDB.InternalServerErrorException',
+  ],
+  sns: ['SNS.ThrottledException', 'SNS.KMSThrottlingException', 'SNS.InternalErrorException'],
+} as const;
+
+/** A conditional write found the item already past the state it expected. */
+export const CONDITIONAL_CHECK_FAILED = 'DynamoDB.ConditionalCheckFailedException';
+
+export interface OrderWorkflowProps {
+  /** Business validation (lambdas/validate). */
+  readonly validateFunction: lambda.IFunction;
+  readonly ordersTable: dynamodb.ITable;
+  readonly failedOrdersTable: dynamodb.ITable;
+  /** Where accepted orders are published (OrderPlaced events). */
+  readonly topic: sns.ITopic;
+  /** EXPRESS (default in every environment) or STANDARD. */
+  readonly workflowType: 'EXPRESS' | 'STANDARD';
+  readonly logRetention: logs.RetentionDays;
+  readonly removalPolicy: RemovalPolicy;
+}
+
+const S = (value: string) => tasks.DynamoAttributeValue.fromString(value);
+const orderKey = {
+  [TABLE_KEYS.orders.partitionKey]: S(sfn.JsonPath.stringAt('$.order.order_id')),
+};
+const now = () => S(sfn.JsonPath.stringAt('$$.State.EnteredTime'));
+const STATUS = { '#status': 'status' };
+const errorPath = '$.error';
+
+/**
+ * The order workflow of docs/internals.md: Validate -> IsValid -> MarkRejected | StoreOrder ->
+ * PublishOrder -> MarkPublished, with conditional writes so a re-run is harmless and every other
+ * error recorded in the failed-orders table before the execution fails.
+ */
+export class OrderWorkflow extends Construct {
+  public readonly stateMachine: sfn.StateMachine;
+  public readonly logGroup: logs.LogGroup;
+
+  constructor(scope: Construct, id: string, props: OrderWorkflowProps) {
+    super(scope, id);
+    const { ordersTable, failedOrdersTable } = props;
+
+    const retry = (state: sfn.TaskStateBase, errors: readonly string[]) =>
+      state.addRetry({
+        errors: [...errors],
+        interval: Duration.seconds(1),
+        backoffRate: 2,
+        maxAttempts: 4,
+        jitterStrategy: sfn.JitterType.FULL,
+      });
+
+    const failed = new sfn.Fail(this, 'Failed', { error: 'OrderFailed', cause: 'See the failed-orders table' });
+    const markFailed = new tasks.DynamoUpdateItem(this, 'MarkFailed', {
+      table: ordersTable,
+      key: orderKey,
+      updateExpression: 'SET #status = :failed, updated_at = :now',
+      conditionExpression: '#status IN (:accepted, :published)',
+      expressionAttributeNames: STATUS,
+      expressionAttributeValues: {
+        ':failed': S('FAILED'),
+        ':accepted': S('ACCEPTED'),
+        ':published': S('PUBLISHED'),
+        ':now': now(),
+      },
+      resultPath: sfn.JsonPath.DISCARD,
+    });
+    retry(markFailed, RETRYABLE_ERRORS.dynamodb);
+    // Already terminal (a consumer or the DLQ handler got there first): nothing left to mark.
+    markFailed.addCatch(failed, { errors: [CONDITIONAL_CHECK_FAILED], resultPath: sfn.JsonPath.DISCARD });
+    markFailed.next(failed);
+
+    const recordFailure = new tasks.DynamoPutItem(this, 'RecordFailure', {
+      table: failedOrdersTable,
+      item: {
+        [TABLE_KEYS.failedOrders.partitionKey]: S(sfn.JsonPath.stringAt('$.order.order_id')),
+        [TABLE_KEYS.failedOrders.sortKey]: S(sfn.JsonPath.format('workflow#{}', sfn.JsonPath.executionName)),
+        source: S('workflow'),
+        receive_count: tasks.DynamoAttributeValue.fromNumber(0),
+        error: S(sfn.JsonPath.jsonToString(sfn.JsonPath.objectAt(errorPath))),
+        body: S(sfn.JsonPath.jsonToString(sfn.JsonPath.objectAt('$.order'))),
+        failed_at: now(),
+      },
+      conditionExpression: 'attribute_not_exists(failure_id)',
+      resultPath: sfn.JsonPath.DISCARD,
+    });
+    retry(recordFailure, RETRYABLE_ERRORS.dynamodb);
+    // Recorded by an earlier run of this execution name: carry on marking the order.
+    recordFailure.addCatch(markFailed, { errors: [CONDITIONAL_CHECK_FAILED], resultPath: sfn.JsonPath.DISCARD });
+    recordFailure.next(markFailed);
+
+    const onUnrecoverable = (state: sfn.TaskStateBase) =>
+      state.addCatch(recordFailure, { errors: [sfn.Errors.ALL], resultPath: errorPath });
+
+    const validate = new tasks.LambdaInvoke(this, 'Validate', {
+      lambdaFunction: props.validateFunction,
+      payloadResponseOnly: true,
+      retryOnServiceExceptions: false,
+      resultPath: '$.validation',
+    });
+    retry(validate, RETRYABLE_ERRORS.lambda);
+    onUnrecoverable(validate);
+
+    const alreadyDone = new sfn.Succeed(this, 'AlreadyDone');
+
+    // DynamoDB wants a list of attribute values; this turns the reasons into [{"S": reason}, ...].
+    const formatReasons = new sfn.Map(this, 'FormatReasons', {
+      itemsPath: '$.validation.reasons',
+      itemSelector: { 'S.$': '$$.Map.Item.Value' },
+      resultPath: '$.reasonsAttribute',
+    });
+    formatReasons.itemProcessor(new sfn.Pass(this, 'ReasonAsAttribute'));
+    const markRejected = new tasks.DynamoUpdateItem(this, 'MarkRejected', {
+      table: ordersTable,
+      key: orderKey,
+      updateExpression: 'SET #status = :rejected, reasons = :reasons, updated_at = :now',
+      conditionExpression: '#status = :accepted',
+      expressionAttributeNames: STATUS,
+      expressionAttributeValues: {
+        ':rejected': S('REJECTED'),
+        ':accepted': S('ACCEPTED'),
+        ':reasons': tasks.DynamoAttributeValue.listFromJsonPath('$.reasonsAttribute'),
+        ':now': now(),
+      },
+      resultPath: sfn.JsonPath.DISCARD,
+    });
+    retry(markRejected, RETRYABLE_ERRORS.dynamodb);
+    markRejected.addCatch(alreadyDone, { errors: [CONDITIONAL_CHECK_FAILED], resultPath: sfn.JsonPath.DISCARD });
+    onUnrecoverable(markRejected);
+    formatReasons.addCatch(recordFailure, { errors: [sfn.Errors.ALL], resultPath: errorPath });
+
+    const publishOrder = new tasks.SnsPublish(this, 'PublishOrder', {
+      topic: props.topic,
+      message: sfn.TaskInput.fromObject({
+        version: 1,
+        type: 'OrderPlaced',
+        order: sfn.JsonPath.objectAt('$.validation.order'),
+      }),
+      messageAttributes: {
+        type: { value: 'OrderPlaced' },
+        market: { value: sfn.JsonPath.stringAt('$.validation.order.market') },
+        currency: { value: sfn.JsonPath.stringAt('$.validation.order.currency') },
+      },
+      resultPath: sfn.JsonPath.DISCARD,
+    });
+    retry(publishOrder, RETRYABLE_ERRORS.sns);
+    onUnrecoverable(publishOrder);
+
+    const storeOrder = new tasks.DynamoUpdateItem(this, 'StoreOrder', {
+      table: ordersTable,
+      key: orderKey,
+      updateExpression: 'SET order_json = :order_json, total_amount = :total, updated_at = :now',
+      conditionExpression: '#status = :accepted',
+      expressionAttributeNames: STATUS,
+      expressionAttributeValues: {
+        ':order_json': S(sfn.JsonPath.stringAt('$.validation.order_json')),
+        ':total': tasks.DynamoAttributeValue.numberFromString(
+          sfn.JsonPath.format('{}', sfn.JsonPath.stringAt('$.validation.order.total_amount')),
+        ),
+        ':accepted': S('ACCEPTED'),
+        ':now': now(),
+      },
+      resultPath: sfn.JsonPath.DISCARD,
+    });
+    retry(storeOrder, RETRYABLE_ERRORS.dynamodb);
+    // An earlier run stored it (and may have published): publishing again is safe, consumers are idempotent.
+    storeOrder.addCatch(publishOrder, { errors: [CONDITIONAL_CHECK_FAILED], resultPath: sfn.JsonPath.DISCARD });
+    onUnrecoverable(storeOrder);
+
+    const markPublished = new tasks.DynamoUpdateItem(this, 'MarkPublished', {
+      table: ordersTable,
+      key: orderKey,
+      updateExpression: 'SET #status = :published, updated_at = :now',
+      conditionExpression: '#status = :accepted',
+      expressionAttributeNames: STATUS,
+      expressionAttributeValues: { ':published': S('PUBLISHED'), ':accepted': S('ACCEPTED'), ':now': now() },
+      resultPath: sfn.JsonPath.DISCARD,
+    });
+    retry(markPublished, RETRYABLE_ERRORS.dynamodb);
+    markPublished.addCatch(alreadyDone, { errors: [CONDITIONAL_CHECK_FAILED], resultPath: sfn.JsonPath.DISCARD });
+    onUnrecoverable(markPublished);
+
+    const definition = validate.next(
+      new sfn.Choice(this, 'IsValid')
+        .when(
+          sfn.Condition.booleanEquals('$.validation.valid', true),
+          storeOrder.next(publishOrder).next(markPublished).next(new sfn.Succeed(this, 'Published')),
+        )
+        .otherwise(formatReasons.next(markRejected).next(new sfn.Succeed(this, 'Rejected'))),
+    );
+
+    this.logGroup = new logs.LogGroup(this, 'LogGroup', {
+      retention: props.logRetention,
+      removalPolicy: props.removalPolicy,
+    });
+    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+      definitionBody: sfn.DefinitionBody.fromChainable(definition),
+      stateMachineType:
+        props.workflowType === 'EXPRESS' ? sfn.StateMachineType.EXPRESS : sfn.StateMachineType.STANDARD,
+      timeout: Duration.minutes(2),
+      tracingEnabled: true,
+      logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
+    });
+    // The tables and topic are encrypted with customer-managed keys; the role uses them directly.
+    for (const key of new Set([ordersTable.encryptionKey, failedOrdersTable.encryptionKey])) {
+      if (key) grantKey(this.stateMachine, key, ['Decrypt', 'Encrypt', 'GenerateDataKey']);
+    }
+    if (props.topic.masterKey) grantKey(this.stateMachine, props.topic.masterKey, ['Decrypt', 'GenerateDataKey']);
+  }
+}

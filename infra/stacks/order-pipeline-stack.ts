@@ -1,0 +1,241 @@
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import type { EnvironmentConfig } from '../../environments';
+import { ENV } from '../../lambdas/shared/runtime-contract';
+import { OrderApi } from '../constructs/api';
+import { Data } from '../constructs/data';
+import { FanOut } from '../constructs/fan-out';
+import { grantItemActions, grantKey } from '../constructs/grants';
+import { Network } from '../constructs/network';
+import { Observability } from '../constructs/observability';
+import { OrderPipelineFunction, type OrderPipelineFunctionProps } from '../constructs/order-pipeline-function';
+import { pascal } from '../constructs/naming';
+import { ClientSecrets } from '../constructs/secrets';
+import { OrderWorkflow } from '../constructs/workflow';
+import { SUBSCRIBERS, type SubscriberDefinition } from './subscribers';
+
+/** Names of the stack outputs (read by the pipeline's post-deploy tests and the local stack). */
+export const OUTPUTS = {
+  ordersUrl: 'OrdersUrl',
+  ordersTable: 'OrdersTableName',
+  billingTable: 'BillingTableName',
+  failedOrdersTable: 'FailedOrdersTableName',
+  archiveBucket: 'ArchiveBucketName',
+  clientSecretsId: 'ClientSecretsId',
+  stateMachineArn: 'StateMachineArn',
+  topicArn: 'OrdersTopicArn',
+  alarmTopicArn: 'AlarmTopicArn',
+} as const;
+
+export interface OrderPipelineStackProps extends StackProps {
+  /** The validated environment configuration. */
+  readonly config: EnvironmentConfig;
+  /** The topic's subscribers; @default SUBSCRIBERS */
+  readonly subscribers?: readonly SubscriberDefinition[];
+}
+
+/** Every box of ARCHITECTURE.md for one environment, in one stack. */
+export class OrderPipelineStack extends Stack {
+  public readonly network: Network;
+  public readonly data: Data;
+  public readonly secrets: ClientSecrets;
+  public readonly fanOut: FanOut;
+  public readonly workflow: OrderWorkflow;
+  public readonly api: OrderApi;
+  public readonly observability: Observability;
+  public readonly functions: Readonly<Record<string, OrderPipelineFunction>>;
+
+  constructor(scope: Construct, id: string, props: OrderPipelineStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    const subscribers = props.subscribers ?? SUBSCRIBERS;
+    const removalPolicy = config.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+    const logRetention = config.logRetentionDays as logs.RetentionDays;
+
+    this.network = new Network(this, 'Network', {
+      availabilityZones: Array.from({ length: config.azCount }, (_, i) => `${config.region}${'abc'[i]}`),
+      gatewayPrefixLists: config.gatewayPrefixLists,
+      flowLogRetention: logRetention,
+      removalPolicy,
+    });
+    this.data = new Data(this, 'Data', { removalPolicy });
+    this.secrets = new ClientSecrets(this, 'ClientSecrets', {
+      generateDemoClient: config.name !== 'prod',
+      removalPolicy,
+    });
+
+    const lambdaFunction = (
+      id: string,
+      props: Pick<OrderPipelineFunctionProps, 'handler' | 'description' | 'environment' | 'serviceName'> & {
+        memoryMb: number;
+        timeoutSeconds: number;
+      },
+    ) =>
+      new OrderPipelineFunction(this, id, {
+        ...props,
+        timeout: Duration.seconds(props.timeoutSeconds),
+        vpc: this.network.vpc,
+        vpcSubnets: this.network.functionSubnets,
+        securityGroup: this.network.lambdaSecurityGroup,
+        logRetention,
+        reservedConcurrency: config.lambda.reservedConcurrency,
+        removalPolicy,
+      });
+
+    const { ordersTable, billingTable, failedOrdersTable } = this.data;
+    const validate = lambdaFunction('ValidateFunction', {
+      handler: 'validate',
+      description: 'Order workflow: business validation',
+      ...config.functions.validate,
+      environment: {
+        [ENV.orderTotalLimit]: String(config.orderTotalLimit),
+        [ENV.marketCurrencies]: JSON.stringify(config.marketCurrencies),
+      },
+    });
+    const deadLetterHandler = lambdaFunction('DlqFunction', {
+      handler: 'dlq',
+      description: 'Records messages that reached a DLQ and marks their orders FAILED',
+      memoryMb: config.functions.dlq.memoryMb,
+      timeoutSeconds: config.functions.dlq.timeoutSeconds,
+      environment: {
+        [ENV.ordersTable]: ordersTable.tableName,
+        [ENV.failedOrdersTable]: failedOrdersTable.tableName,
+      },
+    });
+    grantItemActions(deadLetterHandler.role, ordersTable, ['UpdateItem']);
+    grantItemActions(deadLetterHandler.role, failedOrdersTable, ['PutItem']);
+
+    const consumers = subscribers.map((subscriber) => {
+      const settings = config.consumers[subscriber.name];
+      if (!settings) {
+        throw new Error(
+          `Environment "${config.name}" has no consumers.${subscriber.name} settings for subscriber "${subscriber.name}"`,
+        );
+      }
+      const fn = lambdaFunction(`${pascal(subscriber.name)}Function`, {
+        handler: subscriber.handler,
+        serviceName: `order-${subscriber.name}`,
+        description: `Orders topic subscriber: ${subscriber.name}`,
+        memoryMb: settings.memoryMb,
+        timeoutSeconds: settings.timeoutSeconds,
+        environment: {
+          [ENV.ordersTable]: ordersTable.tableName,
+          [ENV.failureInjectionRate]: String(settings.failureInjectionRate),
+          [ENV.consumerName]: subscriber.name,
+          ...subscriber.environment(this.data),
+        },
+      });
+      grantItemActions(fn.role, ordersTable, ['GetItem', 'UpdateItem']);
+      subscriber.grant(fn, this.data);
+      return { subscriber, settings, fn };
+    });
+
+    this.fanOut = new FanOut(this, 'FanOut', {
+      subscribers: consumers.map(({ subscriber, settings, fn }) => ({
+        name: subscriber.name,
+        consumer: fn.function,
+        filterPolicy: settings.filterPolicy ?? subscriber.filterPolicy,
+        settings,
+      })),
+      deadLetterHandler: deadLetterHandler.function,
+      deadLetterHandlerTimeout: Duration.seconds(config.functions.dlq.timeoutSeconds),
+      deadLetterHandlerBatchSize: config.functions.dlq.batchSize,
+      removalPolicy,
+    });
+
+    this.workflow = new OrderWorkflow(this, 'Workflow', {
+      validateFunction: validate.function,
+      ordersTable,
+      failedOrdersTable,
+      topic: this.fanOut.topic,
+      workflowType: config.workflowType,
+      logRetention,
+      removalPolicy,
+    });
+
+    const publisher = lambdaFunction('PublisherFunction', {
+      handler: 'publisher',
+      description: 'Verifies signed order requests and starts the order workflow',
+      ...config.functions.publisher,
+      environment: {
+        [ENV.ordersTable]: ordersTable.tableName,
+        [ENV.stateMachineArn]: this.workflow.stateMachine.stateMachineArn,
+        [ENV.clientSecretsId]: this.secrets.secret.secretArn,
+        [ENV.secretsCacheSeconds]: String(config.clientSecretsCacheSeconds),
+      },
+    });
+    grantItemActions(publisher.role, ordersTable, ['PutItem', 'GetItem', 'DeleteItem']);
+    publisher.role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['states:StartExecution'],
+        resources: [this.workflow.stateMachine.stateMachineArn],
+      }),
+    );
+    publisher.role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['secretsmanager:GetSecretValue'],
+        resources: [this.secrets.secret.secretArn],
+      }),
+    );
+    grantKey(publisher.role, this.secrets.key, ['Decrypt']);
+
+    this.api = new OrderApi(this, 'Api', {
+      vpc: this.network.vpc,
+      publisher: publisher.function,
+      certificateArn: config.certificateArn,
+      allowHttp: config.allowHttp,
+      accessLogBucket: this.data.accessLogBucket,
+      deletionProtection: config.retainData,
+      waf: config.wafEnabled ? { rateLimitPer5Minutes: config.wafRateLimit } : undefined,
+    });
+
+    this.functions = {
+      publisher,
+      validate,
+      dlq: deadLetterHandler,
+      ...Object.fromEntries(consumers.map(({ subscriber, fn }) => [subscriber.name, fn])),
+    };
+
+    this.observability = new Observability(this, 'Observability', {
+      alarmEmail: config.alarms.email,
+      thresholds: config.alarms,
+      functions: Object.fromEntries(
+        Object.entries(this.functions).map(([name, fn]) => [pascal(name), fn.function]),
+      ),
+      queues: Object.fromEntries(this.fanOut.subscribers.map((s) => [`${pascal(s.name)}Queue`, s.queue])),
+      deadLetterQueues: Object.fromEntries(
+        this.fanOut.subscribers.flatMap((s) => [
+          [`${pascal(s.name)}DeadLetterQueue`, s.deadLetterQueue],
+          [`${pascal(s.name)}SubscriptionDeadLetterQueue`, s.subscriptionDeadLetterQueue],
+        ]),
+      ),
+      loadBalancer: this.api.loadBalancer,
+      targetGroup: this.api.targetGroup,
+      stateMachine: this.workflow.stateMachine,
+      tables: { Orders: ordersTable, Billing: billingTable, FailedOrders: failedOrdersTable },
+      removalPolicy,
+    });
+
+    const host = config.domainName ?? this.api.loadBalancer.loadBalancerDnsName;
+    const output = (name: string, value: string, description: string) =>
+      new CfnOutput(this, name, { value, description });
+    output(OUTPUTS.ordersUrl, `${this.api.scheme}://${host}/orders`, 'POST orders here');
+    output(OUTPUTS.ordersTable, ordersTable.tableName, 'Orders table');
+    output(OUTPUTS.billingTable, billingTable.tableName, 'Billing table');
+    output(OUTPUTS.failedOrdersTable, failedOrdersTable.tableName, 'Failed-orders table');
+    output(OUTPUTS.archiveBucket, this.data.archiveBucket.bucketName, 'Archive bucket');
+    output(OUTPUTS.clientSecretsId, this.secrets.secret.secretArn, 'Client secrets (ARN)');
+    output(OUTPUTS.stateMachineArn, this.workflow.stateMachine.stateMachineArn, 'Order workflow');
+    output(OUTPUTS.topicArn, this.fanOut.topic.topicArn, 'Orders topic');
+    output(OUTPUTS.alarmTopicArn, this.observability.alarmTopic.topicArn, 'Alarm topic');
+    for (const s of this.fanOut.subscribers) {
+      const prefix = pascal(s.name);
+      output(`${prefix}QueueName`, s.queue.queueName, `${s.name} queue`);
+      output(`${prefix}QueueUrl`, s.queue.queueUrl, `${s.name} queue URL`);
+      output(`${prefix}DeadLetterQueueName`, s.deadLetterQueue.queueName, `${s.name} DLQ`);
+      output(`${prefix}DeadLetterQueueUrl`, s.deadLetterQueue.queueUrl, `${s.name} DLQ URL`);
+    }
+  }
+}

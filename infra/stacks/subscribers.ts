@@ -1,0 +1,47 @@
+import { ENV } from '../../lambdas/shared/runtime-contract';
+import type { Data } from '../constructs/data';
+import { ARCHIVE_PREFIX } from '../constructs/data';
+import { grantItemActions, grantKey } from '../constructs/grants';
+import type { HandlerName, OrderPipelineFunction } from '../constructs/order-pipeline-function';
+import * as iam from 'aws-cdk-lib/aws-iam';
+
+/**
+ * One subscriber of the orders topic, as data. Adding a consumer (for example a compliance
+ * consumer that only sees `market = ru`) is one more entry here plus its settings in each
+ * environment's `consumers`.
+ */
+export interface SubscriberDefinition {
+  /** Subscriber name: the key of its settings in the environment config and its CONSUMER_NAME. */
+  readonly name: string;
+  /** Handler folder under lambdas/. */
+  readonly handler: HandlerName;
+  /** Default filter policy on message attributes; the environment config may override it. */
+  readonly filterPolicy?: Readonly<Record<string, readonly string[]>>;
+  /** The consumer's own variables (beyond ORDERS_TABLE_NAME, FAILURE_INJECTION_RATE, CONSUMER_NAME). */
+  readonly environment: (data: Data) => Record<string, string>;
+  /** The consumer's own grants (beyond GetItem/UpdateItem on the orders table). */
+  readonly grant: (fn: OrderPipelineFunction, data: Data) => void;
+}
+
+export const SUBSCRIBERS: readonly SubscriberDefinition[] = [
+  {
+    name: 'billing',
+    handler: 'billing',
+    environment: (data) => ({ [ENV.billingTable]: data.billingTable.tableName }),
+    grant: (fn, data) => grantItemActions(fn.role, data.billingTable, ['PutItem']),
+  },
+  {
+    name: 'archive',
+    handler: 'archive',
+    environment: (data) => ({ [ENV.archiveBucket]: data.archiveBucket.bucketName }),
+    grant: (fn, data) => {
+      fn.role.addToPolicy(
+        new iam.PolicyStatement({
+          actions: ['s3:PutObject'],
+          resources: [data.archiveBucket.arnForObjects(`${ARCHIVE_PREFIX}*`)],
+        }),
+      );
+      grantKey(fn.role, data.key, ['GenerateDataKey']);
+    },
+  },
+];
