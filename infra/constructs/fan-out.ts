@@ -69,8 +69,10 @@ export function visibilityTimeoutFor(timeoutSeconds: number, maxBatchingWindowSe
  * and TLS-only. Every DLQ is consumed by the DLQ handler.
  */
 export class FanOut extends Construct {
-  /** Key of the topic and every queue (the topic may use it to write to the queues). */
-  public readonly key: kms.Key;
+  /** Key of the topic. */
+  public readonly topicKey: kms.Key;
+  /** Key of every queue; the topic may use it to write to them (a separate key avoids a cycle). */
+  public readonly queueKey: kms.Key;
   public readonly topic: sns.Topic;
   public readonly subscribers: readonly SubscriberQueues[];
 
@@ -79,17 +81,22 @@ export class FanOut extends Construct {
     const names = props.subscribers.map((subscriber) => subscriber.name);
     if (new Set(names).size !== names.length) throw new Error(`Subscriber names must be unique: ${names}`);
 
-    this.key = new kms.Key(this, 'Key', {
-      description: 'Order pipeline messaging: orders topic and queues',
+    this.topicKey = new kms.Key(this, 'TopicKey', {
+      description: 'Order pipeline orders topic',
       enableKeyRotation: true,
       removalPolicy: props.removalPolicy,
     });
-    this.topic = new sns.Topic(this, 'OrdersTopic', { masterKey: this.key, enforceSSL: true });
+    this.queueKey = new kms.Key(this, 'QueueKey', {
+      description: 'Order pipeline subscriber queues and DLQs',
+      enableKeyRotation: true,
+      removalPolicy: props.removalPolicy,
+    });
+    this.topic = new sns.Topic(this, 'OrdersTopic', { masterKey: this.topicKey, enforceSSL: true });
 
     const queue = (queueId: string, visibilityTimeout: Duration, deadLetterQueue?: sqs.IQueue, maxReceiveCount?: number) =>
       new sqs.Queue(this, queueId, {
         encryption: sqs.QueueEncryption.KMS,
-        encryptionMasterKey: this.key,
+        encryptionMasterKey: this.queueKey,
         dataKeyReuse: Duration.minutes(5),
         enforceSSL: true,
         visibilityTimeout,

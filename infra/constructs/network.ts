@@ -19,8 +19,10 @@ export const INTERFACE_ENDPOINTS = {
 const HTTPS = ec2.Port.tcp(443);
 
 export interface NetworkProps {
-  /** Availability zones to span (public + isolated subnet in each). */
+  /** The region's availability zones in order of preference (at least 2: an ALB needs two). */
   readonly availabilityZones: readonly string[];
+  /** How many of them host the Lambdas and interface endpoints (1 saves endpoint cost in dev). */
+  readonly functionAzCount: number;
   /** AWS-managed prefix list ids of the S3 and DynamoDB gateway endpoints in this region. */
   readonly gatewayPrefixLists: { readonly s3: string; readonly dynamodb: string };
   /** Retention of the VPC flow log group. */
@@ -30,7 +32,7 @@ export interface NetworkProps {
 }
 
 /**
- * The VPC: public subnets for the ALB only, private isolated subnets for every Lambda, no NAT.
+ * The VPC: public subnets for the ALB only (always two zones), private isolated subnets for every Lambda, no NAT.
  * AWS APIs are reached through gateway endpoints (S3, DynamoDB) and interface endpoints.
  */
 export class Network extends Construct {
@@ -40,11 +42,22 @@ export class Network extends Construct {
   /** Attached to the interface endpoints: HTTPS from the Lambda group only. */
   public readonly endpointSecurityGroup: ec2.SecurityGroup;
   public readonly flowLogGroup: logs.LogGroup;
+  /** The isolated subnets (of the first functionAzCount zones) every Lambda and endpoint uses. */
+  public readonly functionSubnets: ec2.SubnetSelection;
   public readonly interfaceEndpoints: Record<keyof typeof INTERFACE_ENDPOINTS, ec2.InterfaceVpcEndpoint>;
 
   constructor(scope: Construct, id: string, props: NetworkProps) {
     super(scope, id);
-    if (props.availabilityZones.length < 1) throw new Error('Network needs at least one availability zone');
+    if (props.availabilityZones.length < 2) {
+      throw new Error('Network needs at least two availability zones: an ALB spans two');
+    }
+    if (props.functionAzCount < 1 || props.functionAzCount > props.availabilityZones.length) {
+      throw new Error(`functionAzCount must be between 1 and ${props.availabilityZones.length}`);
+    }
+    this.functionSubnets = {
+      subnetType: ec2.SubnetType.PRIVATE_ISOLATED,
+      availabilityZones: props.availabilityZones.slice(0, props.functionAzCount),
+    };
 
     this.flowLogGroup = new logs.LogGroup(this, 'FlowLogs', {
       retention: props.flowLogRetention,
@@ -103,16 +116,11 @@ export class Network extends Construct {
       endpoints[name] = this.vpc.addInterfaceEndpoint(name, {
         service,
         privateDnsEnabled: true,
-        subnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
+        subnets: this.functionSubnets,
         securityGroups: [this.endpointSecurityGroup],
         open: false,
       });
     }
     this.interfaceEndpoints = endpoints;
-  }
-
-  /** The isolated subnets every Lambda runs in. */
-  public get functionSubnets(): ec2.SubnetSelection {
-    return { subnetType: ec2.SubnetType.PRIVATE_ISOLATED };
   }
 }

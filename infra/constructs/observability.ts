@@ -140,7 +140,7 @@ export class Observability extends Construct {
 
     for (const [name, table] of Object.entries(props.tables)) {
       alarm(
-        `${name}Throttles`,
+        `${name}TableThrottles`,
         new cloudwatch.MathExpression({
           label: `${name} throttled requests`,
           expression: 'reads + writes',

@@ -58,10 +58,13 @@ const errorPath = '$.error';
 export class OrderWorkflow extends Construct {
   public readonly stateMachine: sfn.StateMachine;
   public readonly logGroup: logs.LogGroup;
+  /** The business-validation Lambda the `Validate` state invokes. */
+  public readonly validateFunction: lambda.IFunction;
 
   constructor(scope: Construct, id: string, props: OrderWorkflowProps) {
     super(scope, id);
     const { ordersTable, failedOrdersTable } = props;
+    this.validateFunction = props.validateFunction;
 
     const retry = (state: sfn.TaskStateBase, errors: readonly string[]) =>
       state.addRetry({

@@ -55,7 +55,11 @@ export class OrderPipelineStack extends Stack {
     const logRetention = config.logRetentionDays as logs.RetentionDays;
 
     this.network = new Network(this, 'Network', {
-      availabilityZones: Array.from({ length: config.azCount }, (_, i) => `${config.region}${'abc'[i]}`),
+      availabilityZones: Array.from(
+        { length: Math.max(2, config.azCount) },
+        (_, i) => `${config.region}${'abc'.charAt(i)}`,
+      ),
+      functionAzCount: config.azCount,
       gatewayPrefixLists: config.gatewayPrefixLists,
       flowLogRetention: logRetention,
       removalPolicy,
