@@ -58,7 +58,8 @@ export function signedRequest({
   method?: string;
   path?: string;
   body?: string | Buffer;
-  contentType?: string | undefined;
+  /** null sends no content-type header. */
+  contentType?: string | null;
   timestamp?: number;
 } = {}): HttpRequest {
   const bytes = Buffer.isBuffer(body) ? body : Buffer.from(body, 'utf8');
@@ -68,7 +69,7 @@ export function signedRequest({
     'x-timestamp': signature['X-Timestamp'],
     'x-signature': signature['X-Signature'],
   };
-  if (contentType !== undefined) headers['content-type'] = contentType;
+  if (contentType !== null) headers['content-type'] = contentType;
   return { method, path, headers, query: {}, body: bytes };
 }
 
