@@ -46,19 +46,19 @@ export class OrderPipelineStack extends Stack {
   public readonly api: OrderApi;
   public readonly observability: Observability;
   public readonly functions: Readonly<Record<string, OrderPipelineFunction>>;
+  private readonly zones: string[];
 
   constructor(scope: Construct, id: string, props: OrderPipelineStackProps) {
     super(scope, id, props);
     const { config } = props;
+    // Named zones (a, b, c of the region) instead of a context lookup, which needs credentials at synth.
+    this.zones = Array.from({ length: Math.max(2, config.azCount) }, (_, i) => `${config.region}${'abc'.charAt(i)}`);
     const subscribers = props.subscribers ?? SUBSCRIBERS;
     const removalPolicy = config.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
     const logRetention = config.logRetentionDays as logs.RetentionDays;
 
     this.network = new Network(this, 'Network', {
-      availabilityZones: Array.from(
-        { length: Math.max(2, config.azCount) },
-        (_, i) => `${config.region}${'abc'.charAt(i)}`,
-      ),
+      availabilityZones: this.zones,
       functionAzCount: config.azCount,
       gatewayPrefixLists: config.gatewayPrefixLists,
       flowLogRetention: logRetention,
@@ -241,5 +241,10 @@ export class OrderPipelineStack extends Stack {
       output(`${prefix}DeadLetterQueueName`, s.deadLetterQueue.queueName, `${s.name} DLQ`);
       output(`${prefix}DeadLetterQueueUrl`, s.deadLetterQueue.queueUrl, `${s.name} DLQ URL`);
     }
+  }
+
+  /** The configured zones; overriding the getter keeps synthesis free of AWS lookups. */
+  public override get availabilityZones(): string[] {
+    return this.zones;
   }
 }
