@@ -37,7 +37,8 @@ export function instrumentHandler<TEvent, TResult>(
     } finally {
       handlerSegment?.close();
       if (tracer && parentSegment) tracer.setSegment(parentSegment);
-      metrics?.publishStoredMetrics();
+      // A health check adds no metric; flushing nothing would log a warning per request.
+      if (metrics?.hasStoredMetrics()) metrics.publishStoredMetrics();
       logger.resetKeys();
     }
   };
