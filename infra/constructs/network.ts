@@ -19,8 +19,8 @@ export const INTERFACE_ENDPOINTS = {
 const HTTPS = ec2.Port.tcp(443);
 
 export interface NetworkProps {
-  /** The region's availability zones in order of preference (at least 2: an ALB needs two). */
-  readonly availabilityZones: readonly string[];
+  /** Availability zones the VPC spans (at least 2: an ALB needs two). */
+  readonly azCount: number;
   /** How many of them host the Lambdas and interface endpoints (1 saves endpoint cost in dev). */
   readonly functionAzCount: number;
   /** AWS-managed prefix list ids of the S3 and DynamoDB gateway endpoints in this region. */
@@ -48,16 +48,10 @@ export class Network extends Construct {
 
   constructor(scope: Construct, id: string, props: NetworkProps) {
     super(scope, id);
-    if (props.availabilityZones.length < 2) {
-      throw new Error('Network needs at least two availability zones: an ALB spans two');
+    if (props.azCount < 2) throw new Error('Network needs at least two availability zones: an ALB spans two');
+    if (props.functionAzCount < 1 || props.functionAzCount > props.azCount) {
+      throw new Error(`functionAzCount must be between 1 and ${props.azCount}`);
     }
-    if (props.functionAzCount < 1 || props.functionAzCount > props.availabilityZones.length) {
-      throw new Error(`functionAzCount must be between 1 and ${props.availabilityZones.length}`);
-    }
-    this.functionSubnets = {
-      subnetType: ec2.SubnetType.PRIVATE_ISOLATED,
-      availabilityZones: props.availabilityZones.slice(0, props.functionAzCount),
-    };
 
     this.flowLogGroup = new logs.LogGroup(this, 'FlowLogs', {
       retention: props.flowLogRetention,
@@ -65,7 +59,7 @@ export class Network extends Construct {
     });
     this.vpc = new ec2.Vpc(this, 'Vpc', {
       ipAddresses: ec2.IpAddresses.cidr('10.40.0.0/16'),
-      availabilityZones: [...props.availabilityZones],
+      maxAzs: props.azCount,
       natGateways: 0,
       // Nothing is placed in the default security group; restricting it needs a custom-resource Lambda.
       restrictDefaultSecurityGroup: false,
@@ -84,6 +78,8 @@ export class Network extends Construct {
         },
       },
     });
+
+    this.functionSubnets = { subnets: this.vpc.isolatedSubnets.slice(0, props.functionAzCount) };
 
     this.lambdaSecurityGroup = new ec2.SecurityGroup(this, 'LambdaSecurityGroup', {
       vpc: this.vpc,

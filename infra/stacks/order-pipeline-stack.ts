@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Fn, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
@@ -51,14 +51,14 @@ export class OrderPipelineStack extends Stack {
   constructor(scope: Construct, id: string, props: OrderPipelineStackProps) {
     super(scope, id, props);
     const { config } = props;
-    // Named zones (a, b, c of the region) instead of a context lookup, which needs credentials at synth.
-    this.zones = Array.from({ length: Math.max(2, config.azCount) }, (_, i) => `${config.region}${'abc'.charAt(i)}`);
+    // Zones resolved by CloudFormation (Fn::GetAZs) rather than a context lookup, which needs credentials.
+    this.zones = Array.from({ length: Math.max(2, config.azCount) }, (_, i) => Fn.select(i, Fn.getAzs()));
     const subscribers = props.subscribers ?? SUBSCRIBERS;
     const removalPolicy = config.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
     const logRetention = config.logRetentionDays as logs.RetentionDays;
 
     this.network = new Network(this, 'Network', {
-      availabilityZones: this.zones,
+      azCount: this.zones.length,
       functionAzCount: config.azCount,
       gatewayPrefixLists: config.gatewayPrefixLists,
       flowLogRetention: logRetention,
@@ -243,7 +243,7 @@ export class OrderPipelineStack extends Stack {
     }
   }
 
-  /** The configured zones; overriding the getter keeps synthesis free of AWS lookups. */
+  /** The first zones of the region; overriding the getter keeps synthesis free of AWS lookups. */
   public override get availabilityZones(): string[] {
     return this.zones;
   }

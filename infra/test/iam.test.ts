@@ -1,0 +1,153 @@
+import { grantsOf, logicalIds, synth, SYNTH_TIMEOUT_MS, type Grant, type Synthesized } from './template-helpers';
+
+/** Drops CDK's 8-hex logical-id suffixes so expectations read `DataOrdersTable.Arn`. */
+const stable = (text: string) => text.replace(/[0-9A-F]{8}(?=\.|\/|:|$)/g, '');
+const pairs = (grants: Grant[]) => grants.map((g) => `${g.action} ${stable(g.resource)}`).sort();
+
+const LAMBDA_BASE = (name: string) => [
+  `logs:CreateLogStream ${name}FunctionLogGroup.Arn`,
+  `logs:PutLogEvents ${name}FunctionLogGroup.Arn`,
+  'ec2:AssignPrivateIpAddresses *',
+  'ec2:CreateNetworkInterface *',
+  'ec2:DeleteNetworkInterface *',
+  'ec2:DescribeNetworkInterfaces *',
+  'ec2:DescribeSubnets *',
+  'ec2:UnassignPrivateIpAddresses *',
+  'xray:PutTelemetryRecords *',
+  'xray:PutTraceSegments *',
+];
+const DATA_KEY_WRITE = ['kms:Decrypt DataKey.Arn', 'kms:Encrypt DataKey.Arn', 'kms:GenerateDataKey DataKey.Arn'];
+const consume = (queue: string) =>
+  ['ChangeMessageVisibility', 'DeleteMessage', 'GetQueueAttributes', 'GetQueueUrl', 'ReceiveMessage'].map(
+    (action) => `sqs:${action} FanOut${queue}.Arn`,
+  );
+
+/**
+ * Actions for which AWS offers no narrower resource than "*": the Lambda VPC ENI actions, X-Ray,
+ * and Step Functions' CloudWatch Logs delivery.
+ */
+const WILDCARD_RESOURCE_ACTIONS = new Set([
+  'ec2:AssignPrivateIpAddresses',
+  'ec2:CreateNetworkInterface',
+  'ec2:DeleteNetworkInterface',
+  'ec2:DescribeNetworkInterfaces',
+  'ec2:DescribeSubnets',
+  'ec2:UnassignPrivateIpAddresses',
+  'xray:PutTelemetryRecords',
+  'xray:PutTraceSegments',
+  'xray:GetSamplingRules',
+  'xray:GetSamplingTargets',
+  'logs:CreateLogDelivery',
+  'logs:DeleteLogDelivery',
+  'logs:DescribeLogGroups',
+  'logs:DescribeResourcePolicies',
+  'logs:GetLogDelivery',
+  'logs:ListLogDeliveries',
+  'logs:PutResourcePolicy',
+  'logs:UpdateLogDelivery',
+]);
+
+describe('IAM: one role per function, exact actions on exact resources', () => {
+  let s: Synthesized;
+  beforeAll(() => {
+    s = synth('dev');
+  }, SYNTH_TIMEOUT_MS);
+
+  it('publisher: orders items, start the workflow, read the client secret', () => {
+    expect(pairs(grantsOf(s.json, 'PublisherFunctionRole'))).toEqual(
+      [
+        ...LAMBDA_BASE('Publisher'),
+        'dynamodb:DeleteItem DataOrdersTable.Arn',
+        'dynamodb:GetItem DataOrdersTable.Arn',
+        'dynamodb:PutItem DataOrdersTable.Arn',
+        ...DATA_KEY_WRITE,
+        'states:StartExecution WorkflowStateMachine',
+        'secretsmanager:GetSecretValue ClientSecretsSecret',
+        'kms:Decrypt ClientSecretsKey.Arn',
+      ].sort(),
+    );
+  });
+
+  it('validate: nothing beyond logs, ENIs and tracing', () => {
+    expect(pairs(grantsOf(s.json, 'ValidateFunctionRole'))).toEqual([...LAMBDA_BASE('Validate')].sort());
+  });
+
+  it('billing: its queue, GetItem/UpdateItem on orders, PutItem on billing', () => {
+    expect(pairs(grantsOf(s.json, 'BillingFunctionRole'))).toEqual(
+      [
+        ...LAMBDA_BASE('Billing'),
+        'dynamodb:GetItem DataOrdersTable.Arn',
+        'dynamodb:UpdateItem DataOrdersTable.Arn',
+        'dynamodb:PutItem DataBillingTable.Arn',
+        ...DATA_KEY_WRITE,
+        ...consume('BillingQueue'),
+        'kms:Decrypt FanOutQueueKey.Arn',
+      ].sort(),
+    );
+  });
+
+  it('archive: its queue, GetItem/UpdateItem on orders, PutObject under orders/', () => {
+    expect(pairs(grantsOf(s.json, 'ArchiveFunctionRole'))).toEqual(
+      [
+        ...LAMBDA_BASE('Archive'),
+        'dynamodb:GetItem DataOrdersTable.Arn',
+        'dynamodb:UpdateItem DataOrdersTable.Arn',
+        ...DATA_KEY_WRITE,
+        's3:PutObject DataArchiveBucket.Arn/orders/*',
+        ...consume('ArchiveQueue'),
+        'kms:Decrypt FanOutQueueKey.Arn',
+      ].sort(),
+    );
+  });
+
+  it('dlq handler: every DLQ, UpdateItem on orders, PutItem on failed orders', () => {
+    expect(pairs(grantsOf(s.json, 'DlqFunctionRole'))).toEqual(
+      [
+        ...LAMBDA_BASE('Dlq'),
+        'dynamodb:UpdateItem DataOrdersTable.Arn',
+        'dynamodb:PutItem DataFailedOrdersTable.Arn',
+        ...DATA_KEY_WRITE,
+        ...consume('BillingDeadLetterQueue'),
+        ...consume('BillingSubscriptionDeadLetterQueue'),
+        ...consume('ArchiveDeadLetterQueue'),
+        ...consume('ArchiveSubscriptionDeadLetterQueue'),
+        'kms:Decrypt FanOutQueueKey.Arn',
+      ].sort(),
+    );
+  });
+
+  it('state machine: invoke validate, the direct integrations, logs and tracing', () => {
+    expect(pairs(grantsOf(s.json, 'WorkflowStateMachineRole'))).toEqual(
+      [
+        'lambda:InvokeFunction ValidateFunction.Arn',
+        'lambda:InvokeFunction ValidateFunction.Arn:*',
+        'dynamodb:UpdateItem arn:aws:dynamodb:eu-west-1:AWS::AccountId:table/DataOrdersTable',
+        'dynamodb:PutItem arn:aws:dynamodb:eu-west-1:AWS::AccountId:table/DataFailedOrdersTable',
+        'sns:Publish FanOutOrdersTopic',
+        ...DATA_KEY_WRITE,
+        'kms:Decrypt FanOutTopicKey.Arn',
+        'kms:GenerateDataKey FanOutTopicKey.Arn',
+        ...[...WILDCARD_RESOURCE_ACTIONS]
+          .filter((action) => action.startsWith('logs:') || action.startsWith('xray:'))
+          .map((action) => `${action} *`),
+      ].sort(),
+    );
+  });
+
+  it('has one role per function and no managed policies', () => {
+    const roles = logicalIds(s.json, 'AWS::IAM::Role');
+    for (const fn of ['Publisher', 'Validate', 'Billing', 'Archive', 'Dlq']) {
+      expect(roles.filter((id) => id.startsWith(`${fn}FunctionRole`))).toHaveLength(1);
+    }
+    for (const id of roles) expect(s.json.Resources[id]!.Properties?.ManagedPolicyArns).toBeUndefined();
+  });
+
+  it('grants no wildcard action anywhere, and "*" resources only where AWS offers nothing narrower', () => {
+    const all = logicalIds(s.json, 'AWS::IAM::Role').flatMap((role) => grantsOf(s.json, role));
+    expect(all.length).toBeGreaterThan(50);
+    for (const grant of all) {
+      expect(grant.action).not.toContain('*');
+      if (grant.resource === '*') expect(WILDCARD_RESOURCE_ACTIONS).toContain(grant.action);
+    }
+  });
+});
