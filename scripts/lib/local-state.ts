@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { OUTPUTS } from '../../infra/stacks/order-pipeline-stack';
 import { localAwsConfig } from '../local/aws-config';
 import { STATE_FILE, type LocalStackState } from '../local/stack';
 
@@ -21,7 +22,7 @@ export async function readLocalStack(): Promise<LocalStackState & { secret: stri
       `no local stack is running (no ${STATE_FILE}); start one with: npm start`,
     );
   }
-  const secretId = state.outputs.ClientSecretsId ?? state.outputs.ClientSecretsArn;
+  const secretId = state.outputs[OUTPUTS.clientSecretsId];
   if (!secretId) throw new LocalStackNotRunningError('the local stack state names no client secret');
   try {
     const secrets = new SecretsManagerClient(localAwsConfig(state.emulatorEndpoint));

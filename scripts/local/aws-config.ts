@@ -28,6 +28,8 @@ export function awsEnvironment(
     AWS_DEFAULT_REGION: LOCAL_REGION,
     AWS_ACCESS_KEY_ID: 'local',
     AWS_SECRET_ACCESS_KEY: 'local',
+    // Lambda runs Node 22; locally the SDK's notice about older Node versions is noise.
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     ...overrides,
   };
 }

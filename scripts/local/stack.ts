@@ -3,6 +3,8 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { EnvironmentConfig } from '../../environments';
 import { loadEnvironment } from '../../environments';
+import { ENTRY_METADATA_KEY } from '../../infra/constructs/order-pipeline-function';
+import { OUTPUTS } from '../../infra/stacks/order-pipeline-stack';
 import {
   awsEnvironment,
   LOCAL_ACCOUNT_ID,
@@ -21,9 +23,6 @@ import { synthesizeTemplates } from './synthesize';
 
 /** Where the running local stack describes itself for the other tools (order CLI, stress). */
 export const STATE_FILE = join(PROJECT_ROOT, '.local', 'stack.json');
-
-/** The CloudFormation metadata key that names a function's folder under `lambdas/`. */
-export const ENTRY_METADATA = 'OrderPipelineEntry';
 
 export interface LocalStackOptions {
   /** Port of the local load balancer; 0 picks a free one. @default 8080 */
@@ -241,7 +240,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 }
 
 function entryOf(ref: ResourceRef): string | undefined {
-  const entry = ref.resource.Metadata?.[ENTRY_METADATA];
+  const entry = ref.resource.Metadata?.[ENTRY_METADATA_KEY];
   return typeof entry === 'string' ? entry : undefined;
 }
 
@@ -358,7 +357,7 @@ function resolveOutputs(templates: TemplateSet, url: string): Record<string, str
       }
     }
   }
-  outputs.OrdersUrl = url;
+  outputs[OUTPUTS.ordersUrl] = `${url}/orders`;
   return outputs;
 }
 

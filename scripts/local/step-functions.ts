@@ -1,3 +1,4 @@
+import './node22-polyfill';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
@@ -128,6 +129,14 @@ export class LocalStepFunctions {
       context: {
         Execution: { Id: executionArn, Name: name, Input: parsed, StartTime: record.startDate.toISOString() },
         StateMachine: { Id: stateMachineArn, Name: spec.name },
+        // aws-local-stepfunctions keeps no per-state context; a getter gives each state the
+        // time it reads it, which is when the state runs.
+        State: {
+          get EnteredTime() {
+            return new Date().toISOString();
+          },
+          RetryCount: 0,
+        },
       } as unknown as Record<string, unknown>,
     });
     const done = execution.result
