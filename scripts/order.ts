@@ -21,6 +21,9 @@ Exit status: 0 when the order ends COMPLETED, 1 otherwise, 2 on a usage error.`;
 
 class UsageError extends Error {}
 
+// Lambda runs Node 22; on an older local Node the SDK's upgrade notice is noise here.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {

@@ -16,6 +16,9 @@ Options:
 
 Stop with Ctrl-C; the emulator stops with it.`;
 
+// Lambda runs Node 22; on an older local Node the SDK's upgrade notice is noise here.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
