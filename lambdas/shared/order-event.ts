@@ -42,5 +42,6 @@ export function parseOrderPlacedEvent(body: string): OrderPlacedEvent {
       `${first?.path.map(String).join('.') ?? ''}: ${first?.message ?? 'invalid'}`,
     );
   }
-  return result.data;
+  // The value as received, not zod's copy: consumers archive it, so key order and extra fields stay.
+  return value as OrderPlacedEvent;
 }

@@ -1,0 +1,53 @@
+import '../testing/handler-env';
+import { S3Client, PutObjectCommand } from '@aws-sdk/client-s3';
+import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { lambdaContext, orderPlacedBody, sqsRecord, validatedOrder } from '../testing/fixtures';
+import { handler } from './handler';
+
+const dynamoMock = mockClient(DynamoDBDocumentClient);
+const s3Mock = mockClient(S3Client);
+
+afterEach(() => {
+  dynamoMock.reset();
+  s3Mock.reset();
+});
+
+describe('archive handler', () => {
+  it('puts the order object and marks it archived', async () => {
+    // Prepare
+    s3Mock.on(PutObjectCommand).resolves({});
+    dynamoMock.on(UpdateCommand).resolves({ Attributes: { archived: true } });
+
+    // Act
+    const response = await handler({ Records: [sqsRecord(orderPlacedBody())] }, lambdaContext);
+
+    // Assess
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(s3Mock.commandCalls(PutObjectCommand)[0]?.args[0].input).toEqual({
+      Bucket: 'archive-bucket',
+      Key: 'orders/2026/01/02/order-1.json',
+      Body: JSON.stringify(validatedOrder()),
+      ContentType: 'application/json',
+    });
+    expect(dynamoMock.commandCalls(UpdateCommand)[0]?.args[0].input).toMatchObject({
+      TableName: 'orders-table',
+      ExpressionAttributeNames: { '#flag': 'archived' },
+    });
+  });
+
+  it('reports a record whose object cannot be written, and does not mark it archived', async () => {
+    // Prepare
+    s3Mock.on(PutObjectCommand).rejects(new Error('SlowDown'));
+
+    // Act
+    const response = await handler(
+      { Records: [sqsRecord(orderPlacedBody(), { messageId: 'm1' })] },
+      lambdaContext,
+    );
+
+    // Assess
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'm1' }] });
+    expect(dynamoMock.commandCalls(UpdateCommand)).toHaveLength(0);
+  });
+});
