@@ -144,7 +144,7 @@ export class OrderWorkflow extends Construct {
       expressionAttributeValues: {
         ':rejected': S('REJECTED'),
         ':accepted': S('ACCEPTED'),
-        ':reasons': tasks.DynamoAttributeValue.listFromJsonPath('$.reasonsAttribute'),
+        ':reasons': tasks.DynamoAttributeValue.listFromJsonPath(sfn.JsonPath.stringAt('$.reasonsAttribute')),
         ':now': now(),
       },
       resultPath: sfn.JsonPath.DISCARD,

@@ -1,4 +1,11 @@
-import { grantsOf, logicalIds, synth, SYNTH_TIMEOUT_MS, type Grant, type Synthesized } from './template-helpers';
+import {
+  grantsOf,
+  logicalIds,
+  synth,
+  SYNTH_TIMEOUT_MS,
+  type Grant,
+  type Synthesized,
+} from './template-helpers';
 
 /** Drops CDK's 8-hex logical-id suffixes so expectations read `DataOrdersTable.Arn`. */
 const stable = (text: string) => text.replace(/[0-9A-F]{8}(?=\.|\/|:|$)/g, '');
@@ -16,7 +23,11 @@ const LAMBDA_BASE = (name: string) => [
   'xray:PutTelemetryRecords *',
   'xray:PutTraceSegments *',
 ];
-const DATA_KEY_WRITE = ['kms:Decrypt DataKey.Arn', 'kms:Encrypt DataKey.Arn', 'kms:GenerateDataKey DataKey.Arn'];
+const DATA_KEY_WRITE = [
+  'kms:Decrypt DataKey.Arn',
+  'kms:Encrypt DataKey.Arn',
+  'kms:GenerateDataKey DataKey.Arn',
+];
 const consume = (queue: string) =>
   ['ChangeMessageVisibility', 'DeleteMessage', 'GetQueueAttributes', 'GetQueueUrl', 'ReceiveMessage'].map(
     (action) => `sqs:${action} FanOut${queue}.Arn`,

@@ -4,7 +4,11 @@ import { grantItemActions } from '../constructs/grants';
 import { SUBSCRIBERS } from '../stacks/subscribers';
 import { logicalIds, show, synth, SYNTH_TIMEOUT_MS, type Synthesized } from './template-helpers';
 
-type Statement = { Effect: string; Action: string | string[]; Condition?: Record<string, Record<string, unknown>> };
+type Statement = {
+  Effect: string;
+  Action: string | string[];
+  Condition?: Record<string, Record<string, unknown>>;
+};
 const statementsOf = (s: Synthesized, type: string, target: string, id: string): Statement[] =>
   logicalIds(s.json, type)
     .map((policy) => s.json.Resources[policy]!.Properties!)
@@ -30,9 +34,15 @@ describe('fan-out and data (local timings)', () => {
 
   it('redrives each work queue to its DLQ after 5 receives with visibility 6 x timeout + window', () => {
     for (const name of ['Billing', 'Archive']) {
-      const queue = s.json.Resources[logicalIds(s.json, 'AWS::SQS::Queue').find((id) => id.startsWith(`FanOut${name}Queue`))!]!;
+      const queue =
+        s.json.Resources[
+          logicalIds(s.json, 'AWS::SQS::Queue').find((id) => id.startsWith(`FanOut${name}Queue`))!
+        ]!;
       expect(queue.Properties!.VisibilityTimeout).toBe(6 * 2 + 0);
-      const redrive = queue.Properties!.RedrivePolicy as { maxReceiveCount: number; deadLetterTargetArn: unknown };
+      const redrive = queue.Properties!.RedrivePolicy as {
+        maxReceiveCount: number;
+        deadLetterTargetArn: unknown;
+      };
       expect(redrive.maxReceiveCount).toBe(5);
       expect(show(redrive.deadLetterTargetArn)).toMatch(new RegExp(`^FanOut${name}DeadLetterQueue.*\\.Arn$`));
     }
@@ -41,7 +51,9 @@ describe('fan-out and data (local timings)', () => {
 
   it('lets only the topic send to the queues (aws:SourceArn) and lets the topic use the queue key', () => {
     const queue = logicalIds(s.json, 'AWS::SQS::Queue').find((id) => id.startsWith('FanOutBillingQueue'))!;
-    const allows = statementsOf(s, 'AWS::SQS::QueuePolicy', 'Queues', queue).filter((st) => st.Effect === 'Allow');
+    const allows = statementsOf(s, 'AWS::SQS::QueuePolicy', 'Queues', queue).filter(
+      (st) => st.Effect === 'Allow',
+    );
     expect(allows).toEqual([
       expect.objectContaining({
         Action: 'sqs:SendMessage',
@@ -56,7 +68,9 @@ describe('fan-out and data (local timings)', () => {
           Match.objectLike({
             Principal: { Service: 'sns.amazonaws.com' },
             Action: Match.arrayWith(['kms:Decrypt']),
-            Condition: { ArnEquals: { 'aws:SourceArn': { Ref: Match.stringLikeRegexp('^FanOutOrdersTopic') } } },
+            Condition: {
+              ArnEquals: { 'aws:SourceArn': { Ref: Match.stringLikeRegexp('^FanOutOrdersTopic') } },
+            },
           }),
         ]),
       },
@@ -68,7 +82,9 @@ describe('fan-out and data (local timings)', () => {
     s.template.hasResourceProperties('AWS::SNS::Subscription', {
       Protocol: 'sqs',
       RawMessageDelivery: true,
-      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('SubscriptionDeadLetterQueue'), 'Arn'] } },
+      RedrivePolicy: {
+        deadLetterTargetArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('SubscriptionDeadLetterQueue'), 'Arn'] },
+      },
     });
     const topic = logicalIds(s.json, 'AWS::SNS::Topic').find((id) => id.startsWith('FanOutOrdersTopic'))!;
     expect(show(s.json.Resources[topic]!.Properties!.KmsMasterKeyId)).toMatch(/^FanOutTopicKey.*\.Arn$/);
@@ -78,7 +94,9 @@ describe('fan-out and data (local timings)', () => {
   });
 
   it('consumes queues with partial batch responses and the configured batch settings; DLQs by the DLQ handler', () => {
-    const mappings = logicalIds(s.json, 'AWS::Lambda::EventSourceMapping').map((id) => s.json.Resources[id]!.Properties!);
+    const mappings = logicalIds(s.json, 'AWS::Lambda::EventSourceMapping').map(
+      (id) => s.json.Resources[id]!.Properties!,
+    );
     expect(mappings).toHaveLength(6);
     for (const mapping of mappings) {
       expect(mapping.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
@@ -134,14 +152,20 @@ describe('fan-out and data (local timings)', () => {
       },
       LoggingConfiguration: Match.objectLike({ LogFilePrefix: 'archive-bucket/' }),
       LifecycleConfiguration: {
-        Rules: [Match.objectLike({ Transitions: Match.arrayWith([Match.objectLike({ StorageClass: 'GLACIER_IR' })]) })],
+        Rules: [
+          Match.objectLike({
+            Transitions: Match.arrayWith([Match.objectLike({ StorageClass: 'GLACIER_IR' })]),
+          }),
+        ],
       },
     });
   });
 
   it('stores client secrets in Secrets Manager under their own key, generated from a seed', () => {
     s.template.resourceCountIs('AWS::SecretsManager::Secret', 2);
-    const secrets = logicalIds(s.json, 'AWS::SecretsManager::Secret').map((id) => s.json.Resources[id]!.Properties!);
+    const secrets = logicalIds(s.json, 'AWS::SecretsManager::Secret').map(
+      (id) => s.json.Resources[id]!.Properties!,
+    );
     const clientSecrets = secrets.find((props) => props.SecretString !== undefined)!;
     expect(show(clientSecrets.SecretString)).toMatch(
       /^\{"clients":\{"demo-client":\["\{\{resolve:secretsmanager:ClientSecretsDemoClientSeed[0-9A-F]{8}:SecretString:::\}\}"\]\}\}$/,
@@ -184,7 +208,9 @@ describe('a third subscriber is one entry', () => {
       FilterPolicy: { market: ['ru'] },
       Endpoint: { 'Fn::GetAtt': [Match.stringLikeRegexp('^FanOutComplianceQueue'), 'Arn'] },
     });
-    s.template.hasResourceProperties('AWS::SNS::Subscription', { FilterPolicy: { currency: ['EUR', 'USD'] } });
+    s.template.hasResourceProperties('AWS::SNS::Subscription', {
+      FilterPolicy: { currency: ['EUR', 'USD'] },
+    });
     s.template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: { Variables: Match.objectLike({ [ENV.consumerName]: 'compliance' }) },
     });

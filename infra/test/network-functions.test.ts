@@ -28,7 +28,16 @@ describe('network and functions', () => {
     const services = logicalIds(s.json, 'AWS::EC2::VPCEndpoint').map((id) =>
       show(s.json.Resources[id]!.Properties!.ServiceName).replace(/^.*\./, ''),
     );
-    expect(services.sort()).toEqual(['dynamodb', 'kms', 'logs', 's3', 'secretsmanager', 'sns', 'states', 'xray']);
+    expect(services.sort()).toEqual([
+      'dynamodb',
+      'kms',
+      'logs',
+      's3',
+      'secretsmanager',
+      'sns',
+      'states',
+      'xray',
+    ]);
     s.template.hasResourceProperties('AWS::EC2::VPCEndpoint', {
       VpcEndpointType: 'Interface',
       PrivateDnsEnabled: true,
@@ -36,7 +45,9 @@ describe('network and functions', () => {
   });
 
   it('locks the Lambda security group to HTTPS towards the endpoints and gateway prefix lists', () => {
-    const lambdaSg = logicalIds(s.json, 'AWS::EC2::SecurityGroup').find((id) => id.startsWith('NetworkLambdaSecurityGroup'))!;
+    const lambdaSg = logicalIds(s.json, 'AWS::EC2::SecurityGroup').find((id) =>
+      id.startsWith('NetworkLambdaSecurityGroup'),
+    )!;
     const endpointSg = logicalIds(s.json, 'AWS::EC2::SecurityGroup').find((id) =>
       id.startsWith('NetworkEndpointSecurityGroup'),
     )!;
@@ -48,12 +59,12 @@ describe('network and functions', () => {
       .filter((rule) => show(rule.GroupId).startsWith('NetworkLambdaSecurityGroup'));
     expect(egress).toHaveLength(3);
     for (const rule of egress) expect(rule).toMatchObject({ IpProtocol: 'tcp', FromPort: 443, ToPort: 443 });
-    expect(egress.map((rule) => rule.DestinationPrefixListId ?? show(rule.DestinationSecurityGroupId)).sort()).toEqual([
-      `${endpointSg}.GroupId`,
-      'pl-6da54004',
-      'pl-6fa54006',
-    ]);
-    const ingress = logicalIds(s.json, 'AWS::EC2::SecurityGroupIngress').map((id) => s.json.Resources[id]!.Properties!);
+    expect(
+      egress.map((rule) => rule.DestinationPrefixListId ?? show(rule.DestinationSecurityGroupId)).sort(),
+    ).toEqual([`${endpointSg}.GroupId`, 'pl-6da54004', 'pl-6fa54006']);
+    const ingress = logicalIds(s.json, 'AWS::EC2::SecurityGroupIngress').map(
+      (id) => s.json.Resources[id]!.Properties!,
+    );
     expect(ingress).toEqual([
       expect.objectContaining({
         GroupId: { 'Fn::GetAtt': [endpointSg, 'GroupId'] },
@@ -64,7 +75,10 @@ describe('network and functions', () => {
   });
 
   it('logs VPC flows', () => {
-    s.template.hasResourceProperties('AWS::EC2::FlowLog', { TrafficType: 'ALL', LogDestinationType: 'cloud-watch-logs' });
+    s.template.hasResourceProperties('AWS::EC2::FlowLog', {
+      TrafficType: 'ALL',
+      LogDestinationType: 'cloud-watch-logs',
+    });
   });
 
   it('builds every Lambda the same way: arm64, newest Node, isolated subnets, tracing, own log group', () => {
@@ -88,7 +102,9 @@ describe('network and functions', () => {
       const variables = Object.keys((props.Environment as { Variables: object }).Variables).sort();
       expect(variables).toEqual([...EXPECTED_ENV[entry]!, ...POWERTOOLS].sort());
     }
-    const entries = functions.map((id) => (s.json.Resources[id]!.Metadata as Record<string, string>).OrderPipelineEntry);
+    const entries = functions.map(
+      (id) => (s.json.Resources[id]!.Metadata as Record<string, string>).OrderPipelineEntry,
+    );
     expect(entries.sort()).toEqual(['archive', 'billing', 'dlq', 'publisher', 'validate']);
     s.template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
   });

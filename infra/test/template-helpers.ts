@@ -18,7 +18,11 @@ export function synth(
   options: SynthesizeOptions = {},
 ): Synthesized {
   const result = synthesizeEnvironment(override(structuredClone(loadEnvironment(name))), options);
-  return { json: result.template, template: Template.fromJSON(result.template), templatePath: result.templatePath };
+  return {
+    json: result.template,
+    template: Template.fromJSON(result.template),
+    templatePath: result.templatePath,
+  };
 }
 
 /** A readable name for a CloudFormation value: `{Ref: X}` -> `X`, GetAtt -> `X.Attr`, joins flattened. */
@@ -43,7 +47,8 @@ export interface Grant {
   resource: string;
 }
 
-const asArray = <T>(value: T | T[] | undefined): T[] => (value === undefined ? [] : Array.isArray(value) ? value : [value]);
+const asArray = <T>(value: T | T[] | undefined): T[] =>
+  value === undefined ? [] : Array.isArray(value) ? value : [value];
 
 /** Every (action, resource) pair a role is granted through AWS::IAM::Policy resources attached to it. */
 export function grantsOf(json: CfnTemplate, roleLogicalIdPrefix: string): Grant[] {
@@ -75,6 +80,7 @@ export function logicalIds(json: CfnTemplate, type: string): string[] {
 /** The one logical id of a resource type whose id starts with a prefix. */
 export function logicalId(json: CfnTemplate, type: string, prefix: string): string {
   const ids = logicalIds(json, type).filter((id) => id.startsWith(prefix));
-  if (ids.length !== 1) throw new Error(`Expected one ${type} starting with ${prefix}, found ${ids.join(', ')}`);
+  if (ids.length !== 1)
+    throw new Error(`Expected one ${type} starting with ${prefix}, found ${ids.join(', ')}`);
   return ids[0]!;
 }

@@ -1,0 +1,238 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { logicalIds, show, synth, SYNTH_TIMEOUT_MS, type Synthesized } from './template-helpers';
+
+type State = {
+  Type: string;
+  Next?: string;
+  End?: boolean;
+  Resource?: unknown;
+  Retry?: { ErrorEquals: string[] }[];
+  Catch?: { ErrorEquals: string[]; Next: string }[];
+  Choices?: { Next: string }[];
+  Default?: string;
+  ItemProcessor?: unknown;
+};
+
+function definitionOf(s: Synthesized): { StartAt: string; States: Record<string, State> } {
+  const id = logicalIds(s.json, 'AWS::StepFunctions::StateMachine')[0]!;
+  const body = s.json.Resources[id]!.Properties!.DefinitionString as { 'Fn::Join': [string, unknown[]] };
+  // Tokens (ARNs, names) become placeholders; the structure is what matters here.
+  const text = body['Fn::Join'][1].map((part) => (typeof part === 'string' ? part : 'TOKEN')).join('');
+  return JSON.parse(text);
+}
+const catches = (state: State) =>
+  Object.fromEntries((state.Catch ?? []).map((c) => [c.ErrorEquals.join('|'), c.Next]));
+
+describe('workflow, API and alarms (prod)', () => {
+  let s: Synthesized;
+  beforeAll(() => {
+    s = synth('prod');
+  }, SYNTH_TIMEOUT_MS);
+
+  it('has exactly the states and transitions of docs/internals.md', () => {
+    const { StartAt, States } = definitionOf(s);
+    expect(StartAt).toBe('Validate');
+    expect(Object.keys(States).sort()).toEqual(
+      [
+        'Validate',
+        'IsValid',
+        'FormatReasons',
+        'MarkRejected',
+        'Rejected',
+        'StoreOrder',
+        'PublishOrder',
+        'MarkPublished',
+        'Published',
+        'AlreadyDone',
+        'RecordFailure',
+        'MarkFailed',
+        'Failed',
+      ].sort(),
+    );
+    expect(States.Validate!.Resource).toBe('TOKEN');
+    expect(States.Validate!.Next).toBe('IsValid');
+    expect(States.IsValid!.Choices!.map((c) => c.Next)).toEqual(['StoreOrder']);
+    expect(States.IsValid!.Default).toBe('FormatReasons');
+    expect(States.FormatReasons!.Next).toBe('MarkRejected');
+    expect(States.MarkRejected!.Next).toBe('Rejected');
+    expect(States.StoreOrder!.Next).toBe('PublishOrder');
+    expect(States.PublishOrder!.Next).toBe('MarkPublished');
+    expect(States.MarkPublished!.Next).toBe('Published');
+    expect(States.RecordFailure!.Next).toBe('MarkFailed');
+    expect(States.MarkFailed!.Next).toBe('Failed');
+    expect(States.Failed!.Type).toBe('Fail');
+    for (const name of ['Rejected', 'Published', 'AlreadyDone']) expect(States[name]!.Type).toBe('Succeed');
+
+    const ccf = 'DynamoDB.ConditionalCheckFailedException';
+    expect(catches(States.MarkRejected!)).toEqual({ [ccf]: 'AlreadyDone', 'States.ALL': 'RecordFailure' });
+    expect(catches(States.MarkPublished!)).toEqual({ [ccf]: 'AlreadyDone', 'States.ALL': 'RecordFailure' });
+    expect(catches(States.StoreOrder!)).toEqual({ [ccf]: 'PublishOrder', 'States.ALL': 'RecordFailure' });
+    expect(catches(States.Validate!)).toEqual({ 'States.ALL': 'RecordFailure' });
+    expect(catches(States.PublishOrder!)).toEqual({ 'States.ALL': 'RecordFailure' });
+    expect(catches(States.RecordFailure!)).toEqual({ [ccf]: 'MarkFailed' });
+    expect(catches(States.MarkFailed!)).toEqual({ [ccf]: 'Failed' });
+    expect(States.Validate!.Retry![0]!.ErrorEquals).toEqual(
+      expect.arrayContaining(['Lambda.ServiceException', 'Lambda.TooManyRequestsException']),
+    );
+    for (const name of ['StoreOrder', 'MarkRejected', 'MarkPublished', 'RecordFailure', 'MarkFailed']) {
+      expect(States[name]!.Retry![0]!.ErrorEquals).toEqual(
+        expect.arrayContaining([
+          'DynamoDB.ProvisionedThroughputExceededException',
+          'DynamoDB.ThrottlingException',
+        ]),
+      );
+    }
+    expect(States.PublishOrder!.Retry![0]!.ErrorEquals).toContain('SNS.ThrottledException');
+  });
+
+  it('uses direct integrations with the OrderPlaced message and its attributes', () => {
+    const id = logicalIds(s.json, 'AWS::StepFunctions::StateMachine')[0]!;
+    const text = show(s.json.Resources[id]!.Properties!.DefinitionString);
+    expect(text).toContain('"Resource":"arn:aws:states:::dynamodb:updateItem"');
+    expect(text).toContain('"Resource":"arn:aws:states:::dynamodb:putItem"');
+    expect(text).toContain('"Resource":"arn:aws:states:::sns:publish"');
+    expect(text).toContain('"Message":{"version":1,"type":"OrderPlaced","order.$":"$.validation.order"}');
+    expect(text).toMatch(/"MessageAttributes":\{"type":\{"DataType":"String","StringValue":"OrderPlaced"\}/);
+    expect(text).toContain('"market":{"DataType":"String","StringValue.$":"$.validation.order.market"}');
+    expect(text).toContain('"currency":{"DataType":"String","StringValue.$":"$.validation.order.currency"}');
+  });
+
+  it('is an Express state machine with full logging and tracing', () => {
+    s.template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      StateMachineType: 'EXPRESS',
+      TracingConfiguration: { Enabled: true },
+      LoggingConfiguration: Match.objectLike({ Level: 'ALL', IncludeExecutionData: true }),
+    });
+  });
+
+  it('serves HTTPS with a redirect from HTTP, rules for the publisher paths and a 404 JSON default', () => {
+    s.template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
+      Protocol: 'HTTPS',
+      Port: 443,
+      DefaultActions: [
+        {
+          Type: 'fixed-response',
+          FixedResponseConfig: {
+            StatusCode: '404',
+            ContentType: 'application/json',
+            MessageBody: '{"error":"not_found"}',
+          },
+        },
+      ],
+    });
+    s.template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
+      Protocol: 'HTTP',
+      DefaultActions: [
+        Match.objectLike({ Type: 'redirect', RedirectConfig: Match.objectLike({ Protocol: 'HTTPS' }) }),
+      ],
+    });
+    const rules = logicalIds(s.json, 'AWS::ElasticLoadBalancingV2::ListenerRule').map(
+      (id) =>
+        (s.json.Resources[id]!.Properties!.Conditions as { PathPatternConfig: { Values: string[] } }[])[0]!,
+    );
+    expect(rules.flatMap((c) => c.PathPatternConfig.Values).sort()).toEqual([
+      '/health',
+      '/orders',
+      '/orders/*',
+    ]);
+    s.template.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', { TargetType: 'lambda' });
+  });
+
+  it('drops invalid headers, logs access, protects the prod ALB and attaches a rate-limiting WAF', () => {
+    s.template.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', {
+      Scheme: 'internet-facing',
+      LoadBalancerAttributes: Match.arrayWith([
+        { Key: 'routing.http.drop_invalid_header_fields.enabled', Value: 'true' },
+        { Key: 'deletion_protection.enabled', Value: 'true' },
+        { Key: 'access_logs.s3.enabled', Value: 'true' },
+      ]),
+    });
+    s.template.hasResourceProperties('AWS::WAFv2::WebACL', {
+      Scope: 'REGIONAL',
+      Rules: [
+        Match.objectLike({ Statement: { RateBasedStatement: { Limit: 2000, AggregateKeyType: 'IP' } } }),
+      ],
+    });
+    s.template.resourceCountIs('AWS::WAFv2::WebACLAssociation', 1);
+  });
+
+  it('retains data in prod', () => {
+    for (const type of [
+      'AWS::DynamoDB::Table',
+      'AWS::S3::Bucket',
+      'AWS::KMS::Key',
+      'AWS::SecretsManager::Secret',
+    ]) {
+      const ids = logicalIds(s.json, type);
+      expect(ids.length).toBeGreaterThan(0);
+      for (const id of ids) expect(s.json.Resources[id]!.DeletionPolicy).toBe('Retain');
+    }
+    s.template.hasResourceProperties('AWS::DynamoDB::Table', { DeletionProtectionEnabled: true });
+  });
+
+  it('raises the complete alarm set, each notifying the alarm topic', () => {
+    const alarms = logicalIds(s.json, 'AWS::CloudWatch::Alarm').map(
+      (id) => s.json.Resources[id]!.Properties!,
+    );
+    const names = (metric: string) => alarms.filter((a) => a.MetricName === metric).length;
+    expect(names('Errors')).toBe(5);
+    expect(names('Throttles')).toBe(5);
+    expect(names('ApproximateAgeOfOldestMessage')).toBe(2);
+    expect(names('ApproximateNumberOfMessagesVisible')).toBe(4);
+    expect(names('HTTPCode_ELB_5XX_Count')).toBe(1);
+    expect(names('HTTPCode_Target_5XX_Count')).toBe(1);
+    expect(
+      alarms.filter((a) => a.MetricName === 'TargetResponseTime' && a.ExtendedStatistic === 'p99'),
+    ).toHaveLength(1);
+    expect(names('ExecutionsFailed')).toBe(1);
+    expect(names('ExecutionsTimedOut')).toBe(1);
+    expect(names('ExecutionThrottled')).toBe(1);
+    expect(alarms.filter((a) => a.Metrics !== undefined)).toHaveLength(3);
+    expect(alarms).toHaveLength(5 + 5 + 2 + 4 + 3 + 3 + 3);
+    for (const alarm of alarms) {
+      expect(show(alarm.AlarmActions)).toMatch(/^ObservabilityAlarmTopic/);
+    }
+    s.template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'orders-oncall@example.com',
+    });
+    s.template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+  });
+
+  it('exposes the outputs the pipeline and the local stack read', () => {
+    const outputs = Object.keys(s.json.Outputs ?? {});
+    expect(outputs).toEqual(
+      expect.arrayContaining([
+        'OrdersUrl',
+        'OrdersTableName',
+        'BillingTableName',
+        'FailedOrdersTableName',
+        'ArchiveBucketName',
+        'ClientSecretsId',
+        'BillingQueueUrl',
+        'BillingQueueName',
+        'ArchiveQueueUrl',
+        'ArchiveDeadLetterQueueUrl',
+      ]),
+    );
+    expect(show(s.json.Outputs!.OrdersUrl!.Value)).toMatch(/^https:\/\/ApiLoadBalancer.*\.DNSName\/orders$/);
+  });
+});
+
+describe('API in dev (plain HTTP allowed)', () => {
+  let s: Synthesized;
+  beforeAll(() => {
+    s = synth('dev');
+  }, SYNTH_TIMEOUT_MS);
+
+  it('forwards over HTTP without WAF or deletion protection, and deletes data with the stack', () => {
+    s.template.resourceCountIs('AWS::ElasticLoadBalancingV2::Listener', 1);
+    s.template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', { Protocol: 'HTTP', Port: 80 });
+    s.template.resourceCountIs('AWS::WAFv2::WebACL', 0);
+    s.template.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', {
+      LoadBalancerAttributes: Match.arrayWith([{ Key: 'deletion_protection.enabled', Value: 'false' }]),
+    });
+    for (const id of logicalIds(s.json, 'AWS::DynamoDB::Table'))
+      expect(s.json.Resources[id]!.DeletionPolicy).toBe('Delete');
+  });
+});
