@@ -20,6 +20,9 @@ const config = {
   failureInjectionRate: readRateEnv(process.env, ENV.failureInjectionRate),
 };
 
+// Several subscribers may share this code; CONSUMER_NAME tells their log lines apart.
+logger.appendPersistentKeys({ consumer: process.env[ENV.consumerName] ?? 'archive' });
+
 const dynamo = DynamoDBDocumentClient.from(tracer.captureAWSv3Client(new DynamoDBClient({})));
 const s3 = tracer.captureAWSv3Client(new S3Client({}));
 const processor = new BatchProcessor(EventType.SQS);

@@ -19,6 +19,9 @@ const config = {
   failureInjectionRate: readRateEnv(process.env, ENV.failureInjectionRate),
 };
 
+// Several subscribers may share this code; CONSUMER_NAME tells their log lines apart.
+logger.appendPersistentKeys({ consumer: process.env[ENV.consumerName] ?? 'billing' });
+
 const dynamo = DynamoDBDocumentClient.from(tracer.captureAWSv3Client(new DynamoDBClient({})));
 const processor = new BatchProcessor(EventType.SQS);
 
