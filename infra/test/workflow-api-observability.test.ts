@@ -88,12 +88,13 @@ describe('workflow, API and alarms (prod)', () => {
   it('uses direct integrations with the OrderPlaced message and its attributes', () => {
     const id = logicalIds(s.json, 'AWS::StepFunctions::StateMachine')[0]!;
     const text = show(s.json.Resources[id]!.Properties!.DefinitionString);
-    expect(text).toContain('"Resource":"arn:aws:states:::dynamodb:updateItem"');
-    expect(text).toContain('"Resource":"arn:aws:states:::dynamodb:putItem"');
-    expect(text).toContain('"Resource":"arn:aws:states:::sns:publish"');
+    expect(text).toContain('"Resource":"arn:AWS::Partition:states:::dynamodb:updateItem"');
+    expect(text).toContain('"Resource":"arn:AWS::Partition:states:::dynamodb:putItem"');
+    expect(text).toContain('"Resource":"arn:AWS::Partition:states:::sns:publish"');
     expect(text).toContain('"Message":{"version":1,"type":"OrderPlaced","order.$":"$.validation.order"}');
     expect(text).toMatch(/"MessageAttributes":\{"type":\{"DataType":"String","StringValue":"OrderPlaced"\}/);
     expect(text).toContain('"market":{"DataType":"String","StringValue.$":"$.validation.order.market"}');
+    expect(text).toContain('":reasons":{"L.$":"$.reasonsAttribute"}');
     expect(text).toContain('"currency":{"DataType":"String","StringValue.$":"$.validation.order.currency"}');
   });
 
@@ -142,8 +143,8 @@ describe('workflow, API and alarms (prod)', () => {
     s.template.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', {
       Scheme: 'internet-facing',
       LoadBalancerAttributes: Match.arrayWith([
-        { Key: 'routing.http.drop_invalid_header_fields.enabled', Value: 'true' },
         { Key: 'deletion_protection.enabled', Value: 'true' },
+        { Key: 'routing.http.drop_invalid_header_fields.enabled', Value: 'true' },
         { Key: 'access_logs.s3.enabled', Value: 'true' },
       ]),
     });
