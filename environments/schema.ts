@@ -19,7 +19,9 @@ export const consumerSettingsSchema = z.strictObject({
   /** Share of messages the consumer fails on purpose (0..1) to exercise retries and the DLQ path. */
   failureInjectionRate: z.number().min(0).max(1),
   /** SNS filter policy on message attributes (`type`, `market`, `currency`); omitted = every event. */
-  filterPolicy: z.record(z.enum(['type', 'market', 'currency']), z.array(z.string().min(1)).min(1)).optional(),
+  filterPolicy: z
+    .partialRecord(z.enum(['type', 'market', 'currency']), z.array(z.string().min(1)).min(1))
+    .optional(),
   /** SQS messages per Lambda invocation. */
   batchSize: z.number().int().min(1).max(10_000),
   /** How long the event source mapping gathers a batch. */
@@ -125,7 +127,10 @@ const base = z.strictObject({
   /** ACM certificate for the HTTPS listener. */
   certificateArn: z
     .string()
-    .regex(/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[A-Za-z0-9-]+$/, 'must be an ACM certificate ARN')
+    .regex(
+      /^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[A-Za-z0-9-]+$/,
+      'must be an ACM certificate ARN',
+    )
     .optional(),
   /** DNS name (matching the certificate) clients use; @default the ALB's own DNS name */
   domainName: z
@@ -209,6 +214,8 @@ export function validateEnvironment(input: unknown): EnvironmentConfig {
   if (result.success) return result.data;
   const name =
     typeof input === 'object' && input !== null && 'name' in input ? String(input.name) : 'unknown';
-  const problems = result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
+  const problems = result.error.issues.map(
+    (issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`,
+  );
   throw new InvalidEnvironmentError(name, problems);
 }

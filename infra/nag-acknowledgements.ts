@@ -7,7 +7,8 @@ import type { OrderPipelineStack } from './stacks/order-pipeline-stack';
  * construct and says why it stays; everything else is fixed in the constructs.
  */
 export function applyNagAcknowledgements(stack: OrderPipelineStack): void {
-  const ack = (scope: IConstruct, id: string, reason: string) => Validations.of(scope).acknowledge({ id, reason });
+  const ack = (scope: IConstruct, id: string, reason: string) =>
+    Validations.of(scope).acknowledge({ id, reason });
 
   for (const fn of Object.values(stack.functions)) {
     ack(

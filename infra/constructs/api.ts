@@ -115,7 +115,9 @@ export class OrderApi extends Construct {
             name: 'RateLimitPerSourceIp',
             priority: 0,
             action: { block: {} },
-            statement: { rateBasedStatement: { limit: props.waf.rateLimitPer5Minutes, aggregateKeyType: 'IP' } },
+            statement: {
+              rateBasedStatement: { limit: props.waf.rateLimitPer5Minutes, aggregateKeyType: 'IP' },
+            },
             visibilityConfig: visibility('RateLimitPerSourceIp'),
           },
         ],

@@ -73,7 +73,9 @@ export class Data extends Construct {
           id: 'expire-access-logs',
           expiration: Duration.days(365),
           noncurrentVersionExpiration: Duration.days(30),
-          transitions: [{ storageClass: s3.StorageClass.INFREQUENT_ACCESS, transitionAfter: Duration.days(30) }],
+          transitions: [
+            { storageClass: s3.StorageClass.INFREQUENT_ACCESS, transitionAfter: Duration.days(30) },
+          ],
         },
       ],
       removalPolicy,

@@ -93,7 +93,12 @@ export class FanOut extends Construct {
     });
     this.topic = new sns.Topic(this, 'OrdersTopic', { masterKey: this.topicKey, enforceSSL: true });
 
-    const queue = (queueId: string, visibilityTimeout: Duration, deadLetterQueue?: sqs.IQueue, maxReceiveCount?: number) =>
+    const queue = (
+      queueId: string,
+      visibilityTimeout: Duration,
+      deadLetterQueue?: sqs.IQueue,
+      maxReceiveCount?: number,
+    ) =>
       new sqs.Queue(this, queueId, {
         encryption: sqs.QueueEncryption.KMS,
         encryptionMasterKey: this.queueKey,
@@ -101,7 +106,8 @@ export class FanOut extends Construct {
         enforceSSL: true,
         visibilityTimeout,
         retentionPeriod: deadLetterQueue ? Duration.days(4) : DLQ_RETENTION,
-        deadLetterQueue: deadLetterQueue && maxReceiveCount ? { queue: deadLetterQueue, maxReceiveCount } : undefined,
+        deadLetterQueue:
+          deadLetterQueue && maxReceiveCount ? { queue: deadLetterQueue, maxReceiveCount } : undefined,
         removalPolicy: props.removalPolicy,
       });
     const dlqVisibility = visibilityTimeoutFor(props.deadLetterHandlerTimeout.toSeconds(), 0);
@@ -141,13 +147,21 @@ export class FanOut extends Construct {
         new SqsEventSource(mainQueue, {
           batchSize: settings.batchSize,
           maxBatchingWindow:
-            settings.maxBatchingWindowSeconds > 0 ? Duration.seconds(settings.maxBatchingWindowSeconds) : undefined,
+            settings.maxBatchingWindowSeconds > 0
+              ? Duration.seconds(settings.maxBatchingWindowSeconds)
+              : undefined,
           reportBatchItemFailures: true,
         }),
       );
       consumeDeadLetters(deadLetterQueue);
       consumeDeadLetters(subscriptionDeadLetterQueue);
-      return { name: subscriber.name, queue: mainQueue, deadLetterQueue, subscriptionDeadLetterQueue, subscription };
+      return {
+        name: subscriber.name,
+        queue: mainQueue,
+        deadLetterQueue,
+        subscriptionDeadLetterQueue,
+        subscription,
+      };
     });
   }
 
@@ -160,7 +174,9 @@ export class FanOut extends Construct {
   }
 }
 
-function toFilterPolicy(policy: Readonly<Record<string, readonly string[]>>): Record<string, sns.SubscriptionFilter> {
+function toFilterPolicy(
+  policy: Readonly<Record<string, readonly string[]>>,
+): Record<string, sns.SubscriptionFilter> {
   return Object.fromEntries(
     Object.entries(policy).map(([attribute, values]) => [
       attribute,

@@ -94,7 +94,12 @@ export class Observability extends Construct {
 
     for (const [name, fn] of Object.entries(props.functions)) {
       alarm(`${name}Errors`, fn.metricErrors({ period }), t.lambdaErrors, `${name} Lambda errors`);
-      alarm(`${name}Throttles`, fn.metricThrottles({ period }), t.lambdaThrottles, `${name} Lambda throttles`);
+      alarm(
+        `${name}Throttles`,
+        fn.metricThrottles({ period }),
+        t.lambdaThrottles,
+        `${name} Lambda throttles`,
+      );
     }
     for (const [name, queue] of Object.entries(props.queues)) {
       alarm(
@@ -134,9 +139,24 @@ export class Observability extends Construct {
     );
 
     const sm = props.stateMachine;
-    alarm('WorkflowExecutionsFailed', sm.metricFailed({ period }), t.workflowFailures, 'Workflow executions failed');
-    alarm('WorkflowExecutionsTimedOut', sm.metricTimedOut({ period }), t.workflowFailures, 'Workflow executions timed out');
-    alarm('WorkflowExecutionsThrottled', sm.metricThrottled({ period }), t.workflowFailures, 'Workflow throttled');
+    alarm(
+      'WorkflowExecutionsFailed',
+      sm.metricFailed({ period }),
+      t.workflowFailures,
+      'Workflow executions failed',
+    );
+    alarm(
+      'WorkflowExecutionsTimedOut',
+      sm.metricTimedOut({ period }),
+      t.workflowFailures,
+      'Workflow executions timed out',
+    );
+    alarm(
+      'WorkflowExecutionsThrottled',
+      sm.metricThrottled({ period }),
+      t.workflowFailures,
+      'Workflow throttled',
+    );
 
     for (const [name, table] of Object.entries(props.tables)) {
       alarm(
@@ -174,7 +194,9 @@ export class Observability extends Construct {
       ]),
       graph(
         'Queue depth',
-        Object.values(props.queues).map((queue) => queue.metricApproximateNumberOfMessagesVisible({ period })),
+        Object.values(props.queues).map((queue) =>
+          queue.metricApproximateNumberOfMessagesVisible({ period }),
+        ),
       ),
       graph(
         'DLQ depth',

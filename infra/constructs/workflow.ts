@@ -75,7 +75,10 @@ export class OrderWorkflow extends Construct {
         jitterStrategy: sfn.JitterType.FULL,
       });
 
-    const failed = new sfn.Fail(this, 'Failed', { error: 'OrderFailed', cause: 'See the failed-orders table' });
+    const failed = new sfn.Fail(this, 'Failed', {
+      error: 'OrderFailed',
+      cause: 'See the failed-orders table',
+    });
     const markFailed = new tasks.DynamoUpdateItem(this, 'MarkFailed', {
       table: ordersTable,
       key: orderKey,
@@ -111,7 +114,10 @@ export class OrderWorkflow extends Construct {
     });
     retry(recordFailure, RETRYABLE_ERRORS.dynamodb);
     // Recorded by an earlier run of this execution name: carry on marking the order.
-    recordFailure.addCatch(markFailed, { errors: [CONDITIONAL_CHECK_FAILED], resultPath: sfn.JsonPath.DISCARD });
+    recordFailure.addCatch(markFailed, {
+      errors: [CONDITIONAL_CHECK_FAILED],
+      resultPath: sfn.JsonPath.DISCARD,
+    });
     recordFailure.next(markFailed);
 
     const onUnrecoverable = (state: sfn.TaskStateBase) =>
@@ -150,7 +156,10 @@ export class OrderWorkflow extends Construct {
       resultPath: sfn.JsonPath.DISCARD,
     });
     retry(markRejected, RETRYABLE_ERRORS.dynamodb);
-    markRejected.addCatch(alreadyDone, { errors: [CONDITIONAL_CHECK_FAILED], resultPath: sfn.JsonPath.DISCARD });
+    markRejected.addCatch(alreadyDone, {
+      errors: [CONDITIONAL_CHECK_FAILED],
+      resultPath: sfn.JsonPath.DISCARD,
+    });
     onUnrecoverable(markRejected);
     formatReasons.addCatch(recordFailure, { errors: [sfn.Errors.ALL], resultPath: errorPath });
 
@@ -189,7 +198,10 @@ export class OrderWorkflow extends Construct {
     });
     retry(storeOrder, RETRYABLE_ERRORS.dynamodb);
     // An earlier run stored it (and may have published): publishing again is safe, consumers are idempotent.
-    storeOrder.addCatch(publishOrder, { errors: [CONDITIONAL_CHECK_FAILED], resultPath: sfn.JsonPath.DISCARD });
+    storeOrder.addCatch(publishOrder, {
+      errors: [CONDITIONAL_CHECK_FAILED],
+      resultPath: sfn.JsonPath.DISCARD,
+    });
     onUnrecoverable(storeOrder);
 
     const markPublished = new tasks.DynamoUpdateItem(this, 'MarkPublished', {
@@ -202,7 +214,10 @@ export class OrderWorkflow extends Construct {
       resultPath: sfn.JsonPath.DISCARD,
     });
     retry(markPublished, RETRYABLE_ERRORS.dynamodb);
-    markPublished.addCatch(alreadyDone, { errors: [CONDITIONAL_CHECK_FAILED], resultPath: sfn.JsonPath.DISCARD });
+    markPublished.addCatch(alreadyDone, {
+      errors: [CONDITIONAL_CHECK_FAILED],
+      resultPath: sfn.JsonPath.DISCARD,
+    });
     onUnrecoverable(markPublished);
 
     const definition = validate.next(
@@ -230,6 +245,7 @@ export class OrderWorkflow extends Construct {
     for (const key of new Set([ordersTable.encryptionKey, failedOrdersTable.encryptionKey])) {
       if (key) grantKey(this.stateMachine, key, ['Decrypt', 'Encrypt', 'GenerateDataKey']);
     }
-    if (props.topic.masterKey) grantKey(this.stateMachine, props.topic.masterKey, ['Decrypt', 'GenerateDataKey']);
+    if (props.topic.masterKey)
+      grantKey(this.stateMachine, props.topic.masterKey, ['Decrypt', 'GenerateDataKey']);
   }
 }

@@ -10,7 +10,10 @@ import { FanOut } from '../constructs/fan-out';
 import { grantItemActions, grantKey } from '../constructs/grants';
 import { Network } from '../constructs/network';
 import { Observability } from '../constructs/observability';
-import { OrderPipelineFunction, type OrderPipelineFunctionProps } from '../constructs/order-pipeline-function';
+import {
+  OrderPipelineFunction,
+  type OrderPipelineFunctionProps,
+} from '../constructs/order-pipeline-function';
 import { pascal } from '../constructs/naming';
 import { ClientSecrets } from '../constructs/secrets';
 import { OrderWorkflow } from '../constructs/workflow';
