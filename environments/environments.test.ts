@@ -36,6 +36,6 @@ describe('environments', () => {
 
   it('rejects malformed markets and currencies', () => {
     const dev = { ...loadEnvironment('dev'), marketCurrencies: { USA: ['usd'] } };
-    expect(() => validateEnvironment(dev)).toThrow(/market must be two lowercase letters/);
+    expect(() => validateEnvironment(dev)).toThrow(/marketCurrencies/);
   });
 });
