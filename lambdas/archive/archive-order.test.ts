@@ -25,7 +25,13 @@ describe('archiveOrder', () => {
   it('writes the validated order JSON under its dated key and marks the order archived', async () => {
     // Prepare
     const objects = new Map<string, string>();
-    const archive: OrderArchive = { put: async (key, body) => void objects.set(key, body) };
+    const archive: OrderArchive = {
+      put: async (key, body) => {
+        if (objects.has(key)) return false;
+        objects.set(key, body);
+        return true;
+      },
+    };
     const progress = new InMemoryOrderProgress();
     await progress.markFlag('order-1', 'billed');
     const { metrics, count } = recordingMetrics();
@@ -48,5 +54,36 @@ describe('archiveOrder', () => {
     expect([...(progress.flags.get('order-1') ?? [])]).toContain('archived');
     expect(count(METRICS.ordersArchived)).toBe(1);
     expect(count(METRICS.ordersCompleted)).toBe(1);
+  });
+
+  it('writes nothing and counts no archive when the object exists already', async () => {
+    // Prepare
+    const order = validatedOrder();
+    const objects = new Map<string, string>([['orders/2026/01/02/order-1.json', JSON.stringify(order)]]);
+    const writes: string[] = [];
+    const archive: OrderArchive = {
+      put: async (key) => {
+        writes.push(key);
+        return !objects.has(key);
+      },
+    };
+    const progress = new InMemoryOrderProgress();
+    const { metrics, count } = recordingMetrics();
+
+    // Act
+    await archiveOrder({
+      archive,
+      progress,
+      failureInjectionRate: 0,
+      random: () => 0,
+      now: () => NOW,
+      logger: silentLogger(),
+      metrics,
+    })({ version: 1, type: 'OrderPlaced', order }, sqsRecord(''));
+
+    // Assess
+    expect(writes).toEqual(['orders/2026/01/02/order-1.json']);
+    expect(count(METRICS.ordersArchived)).toBe(0);
+    expect([...(progress.flags.get('order-1') ?? [])]).toContain('archived');
   });
 });

@@ -17,8 +17,11 @@ export function archiveKey(order: Pick<ValidatedOrder, 'order_id' | 'created_at'
 
 /** The archive bucket. Throws DependencyUnavailableError. */
 export interface OrderArchive {
-  /** Writes (or overwrites with the same content) one object. */
-  put(key: string, body: string): Promise<void>;
+  /**
+   * Writes one object unless it exists already; returns false when it did. The bucket is
+   * versioned, so an overwrite would leave a second version: a duplicate archive object.
+   */
+  put(key: string, body: string): Promise<boolean>;
 }
 
 /** {@link OrderArchive} on S3. Encryption is the bucket's default (KMS), set by the infrastructure. */
@@ -28,7 +31,7 @@ export class S3OrderArchive implements OrderArchive {
     private readonly bucketName: string,
   ) {}
 
-  async put(key: string, body: string): Promise<void> {
+  async put(key: string, body: string): Promise<boolean> {
     try {
       await this.client.send(
         new PutObjectCommand({
@@ -36,12 +39,21 @@ export class S3OrderArchive implements OrderArchive {
           Key: key,
           Body: body,
           ContentType: 'application/json',
+          IfNoneMatch: '*',
         }),
       );
+      return true;
     } catch (error) {
+      if (isPreconditionFailed(error)) return false;
       throw new DependencyUnavailableError('archive bucket', { cause: error });
     }
   }
+}
+
+/** S3's answer to a conditional write whose object exists already (HTTP 412). */
+function isPreconditionFailed(error: unknown): boolean {
+  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  return status === 412 || (error instanceof Error && error.name === 'PreconditionFailed');
 }
 
 /** What archiving needs. */
@@ -50,14 +62,14 @@ export interface ArchiveDependencies extends ConsumerRuntime {
   progress: OrderProgress;
 }
 
-/** Archives the order of one OrderPlaced event; a redelivery rewrites the same object. */
+/** Archives the order of one OrderPlaced event; a redelivery finds the object and writes nothing. */
 export function archiveOrder(deps: ArchiveDependencies): OrderEventProcessor {
   return async ({ order }) => {
     const key = archiveKey(order);
-    await deps.archive.put(key, JSON.stringify(order));
-    deps.metrics.addMetric(METRICS.ordersArchived, MetricUnit.Count, 1);
+    const created = await deps.archive.put(key, JSON.stringify(order));
+    if (created) deps.metrics.addMetric(METRICS.ordersArchived, MetricUnit.Count, 1);
     const completed = await deps.progress.markFlag(order.order_id, 'archived', deps.now());
     if (completed) deps.metrics.addMetric(METRICS.ordersCompleted, MetricUnit.Count, 1);
-    deps.logger.info('order archived', { order_id: order.order_id, key, completed });
+    deps.logger.info(created ? 'order archived' : 'order already archived', { order_id: order.order_id, key, completed });
   };
 }

@@ -29,9 +29,30 @@ describe('archive handler', () => {
       Key: 'orders/2026/01/02/order-1.json',
       Body: JSON.stringify(validatedOrder()),
       ContentType: 'application/json',
+      IfNoneMatch: '*',
     });
     expect(dynamoMock.commandCalls(UpdateCommand)[0]?.args[0].input).toMatchObject({
       TableName: 'orders-table',
+      ExpressionAttributeNames: { '#flag': 'archived' },
+    });
+  });
+
+  it('treats an existing object (412) as archived already: no second version, order still marked', async () => {
+    // Prepare
+    s3Mock.on(PutObjectCommand).rejects(
+      Object.assign(new Error('At least one of the pre-conditions you specified did not hold'), {
+        name: 'PreconditionFailed',
+        $metadata: { httpStatusCode: 412 },
+      }),
+    );
+    dynamoMock.on(UpdateCommand).resolves({ Attributes: { archived: true } });
+
+    // Act
+    const response = await handler({ Records: [sqsRecord(orderPlacedBody())] }, lambdaContext);
+
+    // Assess
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(dynamoMock.commandCalls(UpdateCommand)[0]?.args[0].input).toMatchObject({
       ExpressionAttributeNames: { '#flag': 'archived' },
     });
   });
