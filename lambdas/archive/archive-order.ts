@@ -70,6 +70,10 @@ export function archiveOrder(deps: ArchiveDependencies): OrderEventProcessor {
     if (created) deps.metrics.addMetric(METRICS.ordersArchived, MetricUnit.Count, 1);
     const completed = await deps.progress.markFlag(order.order_id, 'archived', deps.now());
     if (completed) deps.metrics.addMetric(METRICS.ordersCompleted, MetricUnit.Count, 1);
-    deps.logger.info(created ? 'order archived' : 'order already archived', { order_id: order.order_id, key, completed });
+    deps.logger.info(created ? 'order archived' : 'order already archived', {
+      order_id: order.order_id,
+      key,
+      completed,
+    });
   };
 }
