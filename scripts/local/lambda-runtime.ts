@@ -92,6 +92,9 @@ interface Pending {
 export class LocalFunction {
   private worker: Worker | undefined;
   private readonly pending = new Map<string, Pending>();
+  /** Invocation ids in flight on each worker, so a retired worker can finish its own. */
+  private readonly inFlight = new Map<Worker, Set<string>>();
+  private readonly retired = new Set<Worker>();
   private stopped = false;
 
   constructor(
@@ -114,15 +117,37 @@ export class LocalFunction {
         );
       }, timeoutMs + 50);
       this.pending.set(id, { resolve, reject, timer });
+      this.inFlight.get(worker)?.add(id);
       worker.postMessage({ id, event, timeoutMs });
     });
+  }
+
+  /**
+   * Like Lambda's UpdateFunctionConfiguration: merges `variables` into the environment; the next
+   * invocation starts a fresh worker with it, while invocations already running finish on the
+   * old worker, which is then retired.
+   */
+  updateEnvironment(variables: Readonly<Record<string, string>>): void {
+    this.spec.environment = { ...this.spec.environment, ...variables };
+    const old = this.worker;
+    this.worker = undefined;
+    if (old) this.retire(old);
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     this.failPending(new FunctionError('Lambda.ServiceException', `${this.spec.name} stopped`));
-    await this.worker?.terminate();
+    await Promise.all([...this.inFlight.keys()].map((worker) => worker.terminate()));
+    this.inFlight.clear();
     this.worker = undefined;
+  }
+
+  private retire(worker: Worker): void {
+    this.retired.add(worker);
+    if ((this.inFlight.get(worker)?.size ?? 0) === 0) {
+      this.inFlight.delete(worker);
+      void worker.terminate();
+    }
   }
 
   private ensureWorker(): Worker {
@@ -140,6 +165,9 @@ export class LocalFunction {
     worker.on(
       'message',
       (message: { id: string; result?: unknown; error?: { errorType: string; errorMessage: string } }) => {
+        const running = this.inFlight.get(worker);
+        running?.delete(message.id);
+        if (running?.size === 0 && this.retired.has(worker)) this.retire(worker);
         const pending = this.pending.get(message.id);
         if (!pending) return;
         this.pending.delete(message.id);
@@ -151,19 +179,27 @@ export class LocalFunction {
     );
     const replace = (error: Error) => {
       if (this.worker === worker) this.worker = undefined;
-      this.failPending(new FunctionError('Runtime.ExitError', `${this.spec.name} crashed: ${error.message}`));
+      this.failPending(
+        new FunctionError('Runtime.ExitError', `${this.spec.name} crashed: ${error.message}`),
+        this.inFlight.get(worker),
+      );
     };
     worker.on('error', replace);
     worker.on('exit', (code) => {
-      if (!this.stopped && code !== 0) replace(new Error(`exit code ${code}`));
+      const retired = this.retired.delete(worker);
+      if (!this.stopped && !retired && code !== 0) replace(new Error(`exit code ${code}`));
       else if (this.worker === worker) this.worker = undefined;
+      this.inFlight.delete(worker);
     });
+    this.inFlight.set(worker, new Set());
     this.worker = worker;
     return worker;
   }
 
-  private failPending(error: Error): void {
+  /** Fails the invocations `ids` (default: all) are waiting for. */
+  private failPending(error: Error, ids?: ReadonlySet<string>): void {
     for (const [id, pending] of this.pending) {
+      if (ids !== undefined && !ids.has(id)) continue;
       clearTimeout(pending.timer);
       pending.reject(error);
       this.pending.delete(id);

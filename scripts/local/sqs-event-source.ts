@@ -37,7 +37,7 @@ export class SqsEventSource {
   private readonly sqs: SQSClient;
   private running = false;
   private loops: Array<Promise<void>> = [];
-  private readonly abort = new AbortController();
+  private abort = new AbortController();
 
   constructor(
     readonly spec: EventSourceMappingSpec,
@@ -48,11 +48,20 @@ export class SqsEventSource {
     this.sqs = new SQSClient(aws);
   }
 
+  /** Whether the pollers run: false after {@link stop}, like a disabled event source mapping. */
+  get enabled(): boolean {
+    return this.running;
+  }
+
+  /** Starts polling; after {@link stop} it starts again, like re-enabling the mapping. */
   start(): void {
+    if (this.running) return;
     this.running = true;
+    this.abort = new AbortController();
     this.loops = Array.from({ length: this.spec.concurrency }, () => this.poll());
   }
 
+  /** Stops polling once the batches in hand are delivered; messages stay in the queue. */
   async stop(): Promise<void> {
     this.running = false;
     this.abort.abort();

@@ -15,6 +15,7 @@ import {
 import { LocalLoadBalancer, type AlbAction, type AlbRule } from './alb';
 import { TemplateSet, type CfnTemplate, type ResourceRef } from './cfn-template';
 import { bundleHandler, LocalFunction, PROJECT_ROOT } from './lambda-runtime';
+import { FaultProxy } from './fault-proxy';
 import { startEmulator, type Emulator } from './moto-server';
 import { localName, provisionFromTemplates, type ProvisionedResources } from './provision';
 import { SqsEventSource } from './sqs-event-source';
@@ -35,6 +36,12 @@ export interface LocalStackOptions {
   writeStateFile?: boolean;
   /** Progress lines while starting. */
   onProgress?: (message: string) => void;
+  /**
+   * Route the handlers' AWS calls through a {@link FaultProxy} that tests can interrupt (the
+   * event sources and the workflow's service integrations keep the direct endpoint, as they
+   * run inside AWS). @default false
+   */
+  faultProxy?: boolean;
 }
 
 /** A demo client registered in the local client-secrets secret. */
@@ -55,6 +62,8 @@ export interface LocalStack {
   functions: LocalFunction[];
   eventSources: SqsEventSource[];
   stepFunctions: LocalStepFunctions;
+  /** Present when started with `faultProxy: true`. */
+  faultProxy?: FaultProxy;
   stop(): Promise<void>;
 }
 
@@ -91,6 +100,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const emulator: Emulator = await startEmulator();
     cleanups.push(() => emulator.stop());
     const aws = localAwsConfig(emulator.endpoint);
+    let faultProxy: FaultProxy | undefined;
+    let handlerEndpoint = emulator.endpoint;
+    if (options.faultProxy) {
+      const proxy = new FaultProxy({ host: '127.0.0.1', port: emulator.port });
+      faultProxy = proxy;
+      handlerEndpoint = await proxy.listen();
+      cleanups.push(() => proxy.close());
+    }
 
     progress('creating tables, queues, topic, subscriptions, bucket and secret from the template');
     const client: DemoClient = { clientId: 'local-demo', secret: randomBytes(32).toString('hex') };
@@ -149,7 +166,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
             ...Object.fromEntries(
               Object.entries(props.Environment?.Variables ?? {}).map(([k, v]) => [k, String(v)]),
             ),
-            ...awsEnvironment(emulator.endpoint, { AWS_ENDPOINT_URL_SFN: sfnEndpoint }),
+            ...awsEnvironment(handlerEndpoint, { AWS_ENDPOINT_URL_SFN: sfnEndpoint }),
             AWS_LAMBDA_FUNCTION_NAME: physical?.ref ?? entry,
             AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(props.MemorySize ?? 128),
             POWERTOOLS_TRACE_ENABLED: 'false',
@@ -231,6 +248,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       functions,
       eventSources,
       stepFunctions,
+      faultProxy,
       stop,
     };
   } catch (error) {
