@@ -4,6 +4,7 @@
  */
 import { build } from 'esbuild';
 import path from 'node:path';
+import { handlerBuildOptions } from '../infra/constructs/lambda-bundling';
 import { HANDLER_ENTRIES } from './shared/runtime-contract';
 
 const root = path.resolve(__dirname, '..');
@@ -18,16 +19,11 @@ const expectedClients: Record<keyof typeof HANDLER_ENTRIES, string[]> = {
 
 async function bundle(entry: string) {
   const result = await build({
-    entryPoints: [path.join(root, entry)],
+    ...handlerBuildOptions(path.join(root, entry)),
     absWorkingDir: root,
-    bundle: true,
-    platform: 'node',
-    target: 'node22',
-    format: 'esm',
-    mainFields: ['module', 'main'],
-    minify: true,
     metafile: true,
     write: false,
+    outdir: path.join(root, 'node_modules', '.cache', 'bundles-test'),
     logLevel: 'silent',
   });
   const clients = new Set<string>();
@@ -35,7 +31,9 @@ async function bundle(entry: string) {
     const match = /node_modules\/(@aws-sdk\/client-[^/]+)\//.exec(input);
     if (match?.[1]) clients.add(match[1]);
   }
-  const bytes = result.outputFiles.reduce((sum, file) => sum + file.contents.length, 0);
+  const bytes = result.outputFiles
+    .filter((file) => !file.path.endsWith('.map'))
+    .reduce((sum, file) => sum + file.contents.length, 0);
   return { clients: [...clients].sort(), bytes, inputs: Object.keys(result.metafile.inputs) };
 }
 

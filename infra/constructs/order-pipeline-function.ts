@@ -1,12 +1,15 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Annotations, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { LAMBDA_BUNDLE } from './lambda-bundling';
 
 /** Repository root: `lambdas/<handler>/handler.ts` is found from here. */
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
@@ -41,7 +44,16 @@ export interface OrderPipelineFunctionProps {
   readonly reservedConcurrency?: number;
   /** What happens to the log group when the stack is deleted. */
   readonly removalPolicy: RemovalPolicy;
+  /**
+   * Publish a version per deployment behind a `live` alias that callers invoke, so CodeDeploy can
+   * shift traffic to a new version gradually (see {@link OrderPipelineFunction.deployGradually}).
+   * @default false
+   */
+  readonly liveAlias?: boolean;
 }
+
+/** Name of the alias callers invoke when a function deploys gradually. */
+export const LIVE_ALIAS = 'live';
 
 /**
  * The one way this app builds a Lambda: bundled TypeScript on arm64 and the newest Node runtime,
@@ -53,6 +65,10 @@ export class OrderPipelineFunction extends Construct {
   public readonly role: iam.Role;
   public readonly logGroup: logs.LogGroup;
   public readonly handlerName: HandlerName;
+  /** The `live` alias, when the function deploys through one. */
+  public readonly alias?: lambda.Alias;
+  /** What event sources, the ALB and the workflow invoke: the `live` alias if any, else the function. */
+  public readonly invokeTarget: lambda.IFunction;
 
   constructor(scope: Construct, id: string, props: OrderPipelineFunctionProps) {
     super(scope, id);
@@ -116,7 +132,12 @@ export class OrderPipelineFunction extends Construct {
         handler: 'handler',
         projectRoot: REPO_ROOT,
         depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json'),
-        bundling: { minify: true, sourceMap: true, target: 'node24' },
+        bundling: {
+          ...LAMBDA_BUNDLE,
+          format: nodejs.OutputFormat.ESM,
+          mainFields: [...LAMBDA_BUNDLE.mainFields],
+          externalModules: [...LAMBDA_BUNDLE.externalModules],
+        },
       });
     } else if (!Stack.of(this).bundlingRequired) {
       // Synthesis without bundling (tests, the local stack) does not need the handler's code.
@@ -130,5 +151,31 @@ export class OrderPipelineFunction extends Construct {
       throw new Error(`Cannot bundle the ${props.handler} Lambda: ${entry} does not exist`);
     }
     (this.function.node.defaultChild as lambda.CfnFunction).addMetadata(ENTRY_METADATA_KEY, props.handler);
+    if (props.liveAlias) {
+      this.alias = new lambda.Alias(this, 'LiveAlias', {
+        aliasName: LIVE_ALIAS,
+        version: this.function.currentVersion,
+      });
+    }
+    this.invokeTarget = this.alias ?? this.function;
+  }
+
+  /**
+   * Shifts traffic of the `live` alias to each new version by a CodeDeploy canary, rolling back
+   * when any of `alarms` fires during the shift.
+   */
+  public deployGradually(
+    application: codedeploy.ILambdaApplication,
+    deploymentConfig: codedeploy.ILambdaDeploymentConfig,
+    alarms: readonly cloudwatch.IAlarm[],
+  ): codedeploy.LambdaDeploymentGroup {
+    if (!this.alias) throw new Error(`The ${this.handlerName} Lambda has no live alias to deploy gradually`);
+    return new codedeploy.LambdaDeploymentGroup(this, 'Deployment', {
+      application,
+      alias: this.alias,
+      deploymentConfig,
+      alarms: [...alarms],
+      autoRollback: { failedDeployment: true, stoppedDeployment: true, deploymentInAlarm: true },
+    });
   }
 }
