@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { CLIENT_ID_PATTERN } from '../shared/signing';
 
 /** Active secrets per client id (several during a rotation). */
@@ -8,7 +8,10 @@ export type ClientSecrets = ReadonlyMap<string, readonly string[]>;
 export type ClientSecretsSource = () => Promise<ClientSecrets>;
 
 const clientSecretsDocument = z.object({
-  clients: z.record(z.string().regex(CLIENT_ID_PATTERN), z.array(z.string().min(1)).min(1)),
+  clients: z.record(
+    z.string().check(z.regex(CLIENT_ID_PATTERN)),
+    z.array(z.string().check(z.minLength(1))).check(z.minLength(1)),
+  ),
 });
 
 /**

@@ -1,6 +1,6 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { DependencyUnavailableError } from '../shared/errors';
 import { ORDER_STATUSES, type OrderStatus } from '../shared/runtime-contract';
 
@@ -35,9 +35,9 @@ const orderRecordSchema = z.object({
   client_id: z.string(),
   body_hash: z.string(),
   status: z.enum(ORDER_STATUSES),
-  reasons: z.array(z.string()).default([]),
-  billed: z.boolean().default(false),
-  archived: z.boolean().default(false),
+  reasons: z._default(z.array(z.string()), []),
+  billed: z._default(z.boolean(), false),
+  archived: z._default(z.boolean(), false),
   created_at: z.string(),
   updated_at: z.string(),
 });

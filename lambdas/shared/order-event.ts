@@ -2,19 +2,19 @@
  * Reading the OrderPlaced event (CONTRACT.md) on the consumer side. Tolerant of extra fields
  * (a newer publisher may add some), strict on what the consumers use.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import type { OrderPlacedEvent } from './runtime-contract';
 import { MalformedEventError } from './errors';
 import { ORDER_ID_PATTERN } from './order-schema';
 
 const validatedOrderSchema = z.looseObject({
-  order_id: z.string().regex(ORDER_ID_PATTERN),
-  client_id: z.string().min(1),
-  customer_id: z.string().min(1),
+  order_id: z.string().check(z.regex(ORDER_ID_PATTERN)),
+  client_id: z.string().check(z.minLength(1)),
+  customer_id: z.string().check(z.minLength(1)),
   market: z.string(),
   currency: z.string(),
   items: z.array(z.looseObject({ product_id: z.string(), quantity: z.number(), unit_price: z.number() })),
-  total_amount: z.number().int().min(0),
+  total_amount: z.int().check(z.gte(0)),
   created_at: z.iso.datetime(),
 });
 
