@@ -42,6 +42,11 @@ export interface LocalStackOptions {
    * run inside AWS). @default false
    */
   faultProxy?: boolean;
+  /**
+   * Puts something (a request counter, say) in front of each AWS endpoint of the stack (moto, then
+   * the local Step Functions); every caller then uses the returned endpoint.
+   */
+  interceptEndpoint?: (endpoint: string) => Promise<{ endpoint: string; close(): Promise<void> }>;
 }
 
 /** A demo client registered in the local client-secrets secret. */
@@ -89,6 +94,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const stop = async () => {
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
   };
+  const intercept = async (endpoint: string) => {
+    if (!options.interceptEndpoint) return endpoint;
+    const interceptor = await options.interceptEndpoint(endpoint);
+    cleanups.push(() => interceptor.close());
+    return interceptor.endpoint;
+  };
   try {
     progress('synthesizing the environment');
     const templates = new TemplateSet(await synthesizeTemplates(config), {
@@ -99,11 +110,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     progress('starting the AWS emulator (moto_server)');
     const emulator: Emulator = await startEmulator();
     cleanups.push(() => emulator.stop());
-    const aws = localAwsConfig(emulator.endpoint);
+    const emulatorEndpoint = await intercept(emulator.endpoint);
+    const aws = localAwsConfig(emulatorEndpoint);
     let faultProxy: FaultProxy | undefined;
-    let handlerEndpoint = emulator.endpoint;
+    let handlerEndpoint = emulatorEndpoint;
     if (options.faultProxy) {
-      const proxy = new FaultProxy({ host: '127.0.0.1', port: emulator.port });
+      const proxy = new FaultProxy({ host: '127.0.0.1', port: Number(new URL(emulatorEndpoint).port) });
       faultProxy = proxy;
       handlerEndpoint = await proxy.listen();
       cleanups.push(() => proxy.close());
@@ -140,8 +152,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       (record) =>
         console.error(`[workflow] execution ${record.name} failed: ${record.error}: ${record.cause}`),
     );
-    const sfnEndpoint = await stepFunctions.listen();
     cleanups.push(() => stepFunctions.close());
+    const sfnEndpoint = await intercept(await stepFunctions.listen());
 
     progress(`bundling ${functionRefs.length} handlers with esbuild`);
     const buildDir = join(PROJECT_ROOT, '.local', 'build');
@@ -228,7 +240,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     if (options.writeStateFile ?? true) {
       const state: LocalStackState = {
         url,
-        emulatorEndpoint: emulator.endpoint,
+        emulatorEndpoint,
         region: LOCAL_REGION,
         clientId: client.clientId,
         outputs,
@@ -240,7 +252,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     }
     return {
       url,
-      emulatorEndpoint: emulator.endpoint,
+      emulatorEndpoint,
       aws,
       client,
       outputs,
