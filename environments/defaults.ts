@@ -12,4 +12,4 @@ export const MARKET_CURRENCIES: EnvironmentInput['marketCurrencies'] = {
 };
 
 /** Status codes a stress run may see without counting them as errors. */
-export const EXPECTED_STATUS_CODES = [202, 401, 409];
+export const EXPECTED_STATUS_CODES = [202, 400, 401, 409];

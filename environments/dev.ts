@@ -57,7 +57,7 @@ export const dev: EnvironmentInput = {
     orders: 500,
     concurrency: 10,
     ratePerSecond: 20,
-    mix: { valid: 85, businessReject: 5, badSignature: 5, replay: 5 },
+    mix: { valid: 80, businessReject: 5, schemaInvalid: 5, badSignature: 5, replay: 5 },
     deadlineSeconds: 180,
     thresholds: { maxErrorRate: 0.02, maxP95Ms: 2000, expectedStatusCodes: EXPECTED_STATUS_CODES },
   },

@@ -60,7 +60,7 @@ export const local: EnvironmentInput = {
     orders: 200,
     concurrency: 8,
     ratePerSecond: 0,
-    mix: { valid: 85, businessReject: 5, badSignature: 5, replay: 5 },
+    mix: { valid: 80, businessReject: 5, schemaInvalid: 5, badSignature: 5, replay: 5 },
     deadlineSeconds: 60,
     thresholds: { maxErrorRate: 0.01, maxP95Ms: 1500, expectedStatusCodes: EXPECTED_STATUS_CODES },
   },

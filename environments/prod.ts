@@ -60,7 +60,7 @@ export const prod: EnvironmentInput = {
     orders: 20,
     concurrency: 2,
     ratePerSecond: 2,
-    mix: { valid: 100, businessReject: 0, badSignature: 0, replay: 0 },
+    mix: { valid: 100, businessReject: 0, schemaInvalid: 0, badSignature: 0, replay: 0 },
     deadlineSeconds: 120,
     thresholds: { maxErrorRate: 0, maxP95Ms: 1500, expectedStatusCodes: [202] },
   },

@@ -51,6 +51,8 @@ const stressSchema = z.strictObject({
   mix: z.strictObject({
     valid: z.number().min(0),
     businessReject: z.number().min(0),
+    /** Bodies the publisher must refuse with 400 (not JSON, wrong types, unknown fields). */
+    schemaInvalid: z.number().min(0),
     badSignature: z.number().min(0),
     replay: z.number().min(0),
   }),

@@ -58,7 +58,7 @@ export const staging: EnvironmentInput = {
     orders: 5000,
     concurrency: 50,
     ratePerSecond: 100,
-    mix: { valid: 85, businessReject: 5, badSignature: 5, replay: 5 },
+    mix: { valid: 80, businessReject: 5, schemaInvalid: 5, badSignature: 5, replay: 5 },
     deadlineSeconds: 600,
     thresholds: { maxErrorRate: 0.01, maxP95Ms: 1000, expectedStatusCodes: EXPECTED_STATUS_CODES },
   },
