@@ -29,7 +29,7 @@ export function bar(done: number, total: number, width: number): string {
 export class ProgressReporter {
   private lastDraw = 0;
   private lastState: ProgressState | undefined;
-  private readonly started = Date.now();
+  private readonly started: number;
   private readonly interactive: boolean;
 
   constructor(
@@ -37,6 +37,7 @@ export class ProgressReporter {
     private readonly options: { intervalMs?: number; now?: () => number } = {},
   ) {
     this.interactive = stream.isTTY === true;
+    this.started = this.now();
   }
 
   update(state: ProgressState): void {

@@ -1,0 +1,235 @@
+import {
+  account,
+  acceptedOrders,
+  refusedOrderIds,
+  requestStats,
+  type Observations,
+  type OrderRow,
+  type RequestOutcome,
+} from './accounting';
+import type { RequestKind } from './mix';
+
+let nextIndex = 0;
+function outcome(
+  kind: RequestKind,
+  orderId: string,
+  status: number,
+  accepted = status === 202,
+): RequestOutcome {
+  return {
+    index: nextIndex++,
+    kind,
+    orderId,
+    startedMs: 0,
+    latencyMs: 10,
+    status,
+    ...(accepted ? { acceptedOrderId: orderId } : {}),
+  };
+}
+
+function row(orderId: string, status: OrderRow['status']): [string, OrderRow] {
+  return [orderId, { order_id: orderId, status, created_at: '2026-01-01T00:00:00.000Z' }];
+}
+
+/** A clean run: two valid orders completed once each, one rejected, one failed and recorded. */
+function cleanRun(): { outcomes: RequestOutcome[]; observed: Observations } {
+  const outcomes = [
+    outcome('valid', 'o-1', 202),
+    outcome('valid', 'o-2', 202),
+    outcome('replay', 'o-1', 202),
+    outcome('businessReject', 'o-3', 202),
+    outcome('valid', 'o-4', 202),
+    outcome('schemaInvalid', 'o-5', 400),
+    outcome('badSignature', 'o-6', 401),
+  ];
+  const observed: Observations = {
+    orders: new Map([
+      row('o-1', 'COMPLETED'),
+      row('o-2', 'COMPLETED'),
+      row('o-3', 'REJECTED'),
+      row('o-4', 'FAILED'),
+    ]),
+    billing: [{ order_id: 'o-1' }, { order_id: 'o-2' }],
+    archive: [
+      { order_id: 'o-1', key: 'orders/2026/01/01/o-1.json', versionId: 'v1' },
+      { order_id: 'o-2', key: 'orders/2026/01/01/o-2.json', versionId: 'v1' },
+      { order_id: 'o-4', key: 'orders/2026/01/01/o-4.json', versionId: 'v1' },
+    ],
+    failed: [{ order_id: 'o-4', failure_id: 'billing-dlq#m-1', source: 'billing-dlq' }],
+  };
+  return { outcomes, observed };
+}
+
+describe('account', () => {
+  it('balances a clean run: every accepted order terminal, once, failures recorded', () => {
+    // Prepare
+    const { outcomes, observed } = cleanRun();
+    // Act
+    const result = account(outcomes, observed);
+    // Assess
+    expect(result).toMatchObject({
+      accepted: 4,
+      terminal: 4,
+      completed: 2,
+      rejected: 1,
+      failed: 1,
+      failedRecorded: 1,
+      lost: 0,
+      duplicates: 0,
+      failedWithoutRecord: [],
+      completedWithoutSideEffects: [],
+      unexpectedOutcomes: [],
+      refusedButStored: [],
+    });
+    expect(result.statuses).toEqual({ COMPLETED: 2, REJECTED: 1, FAILED: 1 });
+  });
+
+  it('catches a lost order: accepted but still PUBLISHED, and one with no item at all', () => {
+    // Prepare
+    const { outcomes, observed } = cleanRun();
+    outcomes.push(outcome('valid', 'o-7', 202), outcome('valid', 'o-8', 202));
+    const orders = new Map(observed.orders);
+    orders.set(...row('o-7', 'PUBLISHED'));
+    // Act
+    const result = account(outcomes, { ...observed, orders });
+    // Assess
+    expect(result.accepted).toBe(6);
+    expect(result.terminal).toBe(4);
+    expect(result.lost).toBe(2);
+    expect(result.lostOrders).toEqual([
+      { orderId: 'o-7', status: 'PUBLISHED' },
+      { orderId: 'o-8', status: 'MISSING' },
+    ]);
+    expect(result.statuses).toMatchObject({ PUBLISHED: 1, MISSING: 1 });
+  });
+
+  it('catches a duplicate billing record', () => {
+    // Prepare
+    const { outcomes, observed } = cleanRun();
+    // Act
+    const result = account(outcomes, { ...observed, billing: [...observed.billing, { order_id: 'o-2' }] });
+    // Assess
+    expect(result.duplicates).toBe(1);
+    expect(result.duplicateOrders).toEqual([{ orderId: 'o-2', billingRecords: 2, archiveVersions: 1 }]);
+  });
+
+  it('catches a duplicate archive object version, but not the same version listed twice', () => {
+    // Prepare
+    const { outcomes, observed } = cleanRun();
+    const again = { order_id: 'o-1', key: 'orders/2026/01/01/o-1.json', versionId: 'v1' };
+    const second = { order_id: 'o-1', key: 'orders/2026/01/01/o-1.json', versionId: 'v2' };
+    // Act
+    const listedTwice = account(outcomes, { ...observed, archive: [...observed.archive, again] });
+    const twoVersions = account(outcomes, { ...observed, archive: [...observed.archive, second] });
+    // Assess
+    expect(listedTwice.duplicates).toBe(0);
+    expect(twoVersions.duplicates).toBe(1);
+    expect(twoVersions.duplicateOrders).toEqual([{ orderId: 'o-1', billingRecords: 1, archiveVersions: 2 }]);
+  });
+
+  it('catches an order FAILED without a failed-orders row', () => {
+    // Prepare
+    const { outcomes, observed } = cleanRun();
+    // Act
+    const result = account(outcomes, { ...observed, failed: [] });
+    // Assess
+    expect(result.failed).toBe(1);
+    expect(result.failedRecorded).toBe(0);
+    expect(result.failedWithoutRecord).toEqual(['o-4']);
+  });
+
+  it('catches a COMPLETED order missing its billing record', () => {
+    // Prepare
+    const { outcomes, observed } = cleanRun();
+    // Act
+    const result = account(outcomes, { ...observed, billing: [{ order_id: 'o-1' }] });
+    // Assess
+    expect(result.completedWithoutSideEffects).toEqual([
+      { orderId: 'o-2', billingRecords: 0, archiveVersions: 1 },
+    ]);
+  });
+
+  it('catches outcomes that do not fit the kind: a valid order REJECTED, a business-invalid one COMPLETED', () => {
+    // Prepare
+    const { outcomes, observed } = cleanRun();
+    const orders = new Map(observed.orders);
+    orders.set(...row('o-2', 'REJECTED'));
+    orders.set(...row('o-3', 'COMPLETED'));
+    // Act
+    const result = account(outcomes, { ...observed, orders });
+    // Assess
+    expect(result.unexpectedOutcomes).toEqual([
+      { orderId: 'o-2', kind: 'valid', status: 'REJECTED' },
+      { orderId: 'o-3', kind: 'businessReject', status: 'COMPLETED' },
+    ]);
+  });
+
+  it('catches a refused request that left an order behind', () => {
+    // Prepare
+    const { outcomes, observed } = cleanRun();
+    const orders = new Map(observed.orders);
+    orders.set(...row('o-6', 'ACCEPTED'));
+    // Act
+    const result = account(outcomes, { ...observed, orders });
+    // Assess
+    expect(result.refusedButStored).toEqual(['o-6']);
+    expect(result.lost).toBe(0);
+  });
+});
+
+describe('acceptedOrders and refusedOrderIds', () => {
+  it('counts a replayed order once, under the kind of its original', () => {
+    // Prepare
+    const outcomes = [
+      outcome('replay', 'o-1', 202),
+      outcome('valid', 'o-1', 202),
+      outcome('replay', 'o-1', 202),
+    ];
+    // Act
+    const accepted = acceptedOrders(outcomes);
+    // Assess
+    expect([...accepted]).toEqual([['o-1', 'valid']]);
+  });
+
+  it('lists the ids of 400 and 401 answers that were never accepted', () => {
+    // Prepare
+    const outcomes = [
+      outcome('schemaInvalid', 'o-5', 400),
+      outcome('badSignature', 'o-6', 401),
+      outcome('badSignature', 'o-1', 401),
+      outcome('valid', 'o-1', 202),
+      outcome('valid', 'o-9', 503),
+    ];
+    // Act / Assess
+    expect(refusedOrderIds(outcomes).sort()).toEqual(['o-5', 'o-6']);
+  });
+});
+
+describe('requestStats', () => {
+  it('counts answers per code and kind, errors against the kind, unexpected codes against the profile', () => {
+    // Prepare
+    const outcomes = [
+      outcome('valid', 'o-1', 202),
+      outcome('valid', 'o-2', 503),
+      outcome('badSignature', 'o-3', 401),
+      outcome('schemaInvalid', 'o-4', 202),
+      outcome('valid', 'o-5', 0),
+    ];
+    // Act
+    const stats = requestStats(outcomes, [202, 400, 401, 409]);
+    // Assess
+    expect(stats.sent).toBe(5);
+    expect(stats.byStatus).toEqual({ '0': 1, '202': 2, '401': 1, '503': 1 });
+    expect(stats.byKind).toEqual({ valid: 3, badSignature: 1, schemaInvalid: 1 });
+    expect(stats.errors).toBe(3);
+    expect(stats.errorRate).toBeCloseTo(0.6);
+    expect(stats.unexpectedStatusCodes).toEqual({ '0': 1, '503': 1 });
+  });
+
+  it('counts a 202 that names another order as an error', () => {
+    // Prepare
+    const replay = { ...outcome('replay', 'o-1', 202), acceptedOrderId: 'o-other' };
+    // Act / Assess
+    expect(requestStats([replay], [202]).errors).toBe(1);
+  });
+});
