@@ -19,6 +19,7 @@ module.exports = {
         '<rootDir>/lambdas/**/*.test.ts',
         '<rootDir>/environments/**/*.test.ts',
         '<rootDir>/scripts/**/*.test.ts',
+        '<rootDir>/test/hostile/**/*.test.ts',
       ],
     },
     {
