@@ -92,7 +92,7 @@ async function authenticate(request: HttpRequest, deps: PublisherDependencies): 
 }
 
 /** The workflow input's order, with a fixed key order so a re-start sends identical input. */
-function submittedOrder(
+export function submittedOrder(
   body: OrderRequest,
   orderId: string,
   clientId: string,

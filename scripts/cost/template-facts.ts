@@ -1,0 +1,178 @@
+import type { CfnTemplate } from '../../infra/stacks/synthesize';
+
+/** What the cost model reads from a synthesized template. */
+export interface TemplateFacts {
+  functions: Array<{
+    handler: string;
+    memoryMb: number;
+    architecture: 'arm64' | 'x86_64';
+    reservedConcurrency?: number;
+  }>;
+  workflow: {
+    type: 'EXPRESS' | 'STANDARD';
+    /** States entered by an order that is valid and published (first choice taken at each Choice). */
+    happyPath: string[];
+    lambdaTasks: number;
+    dynamodbTasks: number;
+    snsTasks: number;
+    /** Execution logging level (OFF when the definition logs nothing). */
+    logLevel: string;
+  };
+  /** SQS batch size by consumer handler (the handler's folder name). */
+  batchSizes: Record<string, number>;
+  interfaceEndpoints: number;
+  /** Subnets (= AZs) each interface endpoint sits in. */
+  endpointAzs: number;
+  loadBalancers: number;
+  kmsKeys: number;
+  secrets: number;
+  alarms: number;
+  dashboards: number;
+  webAcls: number;
+  wafRules: number;
+  logRetentionDays: number[];
+}
+
+type Resource = CfnTemplate['Resources'][string];
+type AslState = {
+  Type: string;
+  Next?: string;
+  End?: boolean;
+  Default?: string;
+  Choices?: Array<{ Next: string }>;
+  Resource?: string;
+};
+
+const ofType = (template: CfnTemplate, type: string) =>
+  Object.entries(template.Resources).filter(([, resource]) => resource.Type === type);
+
+/** The first logical id referenced (Ref or Fn::GetAtt) anywhere inside an intrinsic. */
+const refOf = (value: unknown): string | undefined => {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const record = value as Record<string, unknown>;
+  if (typeof record.Ref === 'string') return record.Ref;
+  const getAtt = record['Fn::GetAtt'];
+  if (Array.isArray(getAtt) && typeof getAtt[0] === 'string') return getAtt[0];
+  for (const nested of Object.values(record).flat()) {
+    const found = refOf(nested);
+    if (found) return found;
+  }
+  return undefined;
+};
+
+/** A DefinitionString (string or Fn::Join) as JSON text, every token replaced by `${token}`. */
+export function definitionText(definition: unknown): string {
+  if (typeof definition === 'string') return definition;
+  const join = (definition as { 'Fn::Join'?: [string, unknown[]] })['Fn::Join'];
+  if (!join) throw new Error('unsupported DefinitionString');
+  return join[1].map((part) => (typeof part === 'string' ? part : '${token}')).join(join[0]);
+}
+
+/** The states an order passes through when every Choice takes its first branch, from StartAt to the end. */
+export function happyPath(definition: { StartAt: string; States: Record<string, AslState> }): string[] {
+  const path: string[] = [];
+  let current: string | undefined = definition.StartAt;
+  while (current !== undefined) {
+    if (path.includes(current)) throw new Error(`the happy path loops at ${current}`);
+    const state: AslState | undefined = definition.States[current];
+    if (!state) throw new Error(`state ${current} is not defined`);
+    path.push(current);
+    if (state.Type === 'Succeed' || state.Type === 'Fail' || state.End) break;
+    current = state.Type === 'Choice' ? (state.Choices?.[0]?.Next ?? state.Default) : state.Next;
+  }
+  return path;
+}
+
+function handlerOfFunction(template: CfnTemplate, logicalId: string | undefined): string | undefined {
+  if (!logicalId) return undefined;
+  const resource: Resource | undefined = template.Resources[logicalId];
+  if (!resource) return undefined;
+  if (resource.Type === 'AWS::Lambda::Alias' || resource.Type === 'AWS::Lambda::Version') {
+    return handlerOfFunction(template, refOf(resource.Properties?.FunctionName));
+  }
+  const entry = (resource.Metadata as Record<string, unknown> | undefined)?.OrderPipelineEntry;
+  return typeof entry === 'string' ? entry : undefined;
+}
+
+/** Reads the facts the cost model needs from one environment's template. */
+export function templateFacts(template: CfnTemplate): TemplateFacts {
+  const functions = ofType(template, 'AWS::Lambda::Function').flatMap(([, resource]) => {
+    const handler = (resource.Metadata as Record<string, unknown> | undefined)?.OrderPipelineEntry;
+    if (typeof handler !== 'string') return [];
+    const props = resource.Properties ?? {};
+    const architectures = (props.Architectures as string[] | undefined) ?? ['x86_64'];
+    return [
+      {
+        handler,
+        memoryMb: Number(props.MemorySize ?? 128),
+        architecture: architectures[0] === 'arm64' ? ('arm64' as const) : ('x86_64' as const),
+        reservedConcurrency:
+          props.ReservedConcurrentExecutions === undefined
+            ? undefined
+            : Number(props.ReservedConcurrentExecutions),
+      },
+    ];
+  });
+
+  const [machine] = ofType(template, 'AWS::StepFunctions::StateMachine');
+  if (!machine) throw new Error('the template has no state machine');
+  const machineProps = machine[1].Properties ?? {};
+  const definition = JSON.parse(definitionText(machineProps.DefinitionString)) as {
+    StartAt: string;
+    States: Record<string, AslState>;
+  };
+  const path = happyPath(definition);
+  const resources = path.map((name) => definition.States[name]!).filter((state) => state.Type === 'Task');
+  const kind = (resource = '') =>
+    resource.includes(':::dynamodb:')
+      ? 'dynamodb'
+      : resource.includes(':::sns:')
+        ? 'sns'
+        : resource.includes(':lambda:') || resource.includes('${token}')
+          ? 'lambda'
+          : 'other';
+  const logging = machineProps.LoggingConfiguration as { Level?: string } | undefined;
+
+  const batchSizes: Record<string, number> = {};
+  for (const [, mapping] of ofType(template, 'AWS::Lambda::EventSourceMapping')) {
+    const handler = handlerOfFunction(template, refOf(mapping.Properties?.FunctionName));
+    if (handler && handler !== 'dlq') batchSizes[handler] = Number(mapping.Properties?.BatchSize ?? 10);
+  }
+
+  const interfaceEndpoints = ofType(template, 'AWS::EC2::VPCEndpoint').filter(
+    ([, endpoint]) => endpoint.Properties?.VpcEndpointType === 'Interface',
+  );
+  const webAcls = ofType(template, 'AWS::WAFv2::WebACL');
+  return {
+    functions,
+    workflow: {
+      type: machineProps.StateMachineType === 'EXPRESS' ? 'EXPRESS' : 'STANDARD',
+      happyPath: path,
+      lambdaTasks: resources.filter((state) => kind(state.Resource) === 'lambda').length,
+      dynamodbTasks: resources.filter((state) => kind(state.Resource) === 'dynamodb').length,
+      snsTasks: resources.filter((state) => kind(state.Resource) === 'sns').length,
+      logLevel: logging?.Level ?? 'OFF',
+    },
+    batchSizes,
+    interfaceEndpoints: interfaceEndpoints.length,
+    endpointAzs: Math.max(
+      1,
+      ...interfaceEndpoints.map(
+        ([, endpoint]) => ((endpoint.Properties?.SubnetIds as unknown[]) ?? []).length,
+      ),
+    ),
+    loadBalancers: ofType(template, 'AWS::ElasticLoadBalancingV2::LoadBalancer').length,
+    kmsKeys: ofType(template, 'AWS::KMS::Key').length,
+    secrets: ofType(template, 'AWS::SecretsManager::Secret').length,
+    alarms: ofType(template, 'AWS::CloudWatch::Alarm').length,
+    dashboards: ofType(template, 'AWS::CloudWatch::Dashboard').length,
+    webAcls: webAcls.length,
+    wafRules: webAcls.reduce(
+      (sum, [, acl]) => sum + ((acl.Properties?.Rules as unknown[] | undefined) ?? []).length,
+      0,
+    ),
+    logRetentionDays: ofType(template, 'AWS::Logs::LogGroup').map(([, group]) =>
+      Number(group.Properties?.RetentionInDays ?? 0),
+    ),
+  };
+}
