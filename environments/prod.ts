@@ -37,6 +37,7 @@ export const prod: EnvironmentInput = {
   marketCurrencies: MARKET_CURRENCIES,
   clientSecretsCacheSeconds: 300,
   retainData: true,
+  canaryDeployments: true,
   consumers: {
     billing: {
       failureInjectionRate: 0,

@@ -152,6 +152,11 @@ const base = z.strictObject({
     z.array(z.string().regex(/^[A-Z]{3}$/, 'currency must be three uppercase letters')).min(1),
   ),
   clientSecretsCacheSeconds: z.number().int().min(0).max(3600),
+  /**
+   * Deploy every Lambda through a `live` alias with a CodeDeploy canary (10 % for 5 minutes) that
+   * rolls back when the function's errors alarm fires. Off where a deployment should be immediate.
+   */
+  canaryDeployments: z.boolean().default(false),
   /** Keep tables, bucket, keys and the ALB when the stack goes away. */
   retainData: z.boolean(),
   /** Settings per fan-out subscriber, keyed by subscriber name. */
@@ -173,6 +178,10 @@ export const environmentSchema = base.superRefine((config, ctx) => {
         issue(['consumers', name, 'failureInjectionRate'], 'failure injection must be 0 in prod');
       }
     }
+  }
+  if (config.canaryDeployments && config.name === 'local') {
+    // The local stack invokes functions, not aliases, and has no CodeDeploy.
+    issue(['canaryDeployments'], 'the local stack cannot run canary deployments');
   }
   if (config.allowHttp && !HTTP_ALLOWED.includes(config.name)) {
     issue(['allowHttp'], `plain HTTP is only allowed in ${HTTP_ALLOWED.join(' and ')}`);

@@ -1,5 +1,7 @@
 import { Validations } from 'aws-cdk-lib';
+import * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import type { IConstruct } from 'constructs';
+import type { DeliveryPipelineStack } from '../pipeline/delivery-pipeline-stack';
 import type { OrderPipelineStack } from './stacks/order-pipeline-stack';
 
 /**
@@ -36,6 +38,15 @@ export function applyNagAcknowledgements(stack: OrderPipelineStack): void {
         'at run time, so the orders/ prefix is the narrowest resource S3 offers.',
     );
   }
+  if (stack.postDeployAccess) {
+    const bucketArn = stack.resolve(stack.data.archiveBucket.bucketArn) as { 'Fn::GetAtt': [string, string] };
+    ack(
+      stack.postDeployAccess.role,
+      `AwsSolutions-IAM5[Resource::<${bucketArn['Fn::GetAtt'][0]}.Arn>/orders/*]`,
+      'The post-deploy test reads back the archive object of each order it sent (s3:GetObject only); keys are ' +
+        'only known at run time, so the orders/ prefix is the narrowest resource S3 offers.',
+    );
+  }
 
   for (const subscriber of stack.fanOut.subscribers) {
     for (const deadLetters of [subscriber.deadLetterQueue, subscriber.subscriptionDeadLetterQueue]) {
@@ -55,7 +66,7 @@ export function applyNagAcknowledgements(stack: OrderPipelineStack): void {
   }
   for (const fn of Object.values(stack.functions)) {
     ack(
-      fn.function,
+      fn.invokeTarget,
       'Serverless-LambdaEventSourceMappingDestination',
       'SQS event source mappings do not support on-failure destinations (only stream and Kafka sources do); ' +
         "failed messages move to the queue's redrive DLQ after maxReceiveCount receives.",
@@ -70,15 +81,28 @@ export function applyNagAcknowledgements(stack: OrderPipelineStack): void {
       'DeleteLogDelivery, ListLogDeliveries, PutResourcePolicy, DescribeResourcePolicies, DescribeLogGroups) ' +
       'and X-Ray tracing actions support no resource-level permissions.',
   );
+  // Through the `live` alias (canary deployments) the grant is the alias ARN alone, with no wildcard.
   const validateArn = stack.resolve(stack.workflow.validateFunction.functionArn) as {
-    'Fn::GetAtt': [string, string];
+    'Fn::GetAtt'?: [string, string];
   };
-  ack(
-    stateMachineRole,
-    `AwsSolutions-IAM5[Resource::<${validateArn['Fn::GetAtt'][0]}.Arn>:*]`,
-    "CDK's LambdaInvoke task grants lambda:InvokeFunction on the function and its qualified versions; " +
-      'the state machine only calls the unqualified ARN, so this covers versions of that one function only.',
-  );
+  if (validateArn['Fn::GetAtt']) {
+    ack(
+      stateMachineRole,
+      `AwsSolutions-IAM5[Resource::<${validateArn['Fn::GetAtt'][0]}.Arn>:*]`,
+      "CDK's LambdaInvoke task grants lambda:InvokeFunction on the function and its qualified versions; " +
+        'the state machine only calls the unqualified ARN, so this covers versions of that one function only.',
+    );
+  }
+
+  for (const group of Object.values(stack.deploymentGroups)) {
+    ack(
+      group.role,
+      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSCodeDeployRoleForLambdaLimited]',
+      'LambdaDeploymentGroup always attaches this AWS-managed policy to its service role. It is the ' +
+        '"Limited" CodeDeploy policy made for Lambda canaries (read/update aliases, read alarms, invoke only ' +
+        'CodeDeployHook_* functions); an inline copy would drift from what CodeDeploy needs.',
+    );
+  }
 
   ack(
     stack.api.loadBalancer,
@@ -104,4 +128,108 @@ export function applyNagAcknowledgements(stack: OrderPipelineStack): void {
     'An email subscription has nothing to replay a lost notification to; the alarm state itself stays in ' +
       'CloudWatch and on the dashboard, and the OK/ALARM transitions are sent again on the next change.',
   );
+}
+
+/**
+ * The cdk-nag acknowledgements of a delivery pipeline stack: the grants CDK Pipelines generates for
+ * its own roles, and the pull-request check. Made on the pipeline and check constructs, never the
+ * stack, so they cannot reach the environment stages nested in it (those get
+ * {@link applyNagAcknowledgements}).
+ */
+export function applyPipelineNagAcknowledgements(stack: DeliveryPipelineStack): void {
+  const ack = (scope: IConstruct, id: string, reason: string) =>
+    Validations.of(scope).acknowledge({ id, reason });
+  const logicalIdOf = (token: string) => {
+    const resolved = stack.resolve(token) as { 'Fn::GetAtt'?: [string, string]; Ref?: string };
+    const id = resolved['Fn::GetAtt']?.[0] ?? resolved.Ref;
+    if (!id) throw new Error(`Cannot find the logical id of ${JSON.stringify(resolved)}`);
+    return id;
+  };
+  const scope = `${stack.partition}:%s:${stack.region}:${stack.account}`;
+  const arn = (service: string, rest: string) => `arn:${scope.replace('%s', service)}:${rest}`;
+
+  const pipeline = stack.pipeline.pipeline;
+  const bucket = logicalIdOf(pipeline.artifactBucket.bucketArn);
+  const artifactAccess =
+    "CDK Pipelines' grants on the pipeline's own artifact bucket and its KMS key (grantRead/grantReadWrite): " +
+    'every object key is generated per execution, so the bucket and key are the narrowest resources; ' +
+    'S3 and KMS action groups (s3:GetObject*, kms:ReEncrypt*...) are how CDK spells those grants.';
+  for (const finding of [
+    'Action::s3:Abort*',
+    'Action::s3:DeleteObject*',
+    'Action::s3:GetBucket*',
+    'Action::s3:GetObject*',
+    'Action::s3:List*',
+    `Resource::<${bucket}.Arn>/*`,
+    'Action::kms:GenerateDataKey*',
+    'Action::kms:ReEncrypt*',
+  ]) {
+    ack(stack.pipeline, `AwsSolutions-IAM5[${finding}]`, artifactAccess);
+  }
+
+  // Every CodeBuild project writes its own log group and report groups, named after the project.
+  const projects = stack.node
+    .findAll()
+    .filter((construct): construct is codebuild.Project => construct instanceof codebuild.Project);
+  for (const project of projects) {
+    const id = logicalIdOf(project.projectName);
+    ack(
+      project,
+      `AwsSolutions-IAM5[Resource::${arn('logs', `log-group:/aws/codebuild/<${id}>:*`)}]`,
+      "CodeBuild writes this project's build logs to streams named per build inside /aws/codebuild/<project>; " +
+        'the wildcard covers the streams of that one log group.',
+    );
+    ack(
+      project,
+      `AwsSolutions-IAM5[Resource::${arn('codebuild', `report-group/<${id}>-*`)}]`,
+      'CodeBuild names the report groups of a project <project>-<report>; the wildcard covers only this ' +
+        "project's test reports.",
+    );
+  }
+
+  const selfMutation = stack.pipeline.node.findChild('UpdatePipeline').node.findChild('SelfMutation');
+  ack(
+    selfMutation,
+    `AwsSolutions-IAM5[Resource::arn:*:iam::${stack.account}:role/*]`,
+    'Self-mutation runs `cdk deploy` of the pipeline stack, which assumes the CDK bootstrap roles of the ' +
+      'tooling account; the statement is conditioned on the aws-cdk:bootstrap-role tag (deploy, ' +
+      'file-publishing, image-publishing), whose names carry a qualifier and hash.',
+  );
+  ack(
+    selfMutation,
+    'AwsSolutions-IAM5[Resource::*]',
+    'cloudformation:DescribeStacks and s3:ListBucket on "*": the CDK CLI looks up the bootstrap stack and ' +
+      'bucket by name before deploying; both are read-only.',
+  );
+
+  const assets = stack.pipeline.node.findChild('Assets');
+  ack(
+    assets,
+    'AwsSolutions-IAM5[Resource::*]',
+    'The asset publishing role is shared by every asset project CDK Pipelines generates, so its ' +
+      'codebuild:StartBuild/BatchGetBuilds/StopBuild grant cannot name projects created after it.',
+  );
+  ack(
+    assets,
+    `AwsSolutions-IAM5[Resource::${arn('logs', 'log-group:/aws/codebuild/*')}]`,
+    'The shared asset publishing role writes the logs of every generated asset project, each in its own ' +
+      '/aws/codebuild/<project> group.',
+  );
+  ack(
+    assets,
+    `AwsSolutions-IAM5[Resource::${arn('codebuild', 'report-group/*')}]`,
+    'The shared asset publishing role may write the reports of every generated asset project; their names ' +
+      'are generated by CodeBuild.',
+  );
+
+  if (stack.pullRequestCheck) {
+    for (const finding of ['Action::kms:GenerateDataKey*', 'Action::kms:ReEncrypt*']) {
+      ack(
+        stack.pullRequestCheck,
+        `AwsSolutions-IAM5[${finding}]`,
+        "CodeBuild encrypts the check's build output with the check's own KMS key; CDK grants the key's " +
+          'data-key action groups on that one key.',
+      );
+    }
+  }
 }

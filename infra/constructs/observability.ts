@@ -48,6 +48,8 @@ export class Observability extends Construct {
   public readonly alarmTopic: sns.Topic;
   public readonly alarmKey: kms.Key;
   public readonly alarms: cloudwatch.Alarm[] = [];
+  /** The errors alarm of each function, by the name given in `functions` (canary rollback watches it). */
+  public readonly functionErrorAlarms: Record<string, cloudwatch.Alarm> = {};
   public readonly dashboard: cloudwatch.Dashboard;
 
   constructor(scope: Construct, id: string, props: ObservabilityProps) {
@@ -93,7 +95,12 @@ export class Observability extends Construct {
     };
 
     for (const [name, fn] of Object.entries(props.functions)) {
-      alarm(`${name}Errors`, fn.metricErrors({ period }), t.lambdaErrors, `${name} Lambda errors`);
+      this.functionErrorAlarms[name] = alarm(
+        `${name}Errors`,
+        fn.metricErrors({ period }),
+        t.lambdaErrors,
+        `${name} Lambda errors`,
+      );
       alarm(
         `${name}Throttles`,
         fn.metricThrottles({ period }),

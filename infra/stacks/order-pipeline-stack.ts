@@ -1,4 +1,5 @@
 import { CfnOutput, Duration, Fn, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
@@ -15,6 +16,7 @@ import {
   type OrderPipelineFunctionProps,
 } from '../constructs/order-pipeline-function';
 import { pascal } from '../constructs/naming';
+import { PostDeployAccess } from '../constructs/post-deploy-access';
 import { ClientSecrets } from '../constructs/secrets';
 import { OrderWorkflow } from '../constructs/workflow';
 import { SUBSCRIBERS, type SubscriberDefinition } from './subscribers';
@@ -30,13 +32,22 @@ export const OUTPUTS = {
   stateMachineArn: 'StateMachineArn',
   topicArn: 'OrdersTopicArn',
   alarmTopicArn: 'AlarmTopicArn',
+  postDeployRoleArn: 'PostDeployRoleArn',
 } as const;
+
+/** How a Lambda's new version takes traffic in environments with `canaryDeployments`. */
+export const CANARY_DEPLOYMENT = codedeploy.LambdaDeploymentConfig.CANARY_10PERCENT_5MINUTES;
 
 export interface OrderPipelineStackProps extends StackProps {
   /** The validated environment configuration. */
   readonly config: EnvironmentConfig;
   /** The topic's subscribers; @default SUBSCRIBERS */
   readonly subscribers?: readonly SubscriberDefinition[];
+  /**
+   * The account of the delivery pipeline whose post-deploy test may assume this environment's
+   * post-deploy role; @default no post-deploy role
+   */
+  readonly postDeployTrustedAccount?: string;
 }
 
 /** Every box of ARCHITECTURE.md for one environment, in one stack. */
@@ -49,6 +60,12 @@ export class OrderPipelineStack extends Stack {
   public readonly api: OrderApi;
   public readonly observability: Observability;
   public readonly functions: Readonly<Record<string, OrderPipelineFunction>>;
+  /** The CodeDeploy canary of each function, by function name, in environments with `canaryDeployments`. */
+  public readonly deploymentGroups: Readonly<Record<string, codedeploy.LambdaDeploymentGroup>>;
+  /** The role the delivery pipeline's post-deploy test assumes, when a pipeline account is trusted. */
+  public readonly postDeployAccess?: PostDeployAccess;
+  /** The stack's outputs by name ({@link OUTPUTS} and the per-queue ones). */
+  public readonly outputs: Readonly<Record<string, CfnOutput>>;
   private readonly zones: string[];
 
   constructor(scope: Construct, id: string, props: OrderPipelineStackProps) {
@@ -89,6 +106,7 @@ export class OrderPipelineStack extends Stack {
         logRetention,
         reservedConcurrency: config.lambda.reservedConcurrency,
         removalPolicy,
+        liveAlias: config.canaryDeployments,
       });
 
     const { ordersTable, billingTable, failedOrdersTable } = this.data;
@@ -142,18 +160,18 @@ export class OrderPipelineStack extends Stack {
     this.fanOut = new FanOut(this, 'FanOut', {
       subscribers: consumers.map(({ subscriber, settings, fn }) => ({
         name: subscriber.name,
-        consumer: fn.function,
+        consumer: fn.invokeTarget,
         filterPolicy: settings.filterPolicy ?? subscriber.filterPolicy,
         settings,
       })),
-      deadLetterHandler: deadLetterHandler.function,
+      deadLetterHandler: deadLetterHandler.invokeTarget,
       deadLetterHandlerTimeout: Duration.seconds(config.functions.dlq.timeoutSeconds),
       deadLetterHandlerBatchSize: config.functions.dlq.batchSize,
       removalPolicy,
     });
 
     this.workflow = new OrderWorkflow(this, 'Workflow', {
-      validateFunction: validate.function,
+      validateFunction: validate.invokeTarget,
       ordersTable,
       failedOrdersTable,
       topic: this.fanOut.topic,
@@ -190,7 +208,7 @@ export class OrderPipelineStack extends Stack {
 
     this.api = new OrderApi(this, 'Api', {
       vpc: this.network.vpc,
-      publisher: publisher.function,
+      publisher: publisher.invokeTarget,
       certificateArn: config.certificateArn,
       allowHttp: config.allowHttp,
       accessLogBucket: this.data.accessLogBucket,
@@ -225,9 +243,24 @@ export class OrderPipelineStack extends Stack {
       removalPolicy,
     });
 
+    const errorAlarms = this.observability.functionErrorAlarms;
+    const application = config.canaryDeployments
+      ? new codedeploy.LambdaApplication(this, 'Deployments')
+      : undefined;
+    this.deploymentGroups = application
+      ? Object.fromEntries(
+          Object.entries(this.functions).map(([name, fn]) => [
+            name,
+            fn.deployGradually(application, CANARY_DEPLOYMENT, [errorAlarms[pascal(name)]!]),
+          ]),
+        )
+      : {};
+
+    const outputs: Record<string, CfnOutput> = {};
+    this.outputs = outputs;
     const host = config.domainName ?? this.api.loadBalancer.loadBalancerDnsName;
     const output = (name: string, value: string, description: string) =>
-      new CfnOutput(this, name, { value, description });
+      (outputs[name] = new CfnOutput(this, name, { value, description }));
     output(OUTPUTS.ordersUrl, `${this.api.scheme}://${host}/orders`, 'POST orders here');
     output(OUTPUTS.ordersTable, ordersTable.tableName, 'Orders table');
     output(OUTPUTS.billingTable, billingTable.tableName, 'Billing table');
@@ -243,6 +276,16 @@ export class OrderPipelineStack extends Stack {
       output(`${prefix}QueueUrl`, s.queue.queueUrl, `${s.name} queue URL`);
       output(`${prefix}DeadLetterQueueName`, s.deadLetterQueue.queueName, `${s.name} DLQ`);
       output(`${prefix}DeadLetterQueueUrl`, s.deadLetterQueue.queueUrl, `${s.name} DLQ URL`);
+    }
+
+    if (props.postDeployTrustedAccount) {
+      this.postDeployAccess = new PostDeployAccess(this, 'PostDeployAccess', {
+        trustedAccount: props.postDeployTrustedAccount,
+        clientSecrets: this.secrets,
+        data: this.data,
+        deadLetterQueues: this.fanOut.deadLetterQueues,
+      });
+      output(OUTPUTS.postDeployRoleArn, this.postDeployAccess.role.roleArn, 'Role of the post-deploy test');
     }
   }
 

@@ -13,6 +13,8 @@ export interface OrderPipelineStageProps extends Omit<StageProps, 'env'> {
   readonly config: EnvironmentInput | EnvironmentConfig;
   /** The topic's subscribers; @default SUBSCRIBERS */
   readonly subscribers?: readonly SubscriberDefinition[];
+  /** The delivery pipeline's account, trusted to run the post-deploy test; @default none */
+  readonly postDeployTrustedAccount?: string;
 }
 
 /**
@@ -26,11 +28,18 @@ export class OrderPipelineStage extends Stage {
 
   constructor(scope: Construct, id: string, props: OrderPipelineStageProps) {
     const config = validateEnvironment(props.config);
-    super(scope, id, { ...props, env: { account: config.account, region: config.region } });
+    // The stage name (not the construct path) makes the stack name, so the stage deployed by a
+    // pipeline updates the same stack as a direct `cdk deploy 'Dev/*'`.
+    super(scope, id, {
+      stageName: id,
+      ...props,
+      env: { account: config.account, region: config.region },
+    });
     this.config = config;
     this.stack = new OrderPipelineStack(this, STACK_ID, {
       config,
       subscribers: props.subscribers,
+      postDeployTrustedAccount: props.postDeployTrustedAccount,
       description: `Serverless order pipeline (${config.name})`,
       tags: { application: 'order-pipeline', environment: config.name },
     });

@@ -1,0 +1,164 @@
+import { z } from 'zod';
+import { ENVIRONMENT_NAMES, type EnvironmentName } from './schema';
+
+/** Environments a pipeline may deploy: every one but `local`. */
+export const DEPLOYED_ENVIRONMENTS = ENVIRONMENT_NAMES.filter(
+  (name): name is Exclude<EnvironmentName, 'local'> => name !== 'local',
+);
+export type DeployedEnvironmentName = (typeof DEPLOYED_ENVIRONMENTS)[number];
+
+const accountId = z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id');
+const branch = z.string().regex(/^[A-Za-z0-9._/-]+$/, 'must be a Git branch name');
+const CONNECTION_ARN =
+  /^arn:aws[a-z-]*:(codeconnections|codestar-connections):([a-z]{2}(?:-[a-z]+)+-\d):(\d{12}):connection\/[0-9a-f-]{36}$/;
+
+const stageSchema = z.strictObject({
+  environment: z.enum(DEPLOYED_ENVIRONMENTS),
+  /** A person approves in the console before this environment is deployed. */
+  manualApproval: z.boolean(),
+  /**
+   * What the post-deploy step proves: `stress` (the environment's full stress profile) or `smoke`
+   * (its small profile). Both run `npm run stress:<environment>` and fail the pipeline on a missed
+   * threshold; the label names the step.
+   */
+  postDeployTest: z.enum(['stress', 'smoke']),
+});
+
+const pipelineSchema = z.strictObject({
+  /** Construct id of the pipeline stack (`<name>Pipeline`), PascalCase. */
+  name: z.string().regex(/^[A-Z][A-Za-z0-9]*$/, 'must be PascalCase'),
+  /** A push to this branch runs the pipeline. */
+  branch,
+  /** Environments in promotion order; a failed post-deploy test stops the promotion. */
+  stages: z.array(stageSchema).min(1),
+});
+
+const deliverySchema = z
+  .strictObject({
+    /** The account holding the pipelines, the connection and the pull-request check. */
+    toolingAccount: accountId,
+    /** Region of the pipelines (and of the connection). */
+    region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as eu-west-1'),
+    /** The GitHub repository the connection gives access to. */
+    repository: z.strictObject({
+      owner: z.string().regex(/^[A-Za-z0-9-]+$/),
+      name: z.string().regex(/^[A-Za-z0-9._-]+$/),
+    }),
+    /**
+     * The CodeConnections (formerly CodeStar Connections) connection to the repository's host,
+     * created once in the console and authorised there (README, Deploying). No token in code.
+     */
+    connectionArn: z.string().regex(CONNECTION_ARN, 'must be a CodeConnections connection ARN'),
+    /** The account each pipeline-deployed environment lives in. */
+    accounts: z.partialRecord(z.enum(DEPLOYED_ENVIRONMENTS), accountId),
+    pipelines: z.array(pipelineSchema).min(1),
+    /**
+     * Pull requests into `baseBranches` run buildspec.yml in a CodeBuild project that lives in the
+     * stack of `pipeline`, so that pipeline's self-mutation keeps it current.
+     */
+    pullRequestCheck: z.strictObject({
+      pipeline: z.string(),
+      baseBranches: z.array(branch).min(1),
+    }),
+  })
+  .superRefine((config, ctx) => {
+    const issue = (path: (string | number)[], message: string) =>
+      ctx.addIssue({ code: 'custom', path, message });
+    const [, service, region, account] = CONNECTION_ARN.exec(config.connectionArn) ?? [];
+    if (service && region !== config.region) {
+      issue(['connectionArn'], `the connection must be in the pipelines' region ${config.region}`);
+    }
+    if (service && account !== config.toolingAccount) {
+      issue(['connectionArn'], 'the connection must belong to the tooling account');
+    }
+    if (!config.pipelines.some((pipeline) => pipeline.name === config.pullRequestCheck.pipeline)) {
+      issue(['pullRequestCheck', 'pipeline'], `no pipeline is named ${config.pullRequestCheck.pipeline}`);
+    }
+    const seen = new Set<string>();
+    config.pipelines.forEach((pipeline, p) => {
+      if (config.pipelines.findIndex((other) => other.name === pipeline.name) !== p) {
+        issue(['pipelines', p, 'name'], `pipeline name ${pipeline.name} is used twice`);
+      }
+      if (config.pipelines.findIndex((other) => other.branch === pipeline.branch) !== p) {
+        issue(['pipelines', p, 'branch'], `branch ${pipeline.branch} drives two pipelines`);
+      }
+      pipeline.stages.forEach((stage, s) => {
+        const path = ['pipelines', p, 'stages', s];
+        if (seen.has(stage.environment)) {
+          issue([...path, 'environment'], `${stage.environment} is deployed by two stages`);
+        }
+        seen.add(stage.environment);
+        if (!config.accounts[stage.environment]) {
+          issue(
+            ['accounts', stage.environment],
+            `${stage.environment} is deployed by a pipeline: name its account`,
+          );
+        }
+        if (stage.environment === 'prod' && !stage.manualApproval) {
+          issue([...path, 'manualApproval'], 'prod is only deployed after a manual approval');
+        }
+      });
+    });
+  });
+
+/** The validated delivery configuration. */
+export type DeliveryConfig = z.output<typeof deliverySchema>;
+/** What the delivery file declares. */
+export type DeliveryInput = z.input<typeof deliverySchema>;
+export type PipelineConfig = DeliveryConfig['pipelines'][number];
+export type PipelineStageConfig = PipelineConfig['stages'][number];
+
+/**
+ * Where the pipelines live and what they deploy: `develop` -> nonprod (dev, staging, each followed
+ * by its stress test), `main` -> prod (manual approval, prod, smoke test). Placeholders for the
+ * accounts and the connection: replace them with yours before the first `cdk deploy` of a pipeline.
+ */
+export const delivery: DeliveryInput = {
+  toolingAccount: '444444444444',
+  region: 'eu-west-1',
+  repository: { owner: 'example-org', name: 'serverless-order-pipeline' },
+  connectionArn:
+    'arn:aws:codeconnections:eu-west-1:444444444444:connection/00000000-0000-0000-0000-000000000000',
+  accounts: { dev: '111111111111', staging: '222222222222', prod: '333333333333' },
+  pipelines: [
+    {
+      name: 'NonProd',
+      branch: 'develop',
+      stages: [
+        { environment: 'dev', manualApproval: false, postDeployTest: 'stress' },
+        { environment: 'staging', manualApproval: false, postDeployTest: 'stress' },
+      ],
+    },
+    {
+      name: 'Prod',
+      branch: 'main',
+      stages: [{ environment: 'prod', manualApproval: true, postDeployTest: 'smoke' }],
+    },
+  ],
+  pullRequestCheck: { pipeline: 'NonProd', baseBranches: ['develop', 'main'] },
+};
+
+/** Thrown when the delivery configuration breaks the schema or a cross-field rule. */
+export class InvalidDeliveryError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid delivery config:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'InvalidDeliveryError';
+  }
+}
+
+/**
+ * Validates a delivery configuration.
+ * @throws InvalidDeliveryError listing every problem with its path.
+ */
+export function validateDelivery(input: unknown): DeliveryConfig {
+  const result = deliverySchema.safeParse(input);
+  if (result.success) return result.data;
+  throw new InvalidDeliveryError(
+    result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`),
+  );
+}
+
+/** The validated delivery configuration of this repository. */
+export function loadDelivery(): DeliveryConfig {
+  return validateDelivery(delivery);
+}
