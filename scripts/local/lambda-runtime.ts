@@ -3,6 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { build } from 'esbuild';
+import { handlerBuildOptions } from '../../infra/constructs/lambda-bundling';
 
 /** The project root, where `lambdas/<entry>/handler.ts` live. */
 export const PROJECT_ROOT = resolve(__dirname, '..', '..');
@@ -31,20 +32,18 @@ export interface LocalFunctionSpec {
 }
 
 /**
- * Bundles a handler the way `NodejsFunction` does (esbuild, SDK included) into `outDir`, so the
- * local stack runs the same code that deploys.
+ * Bundles a handler exactly as `OrderPipelineFunction` deploys it (the shared esbuild settings of
+ * infra/constructs/lambda-bundling.ts: ESM, SDK bundled) into `outDir`, so the local stack runs
+ * the code that deploys.
  */
 export async function bundleHandler(entry: string, outDir: string): Promise<string> {
   await mkdir(outDir, { recursive: true });
-  const outfile = join(outDir, `${entry}.cjs`);
+  const outfile = join(outDir, `${entry}.mjs`);
   await build({
-    entryPoints: [join(PROJECT_ROOT, 'lambdas', entry, 'handler.ts')],
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    outfile,
+    ...handlerBuildOptions(join(PROJECT_ROOT, 'lambdas', entry, 'handler.ts')),
+    // Source maps inline so local stack traces point at the TypeScript.
     sourcemap: 'inline',
+    outfile,
     logLevel: 'silent',
   });
   return outfile;
@@ -54,7 +53,10 @@ export async function bundleHandler(entry: string, outDir: string): Promise<stri
 const WORKER_BOOTSTRAP = `
 const { parentPort, workerData } = require('node:worker_threads');
 const { randomUUID } = require('node:crypto');
-const handlerModule = require(workerData.bundle);
+const { pathToFileURL } = require('node:url');
+const loaded = import(pathToFileURL(workerData.bundle).href);
+// An init error (a missing variable, say) is reported on each invocation, as Lambda does.
+loaded.catch(() => undefined);
 parentPort.on('message', async ({ id, event, timeoutMs }) => {
   const deadline = Date.now() + timeoutMs;
   const context = {
@@ -70,6 +72,7 @@ parentPort.on('message', async ({ id, event, timeoutMs }) => {
     done() {}, fail() {}, succeed() {},
   };
   try {
+    const handlerModule = await loaded;
     const result = await handlerModule.handler(event, context);
     parentPort.postMessage({ id, result: result === undefined ? null : result });
   } catch (error) {
