@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { App, RemovalPolicy, Stack, Stage } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { ENVIRONMENT_NAMES, InvalidEnvironmentError, loadEnvironment } from '../../environments';
+import { synthesizeDelivery } from '../../pipeline/synthesize-delivery';
 import { addNagChecks, projectContext, synthesizeEnvironment } from '../stacks/synthesize';
 import { SYNTH_TIMEOUT_MS } from './template-helpers';
 
@@ -49,6 +50,26 @@ describe('cdk-nag and cfn-lint gate every environment', () => {
       /AwsSolutions-S1[\s\S]*NagProof\/Bad\/Leaky|NagProof\/Bad\/Leaky[\s\S]*AwsSolutions-S1/,
     );
   });
+});
+
+describe('cdk-nag and cfn-lint gate the delivery pipelines', () => {
+  it(
+    'both pipeline stacks and their stages synthesize with no unacknowledged finding and pass cfn-lint',
+    () => {
+      const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'order-pipeline-delivery-lint-'));
+      const { stacks, templatePaths } = synthesizeDelivery({ nag: true, outdir });
+      expect(stacks.map((stack) => stack.stackName)).toEqual(['NonProdPipeline', 'ProdPipeline']);
+      // Two pipeline templates and one per deployed stage (dev, staging, prod).
+      expect(templatePaths).toHaveLength(5);
+      const run = () =>
+        execFileSync('cfn-lint', [...templatePaths, '--ignore-checks', 'W3005'], {
+          encoding: 'utf8',
+          stdio: 'pipe',
+        });
+      expect(run).not.toThrow();
+    },
+    SYNTH_TIMEOUT_MS,
+  );
 });
 
 describe('bad configuration fails synthesis with a clear message', () => {
