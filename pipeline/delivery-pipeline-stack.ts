@@ -219,10 +219,11 @@ export class DeliveryPipelineStack extends Stack {
         POST_DEPLOY_ROLE_ARN: output(OUTPUTS.postDeployRoleArn),
       },
       env: { STACK_NAME: stack.stackName, STAGE_REGION: config.region },
+      // The stress tool takes the API's base URL; the output is the `/orders` endpoint.
       commands: [
         `aws configure set profile.${POST_DEPLOY_PROFILE}.role_arn "$POST_DEPLOY_ROLE_ARN"`,
         `aws configure set profile.${POST_DEPLOY_PROFILE}.credential_source EcsContainer`,
-        `AWS_PROFILE=${POST_DEPLOY_PROFILE} AWS_REGION="$STAGE_REGION" npm run stress:${config.name} -- --url "$ORDERS_URL"`,
+        `AWS_PROFILE=${POST_DEPLOY_PROFILE} AWS_REGION="$STAGE_REGION" npm run stress:${config.name} -- --url "\${ORDERS_URL%/orders}"`,
       ],
       rolePolicyStatements: [
         new iam.PolicyStatement({

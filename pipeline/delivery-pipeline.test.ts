@@ -189,7 +189,7 @@ describe('post-deploy tests', () => {
     const spec = buildSpecOf(name, test);
     expect(spec.phases.install).toEqual(readBuildSpec().phases.install);
     expect(spec.phases.build!.commands!.at(-1)).toBe(
-      `AWS_PROFILE=post-deploy AWS_REGION="$STAGE_REGION" npm run stress:${env} -- --url "$ORDERS_URL"`,
+      `AWS_PROFILE=post-deploy AWS_REGION="$STAGE_REGION" npm run stress:${env} -- --url "\${ORDERS_URL%/orders}"`,
     );
   });
 
