@@ -80,6 +80,7 @@ export class DeliveryPipelineStack extends Stack {
     });
     this.pipeline = new pipelines.CodePipeline(this, 'Pipeline', {
       synth: this.synthStep,
+      pipelineType: codepipeline.PipelineType.V2,
       selfMutation: true,
       crossAccountKeys: true,
       enableKeyRotation: true,

@@ -97,6 +97,7 @@ describe('pipeline stacks', () => {
   it.each(['NonProdPipeline', 'ProdPipeline'])('%s mutates itself before deploying anything', (name) => {
     expect(actionsOf(name, 'UpdatePipeline').map((action) => action.Name)).toEqual(['SelfMutate']);
     expect(stacks[name]!.stack.pipeline.selfMutationEnabled).toBe(true);
+    stacks[name]!.template.hasResourceProperties('AWS::CodePipeline::Pipeline', { PipelineType: 'V2' });
   });
 
   it('asks for a manual approval before prod and nowhere else', () => {
