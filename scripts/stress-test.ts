@@ -35,7 +35,8 @@ Options (defaults come from the environment's stress profile in environments/):
   --out DIR          where report.json and report.html go
                      (default reports/stress/<env>-<timestamp>/)
   --client C         client id to sign as (default: the first client of the secret)
-  --stack S          CloudFormation stack (default <Env>-OrderPipeline, e.g. ${defaultStackName('dev')})
+  --stack S          CloudFormation stack (default $STACK_NAME if set, else <Env>-OrderPipeline,
+                     e.g. ${defaultStackName('dev')})
   --region R         AWS region (default: the environment's)
   --timeout S        per-request timeout in seconds (default 10)
   -h, --help         show this help
@@ -136,7 +137,8 @@ async function main(): Promise<number> {
       ? await localTarget({ url: values.url })
       : await deployedTarget({
           config,
-          stack: values.stack,
+          // The pipeline's post-deploy step names its stage's stack in STACK_NAME.
+          stack: values.stack ?? process.env.STACK_NAME,
           region: values.region,
           clientId: values.client,
           url: values.url,
