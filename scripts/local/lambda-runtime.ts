@@ -29,6 +29,8 @@ export interface LocalFunctionSpec {
   environment: Record<string, string>;
   timeoutSeconds: number;
   memoryMb: number;
+  /** Sandboxes that may run at once (the function's concurrency). @default 4 */
+  maxConcurrency?: number;
 }
 
 /**
@@ -81,23 +83,34 @@ parentPort.on('message', async ({ id, event, timeoutMs }) => {
 });
 `;
 
-interface Pending {
+interface Invocation {
+  event: unknown;
   resolve: (value: unknown) => void;
   reject: (error: Error) => void;
-  timer: NodeJS.Timeout;
 }
 
+/** One execution environment: a worker thread that runs one invocation at a time. */
+interface Sandbox {
+  worker: Worker;
+  /** Environment generation it was started with (see {@link LocalFunction.updateEnvironment}). */
+  generation: number;
+  current?: { id: string; invocation: Invocation; timer: NodeJS.Timeout };
+}
+
+/** Sandboxes per function when the spec sets no limit: enough for the local stack's pollers. */
+const DEFAULT_CONCURRENCY = 4;
+
 /**
- * One function of the stack, running its bundled handler in a worker thread with the
- * environment variables the template gives it. A crashed worker is replaced, as Lambda would
- * start a fresh sandbox.
+ * One function of the stack, running its bundled handler in worker threads with the environment
+ * variables the template gives it. As on Lambda, each sandbox runs one invocation at a time
+ * (handlers keep per-invocation state at module scope, such as Powertools' BatchProcessor), more
+ * sandboxes start up to the function's concurrency, further invocations wait, and a sandbox that
+ * crashes or times out is replaced by a fresh one.
  */
 export class LocalFunction {
-  private worker: Worker | undefined;
-  private readonly pending = new Map<string, Pending>();
-  /** Invocation ids in flight on each worker, so a retired worker can finish its own. */
-  private readonly inFlight = new Map<Worker, Set<string>>();
-  private readonly retired = new Set<Worker>();
+  private readonly sandboxes = new Set<Sandbox>();
+  private readonly waiting: Invocation[] = [];
+  private generation = 0;
   private stopped = false;
 
   constructor(
@@ -107,54 +120,89 @@ export class LocalFunction {
 
   /** Invokes the handler with `event`; rejects with a FunctionError when the handler throws. */
   invoke(event: unknown): Promise<unknown> {
-    if (this.stopped)
+    if (this.stopped) {
       return Promise.reject(new FunctionError('Lambda.ServiceException', `${this.spec.name} is stopped`));
-    const worker = this.ensureWorker();
-    const id = randomUUID();
-    const timeoutMs = this.spec.timeoutSeconds * 1000;
+    }
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        reject(
-          new FunctionError('Sandbox.Timedout', `Task timed out after ${this.spec.timeoutSeconds} seconds`),
-        );
-      }, timeoutMs + 50);
-      this.pending.set(id, { resolve, reject, timer });
-      this.inFlight.get(worker)?.add(id);
-      worker.postMessage({ id, event, timeoutMs });
+      this.waiting.push({ event, resolve, reject });
+      this.dispatch();
     });
   }
 
   /**
-   * Like Lambda's UpdateFunctionConfiguration: merges `variables` into the environment; the next
-   * invocation starts a fresh worker with it, while invocations already running finish on the
-   * old worker, which is then retired.
+   * Like Lambda's UpdateFunctionConfiguration: merges `variables` into the environment; new
+   * invocations run in fresh sandboxes with it, while invocations already running finish in
+   * their old sandbox, which is then retired.
    */
   updateEnvironment(variables: Readonly<Record<string, string>>): void {
     this.spec.environment = { ...this.spec.environment, ...variables };
-    const old = this.worker;
-    this.worker = undefined;
-    if (old) this.retire(old);
+    this.generation += 1;
+    for (const sandbox of this.sandboxes) if (!sandbox.current) this.discard(sandbox);
+    this.dispatch();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    this.failPending(new FunctionError('Lambda.ServiceException', `${this.spec.name} stopped`));
-    await Promise.all([...this.inFlight.keys()].map((worker) => worker.terminate()));
-    this.inFlight.clear();
-    this.worker = undefined;
+    const stopped = new FunctionError('Lambda.ServiceException', `${this.spec.name} stopped`);
+    for (const invocation of this.waiting.splice(0)) invocation.reject(stopped);
+    const sandboxes = [...this.sandboxes];
+    this.sandboxes.clear();
+    for (const sandbox of sandboxes) this.settle(sandbox, { error: stopped });
+    await Promise.all(sandboxes.map((sandbox) => sandbox.worker.terminate()));
   }
 
-  private retire(worker: Worker): void {
-    this.retired.add(worker);
-    if ((this.inFlight.get(worker)?.size ?? 0) === 0) {
-      this.inFlight.delete(worker);
-      void worker.terminate();
+  private get concurrency(): number {
+    return this.spec.maxConcurrency ?? DEFAULT_CONCURRENCY;
+  }
+
+  private dispatch(): void {
+    while (!this.stopped && this.waiting.length > 0) {
+      let sandbox = [...this.sandboxes].find(
+        (candidate) => !candidate.current && candidate.generation === this.generation,
+      );
+      if (!sandbox) {
+        if (this.sandboxes.size >= this.concurrency) return;
+        sandbox = this.startSandbox();
+      }
+      const invocation = this.waiting.shift();
+      if (invocation) this.run(sandbox, invocation);
     }
   }
 
-  private ensureWorker(): Worker {
-    if (this.worker) return this.worker;
+  private run(sandbox: Sandbox, invocation: Invocation): void {
+    const id = randomUUID();
+    const timeoutMs = this.spec.timeoutSeconds * 1000;
+    const timer = setTimeout(() => {
+      // Lambda ends a timed-out sandbox; the next invocation gets a fresh one.
+      this.discard(sandbox);
+      this.settle(sandbox, {
+        error: new FunctionError(
+          'Sandbox.Timedout',
+          `Task timed out after ${this.spec.timeoutSeconds} seconds`,
+        ),
+      });
+    }, timeoutMs + 50);
+    sandbox.current = { id, invocation, timer };
+    sandbox.worker.postMessage({ id, event: invocation.event, timeoutMs });
+  }
+
+  private settle(sandbox: Sandbox, outcome: { result?: unknown; error?: Error }): void {
+    const current = sandbox.current;
+    if (!current) return;
+    sandbox.current = undefined;
+    clearTimeout(current.timer);
+    if (outcome.error) current.invocation.reject(outcome.error);
+    else current.invocation.resolve(outcome.result);
+    if (sandbox.generation !== this.generation) this.discard(sandbox);
+    this.dispatch();
+  }
+
+  private discard(sandbox: Sandbox): void {
+    this.sandboxes.delete(sandbox);
+    void sandbox.worker.terminate();
+  }
+
+  private startSandbox(): Sandbox {
     const worker = new Worker(WORKER_BOOTSTRAP, {
       eval: true,
       env: this.spec.environment,
@@ -165,47 +213,28 @@ export class LocalFunction {
         memoryMb: this.spec.memoryMb,
       },
     });
+    const sandbox: Sandbox = { worker, generation: this.generation };
     worker.on(
       'message',
       (message: { id: string; result?: unknown; error?: { errorType: string; errorMessage: string } }) => {
-        const running = this.inFlight.get(worker);
-        running?.delete(message.id);
-        if (running?.size === 0 && this.retired.has(worker)) this.retire(worker);
-        const pending = this.pending.get(message.id);
-        if (!pending) return;
-        this.pending.delete(message.id);
-        clearTimeout(pending.timer);
-        if (message.error)
-          pending.reject(new FunctionError(message.error.errorType, message.error.errorMessage));
-        else pending.resolve(message.result);
+        if (message.id !== sandbox.current?.id) return;
+        this.settle(
+          sandbox,
+          message.error
+            ? { error: new FunctionError(message.error.errorType, message.error.errorMessage) }
+            : { result: message.result },
+        );
       },
     );
-    const replace = (error: Error) => {
-      if (this.worker === worker) this.worker = undefined;
-      this.failPending(
-        new FunctionError('Runtime.ExitError', `${this.spec.name} crashed: ${error.message}`),
-        this.inFlight.get(worker),
-      );
+    const crashed = (error: Error) => {
+      if (!this.sandboxes.delete(sandbox)) return;
+      this.settle(sandbox, {
+        error: new FunctionError('Runtime.ExitError', `${this.spec.name} crashed: ${error.message}`),
+      });
     };
-    worker.on('error', replace);
-    worker.on('exit', (code) => {
-      const retired = this.retired.delete(worker);
-      if (!this.stopped && !retired && code !== 0) replace(new Error(`exit code ${code}`));
-      else if (this.worker === worker) this.worker = undefined;
-      this.inFlight.delete(worker);
-    });
-    this.inFlight.set(worker, new Set());
-    this.worker = worker;
-    return worker;
-  }
-
-  /** Fails the invocations `ids` (default: all) are waiting for. */
-  private failPending(error: Error, ids?: ReadonlySet<string>): void {
-    for (const [id, pending] of this.pending) {
-      if (ids !== undefined && !ids.has(id)) continue;
-      clearTimeout(pending.timer);
-      pending.reject(error);
-      this.pending.delete(id);
-    }
+    worker.on('error', crashed);
+    worker.on('exit', (code) => crashed(new Error(`exit code ${code}`)));
+    this.sandboxes.add(sandbox);
+    return sandbox;
   }
 }
