@@ -12,22 +12,10 @@ import { DependencyUnavailableError, MalformedEventError } from '../shared/error
 import { parseOrderPlacedEvent } from '../shared/order-event';
 import { ORDER_ID_PATTERN } from '../shared/order-schema';
 import type { OrderProgress } from '../shared/order-status';
-import { METRICS } from '../shared/runtime-contract';
+import { METRICS, type FailedOrderRecord } from '../shared/runtime-contract';
 
-/** An item of the failed-orders table (docs/internals.md). */
-export interface FailureRecord {
-  /** The order's id, or `unknown#<message id>` when the body names none. */
-  order_id: string;
-  /** `<dlq name>#<SQS message id>`. */
-  failure_id: string;
-  /** The DLQ the message was read from. */
-  source: string;
-  receive_count: number;
-  error: string;
-  /** The message body exactly as received. */
-  body: string;
-  failed_at: string;
-}
+/** An item of the failed-orders table. */
+export type FailureRecord = FailedOrderRecord;
 
 /** The failed-orders table. Throws DependencyUnavailableError. */
 export interface FailureLog {

@@ -131,3 +131,21 @@ export const METRICS = {
   /** DLQ handler: an order was marked FAILED. */
   ordersFailed: 'OrdersFailed',
 } as const;
+
+/**
+ * An item of the failed-orders table: one per dead-lettered message or failed workflow run
+ * (docs/internals.md). Written by the DLQ handler and the workflow, read by the ops tools.
+ */
+export interface FailedOrderRecord {
+  /** The order's id, or `unknown#<message id>` when the body names none. */
+  order_id: string;
+  /** `<dlq name>#<SQS message id>`, or `workflow#<execution name>`. */
+  failure_id: string;
+  /** The DLQ the message was read from, or `workflow`. */
+  source: string;
+  receive_count: number;
+  error: string;
+  /** The message body (or workflow input) exactly as received. */
+  body: string;
+  failed_at: string;
+}

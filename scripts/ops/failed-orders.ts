@@ -3,17 +3,10 @@
  * workflow run, keyed by order id and failure id, with the original body kept.
  */
 import { QueryCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { FailedOrderRecord } from '../../lambdas/shared/runtime-contract';
 
 /** A row of the failed-orders table. */
-export interface FailureRow {
-  order_id: string;
-  failure_id: string;
-  source: string;
-  receive_count: number;
-  error: string;
-  body: string;
-  failed_at: string;
-}
+export type FailureRow = FailedOrderRecord;
 
 /** Which rows to list. */
 export interface FailureFilter {
