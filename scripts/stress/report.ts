@@ -234,38 +234,40 @@ function sample(ids: readonly string[], limit = 5): string {
     : `${ids.slice(0, limit).join(', ')} (+${ids.length - limit} more)`;
 }
 
+/** The request figures both the console table and the HTML page show. */
+function requestRows(report: StressReport): string[][] {
+  const { requests } = report;
+  return [
+    ['requests sent', String(requests.sent)],
+    [
+      'by kind',
+      Object.entries(requests.byKind)
+        .map(([kind, n]) => `${kind} ${n}`)
+        .join(', '),
+    ],
+    [
+      'answers',
+      Object.entries(requests.byStatus)
+        .map(([code, n]) => `${code === '0' ? 'none' : code} x${n}`)
+        .join(', '),
+    ],
+    ['errors', `${requests.errors} (${percent(requests.errorRate)})`],
+    ['send time / throughput', `${requests.sendSeconds} s / ${requests.throughputPerSecond} req/s`],
+    [
+      'waited for terminal',
+      `${report.wait.seconds} s${report.wait.deadlineReached ? ' (deadline reached)' : ''}`,
+    ],
+  ];
+}
+
 /** The report as the console shows it. */
 export function renderText(report: StressReport): string {
-  const { requests, accounting, latency } = report;
+  const { accounting, latency } = report;
   const lines: string[] = [];
   lines.push(
     `Stress run ${report.runId} on ${report.environment} (${report.target.url}), ${report.startedAt}`,
     '',
-    table(
-      [
-        ['requests sent', String(requests.sent)],
-        ['send time', `${requests.sendSeconds} s`],
-        ['throughput', `${requests.throughputPerSecond} req/s`],
-        [
-          'by kind',
-          Object.entries(requests.byKind)
-            .map(([kind, n]) => `${kind} ${n}`)
-            .join(', '),
-        ],
-        [
-          'answers',
-          Object.entries(requests.byStatus)
-            .map(([code, n]) => `${code === '0' ? 'none' : code} x${n}`)
-            .join(', '),
-        ],
-        ['errors', `${requests.errors} (${percent(requests.errorRate)})`],
-        [
-          'waited for terminal',
-          `${report.wait.seconds} s${report.wait.deadlineReached ? ' (deadline reached)' : ''}`,
-        ],
-      ],
-      true,
-    ),
+    table(requestRows(report), true),
     '',
     table([
       ['latency (ms)', 'n', 'p50', 'p95', 'p99', 'max'],
@@ -476,24 +478,7 @@ ${htmlTable(
         .map(([kind, share]) => `${kind} ${percent(share)}`)
         .join(', '),
     ],
-    [
-      'by kind',
-      Object.entries(requests.byKind)
-        .map(([kind, n]) => `${kind} ${n}`)
-        .join(', '),
-    ],
-    [
-      'answers',
-      Object.entries(requests.byStatus)
-        .map(([code, n]) => `${code === '0' ? 'none' : code} x${n}`)
-        .join(', '),
-    ],
-    ['errors', `${requests.errors} (${percent(requests.errorRate)})`],
-    ['send time / throughput', `${requests.sendSeconds} s / ${requests.throughputPerSecond} req/s`],
-    [
-      'waited for terminal',
-      `${report.wait.seconds} s${report.wait.deadlineReached ? ' (deadline reached)' : ''}`,
-    ],
+    ...requestRows(report).slice(1),
   ],
 )}
 <h2>Latency (ms)</h2>
