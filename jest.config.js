@@ -1,6 +1,6 @@
-/** Jest runs TypeScript through SWC: ts-jest needs TypeScript < 7 and type checks belong to `npm run typecheck`. */
-const transform = { '^.+\\.(t|j|mj)s$': ['@swc/jest'] };
-// uuid ships ESM only; let SWC turn it into CommonJS for Jest.
+/** Jest compiles TypeScript with esbuild (test/esbuild-transform.js); type checks belong to `npm run typecheck`. */
+const transform = { '^.+\\.(t|j|mj)s$': '<rootDir>/test/esbuild-transform.js' };
+// uuid ships ESM only; let esbuild turn it into CommonJS for Jest.
 const transformIgnorePatterns = ['node_modules/(?!(uuid)/)'];
 const common = {
   transform,
