@@ -1,6 +1,16 @@
 import { EXPECTED_STATUS_CODES, MARKET_CURRENCIES } from './defaults';
 import type { EnvironmentInput } from './schema';
 
+/** Settings shared by this environment's fan-out consumers. */
+const consumerSettings = {
+  failureInjectionRate: 0.05,
+  batchSize: 10,
+  maxBatchingWindowSeconds: 1,
+  timeoutSeconds: 10,
+  maxReceiveCount: 5,
+  memoryMb: 256,
+};
+
 /** Shared development account: one AZ, plain HTTP allowed, a little failure injection. */
 export const dev: EnvironmentInput = {
   name: 'dev',
@@ -35,24 +45,8 @@ export const dev: EnvironmentInput = {
   marketCurrencies: MARKET_CURRENCIES,
   clientSecretsCacheSeconds: 60,
   retainData: false,
-  consumers: {
-    billing: {
-      failureInjectionRate: 0.05,
-      batchSize: 10,
-      maxBatchingWindowSeconds: 1,
-      timeoutSeconds: 10,
-      maxReceiveCount: 5,
-      memoryMb: 256,
-    },
-    archive: {
-      failureInjectionRate: 0.05,
-      batchSize: 10,
-      maxBatchingWindowSeconds: 1,
-      timeoutSeconds: 10,
-      maxReceiveCount: 5,
-      memoryMb: 256,
-    },
-  },
+  // Billing and archive run with the same settings here.
+  consumers: { billing: consumerSettings, archive: consumerSettings },
   stress: {
     orders: 500,
     concurrency: 10,

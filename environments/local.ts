@@ -1,6 +1,16 @@
 import { EXPECTED_STATUS_CODES, MARKET_CURRENCIES } from './defaults';
 import type { EnvironmentInput } from './schema';
 
+/** Settings shared by this environment's fan-out consumers. */
+const consumerSettings = {
+  failureInjectionRate: 0,
+  batchSize: 10,
+  maxBatchingWindowSeconds: 0,
+  timeoutSeconds: 2,
+  maxReceiveCount: 5,
+  memoryMb: 256,
+};
+
 /**
  * The one-machine stack (`npm start`). Timings are short so the DLQ path finishes in seconds:
  * a 2 s consumer timeout, no batching window and 5 receives give a 12 s visibility timeout.
@@ -38,24 +48,8 @@ export const local: EnvironmentInput = {
   marketCurrencies: MARKET_CURRENCIES,
   clientSecretsCacheSeconds: 5,
   retainData: false,
-  consumers: {
-    billing: {
-      failureInjectionRate: 0,
-      batchSize: 10,
-      maxBatchingWindowSeconds: 0,
-      timeoutSeconds: 2,
-      maxReceiveCount: 5,
-      memoryMb: 256,
-    },
-    archive: {
-      failureInjectionRate: 0,
-      batchSize: 10,
-      maxBatchingWindowSeconds: 0,
-      timeoutSeconds: 2,
-      maxReceiveCount: 5,
-      memoryMb: 256,
-    },
-  },
+  // Billing and archive run with the same settings here.
+  consumers: { billing: consumerSettings, archive: consumerSettings },
   stress: {
     orders: 200,
     concurrency: 8,

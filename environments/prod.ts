@@ -1,6 +1,16 @@
 import { MARKET_CURRENCIES } from './defaults';
 import type { EnvironmentInput } from './schema';
 
+/** Settings shared by this environment's fan-out consumers. */
+const consumerSettings = {
+  failureInjectionRate: 0,
+  batchSize: 10,
+  maxBatchingWindowSeconds: 1,
+  timeoutSeconds: 10,
+  maxReceiveCount: 5,
+  memoryMb: 512,
+};
+
 /** Production: its own account, HTTPS only, WAF on, data retained, no failure injection. */
 export const prod: EnvironmentInput = {
   name: 'prod',
@@ -38,24 +48,8 @@ export const prod: EnvironmentInput = {
   clientSecretsCacheSeconds: 300,
   retainData: true,
   canaryDeployments: true,
-  consumers: {
-    billing: {
-      failureInjectionRate: 0,
-      batchSize: 10,
-      maxBatchingWindowSeconds: 1,
-      timeoutSeconds: 10,
-      maxReceiveCount: 5,
-      memoryMb: 512,
-    },
-    archive: {
-      failureInjectionRate: 0,
-      batchSize: 10,
-      maxBatchingWindowSeconds: 1,
-      timeoutSeconds: 10,
-      maxReceiveCount: 5,
-      memoryMb: 512,
-    },
-  },
+  // Billing and archive run with the same settings here.
+  consumers: { billing: consumerSettings, archive: consumerSettings },
   // The post-deploy smoke test: few orders, only valid ones, no load on customers.
   stress: {
     orders: 20,

@@ -1,6 +1,16 @@
 import { EXPECTED_STATUS_CODES, MARKET_CURRENCIES } from './defaults';
 import type { EnvironmentInput } from './schema';
 
+/** Settings shared by this environment's fan-out consumers. */
+const consumerSettings = {
+  failureInjectionRate: 0.01,
+  batchSize: 10,
+  maxBatchingWindowSeconds: 1,
+  timeoutSeconds: 10,
+  maxReceiveCount: 5,
+  memoryMb: 512,
+};
+
 /** Production's twin for the pipeline's stress test: two AZs, HTTPS only, WAF on. */
 export const staging: EnvironmentInput = {
   name: 'staging',
@@ -36,24 +46,8 @@ export const staging: EnvironmentInput = {
   marketCurrencies: MARKET_CURRENCIES,
   clientSecretsCacheSeconds: 300,
   retainData: false,
-  consumers: {
-    billing: {
-      failureInjectionRate: 0.01,
-      batchSize: 10,
-      maxBatchingWindowSeconds: 1,
-      timeoutSeconds: 10,
-      maxReceiveCount: 5,
-      memoryMb: 512,
-    },
-    archive: {
-      failureInjectionRate: 0.01,
-      batchSize: 10,
-      maxBatchingWindowSeconds: 1,
-      timeoutSeconds: 10,
-      maxReceiveCount: 5,
-      memoryMb: 512,
-    },
-  },
+  // Billing and archive run with the same settings here.
+  consumers: { billing: consumerSettings, archive: consumerSettings },
   stress: {
     orders: 5000,
     concurrency: 50,
