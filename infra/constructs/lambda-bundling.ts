@@ -3,6 +3,7 @@
  * bundle test and `npm run bench` build with the same esbuild settings, so what they measure is
  * what deploys. Plain data (no aws-cdk-lib import) so tools load it cheaply.
  */
+import * as path from 'node:path';
 
 /** Node.js version the bundles target (the runtime of `NODE_RUNTIME`). */
 export const BUNDLE_TARGET = 'node24';
@@ -13,6 +14,21 @@ export const BUNDLE_TARGET = 'node24';
  */
 export const ESM_REQUIRE_BANNER =
   "import { createRequire as __orderPipelineCreateRequire } from 'node:module'; const require = __orderPipelineCreateRequire(import.meta.url);";
+
+/**
+ * Module swaps applied to every bundle: the SDK's default credential chain becomes the
+ * environment-only provider of lambdas/shared/lambda-credentials.ts (see there for why).
+ */
+export const BUNDLE_ALIASES: Readonly<Record<string, string>> = {
+  '@aws-sdk/credential-provider-node': path.resolve(
+    __dirname,
+    '..',
+    '..',
+    'lambdas',
+    'shared',
+    'lambda-credentials.ts',
+  ),
+};
 
 /**
  * The esbuild settings of a deployed handler. ESM with the `module` field first lets esbuild
@@ -44,6 +60,7 @@ export function handlerBuildOptions(
   minify: boolean;
   sourcemap: boolean;
   banner: { js: string };
+  alias: Record<string, string>;
   external: string[];
 } {
   return {
@@ -56,6 +73,7 @@ export function handlerBuildOptions(
     minify: LAMBDA_BUNDLE.minify,
     sourcemap: LAMBDA_BUNDLE.sourceMap,
     banner: { js: LAMBDA_BUNDLE.banner },
+    alias: { ...BUNDLE_ALIASES },
     external: options.sdkExternal
       ? [...LAMBDA_BUNDLE.externalModules, '@aws-sdk/*', '@smithy/*']
       : [...LAMBDA_BUNDLE.externalModules],

@@ -9,7 +9,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { LAMBDA_BUNDLE } from './lambda-bundling';
+import { BUNDLE_ALIASES, LAMBDA_BUNDLE } from './lambda-bundling';
 
 /** Repository root: `lambdas/<handler>/handler.ts` is found from here. */
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
@@ -137,6 +137,9 @@ export class OrderPipelineFunction extends Construct {
           format: nodejs.OutputFormat.ESM,
           mainFields: [...LAMBDA_BUNDLE.mainFields],
           externalModules: [...LAMBDA_BUNDLE.externalModules],
+          esbuildArgs: Object.fromEntries(
+            Object.entries(BUNDLE_ALIASES).map(([module, replacement]) => [`--alias:${module}`, replacement]),
+          ),
         },
       });
     } else if (!Stack.of(this).bundlingRequired) {
