@@ -16,6 +16,8 @@ export const RETRYABLE_ERRORS = {
     'Lambda.AWSLambdaException',
     'Lambda.SdkClientException',
     'Lambda.TooManyRequestsException',
+    'Lambda.ClientExecutionTimeoutException',
+    'Lambda.Unknown',
   ],
   dynamodb: [
     'DynamoDB.ProvisionedThroughputExceededException',
@@ -197,8 +199,10 @@ export class OrderWorkflow extends Construct {
       resultPath: sfn.JsonPath.DISCARD,
     });
     retry(storeOrder, RETRYABLE_ERRORS.dynamodb);
-    // An earlier run stored it (and may have published): publishing again is safe, consumers are idempotent.
-    storeOrder.addCatch(publishOrder, {
+    // The order is no longer ACCEPTED (an earlier run published it, or it ended) or is gone (its
+    // request failed and the publisher removed it): nothing left to do, and nothing to publish.
+    // A re-run while it is still ACCEPTED passes the condition and goes on.
+    storeOrder.addCatch(alreadyDone, {
       errors: [CONDITIONAL_CHECK_FAILED],
       resultPath: sfn.JsonPath.DISCARD,
     });
@@ -214,11 +218,12 @@ export class OrderWorkflow extends Construct {
       resultPath: sfn.JsonPath.DISCARD,
     });
     retry(markPublished, RETRYABLE_ERRORS.dynamodb);
+    // Once the event is out, the consumers move the order on (ACCEPTED -> COMPLETED is allowed), so a
+    // failure to mark it PUBLISHED must not end it FAILED while it is being billed and archived.
     markPublished.addCatch(alreadyDone, {
-      errors: [CONDITIONAL_CHECK_FAILED],
+      errors: [sfn.Errors.ALL],
       resultPath: sfn.JsonPath.DISCARD,
     });
-    onUnrecoverable(markPublished);
 
     const definition = validate.next(
       new sfn.Choice(this, 'IsValid')

@@ -65,8 +65,10 @@ describe('workflow, API and alarms (prod)', () => {
 
     const ccf = 'DynamoDB.ConditionalCheckFailedException';
     expect(catches(States.MarkRejected!)).toEqual({ [ccf]: 'AlreadyDone', 'States.ALL': 'RecordFailure' });
-    expect(catches(States.MarkPublished!)).toEqual({ [ccf]: 'AlreadyDone', 'States.ALL': 'RecordFailure' });
-    expect(catches(States.StoreOrder!)).toEqual({ [ccf]: 'PublishOrder', 'States.ALL': 'RecordFailure' });
+    // After the event is out, no failure may end the order FAILED: the consumers complete it.
+    expect(catches(States.MarkPublished!)).toEqual({ 'States.ALL': 'AlreadyDone' });
+    // Not ACCEPTED (or gone) any more: nothing is published again.
+    expect(catches(States.StoreOrder!)).toEqual({ [ccf]: 'AlreadyDone', 'States.ALL': 'RecordFailure' });
     expect(catches(States.Validate!)).toEqual({ 'States.ALL': 'RecordFailure' });
     expect(catches(States.PublishOrder!)).toEqual({ 'States.ALL': 'RecordFailure' });
     expect(catches(States.RecordFailure!)).toEqual({ [ccf]: 'MarkFailed' });
