@@ -152,7 +152,7 @@ export class OrderPipelineStack extends Stack {
           ...subscriber.environment(this.data),
         },
       });
-      grantItemActions(fn.role, ordersTable, ['GetItem', 'UpdateItem']);
+      grantItemActions(fn.role, ordersTable, ['UpdateItem']);
       subscriber.grant(fn, this.data);
       return { subscriber, settings, fn };
     });
@@ -191,7 +191,7 @@ export class OrderPipelineStack extends Stack {
         [ENV.secretsCacheSeconds]: String(config.clientSecretsCacheSeconds),
       },
     });
-    grantItemActions(publisher.role, ordersTable, ['PutItem', 'GetItem', 'DeleteItem']);
+    grantItemActions(publisher.role, ordersTable, ['PutItem', 'GetItem', 'UpdateItem', 'DeleteItem']);
     publisher.role.addToPolicy(
       new iam.PolicyStatement({
         actions: ['states:StartExecution'],

@@ -19,7 +19,7 @@ export interface SubscriberDefinition {
   readonly filterPolicy?: Readonly<Record<string, readonly string[]>>;
   /** The consumer's own variables (beyond ORDERS_TABLE_NAME, FAILURE_INJECTION_RATE, CONSUMER_NAME). */
   readonly environment: (data: Data) => Record<string, string>;
-  /** The consumer's own grants (beyond GetItem/UpdateItem on the orders table). */
+  /** The consumer's own grants (beyond UpdateItem on the orders table). */
   readonly grant: (fn: OrderPipelineFunction, data: Data) => void;
 }
 
