@@ -6,7 +6,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { TABLE_KEYS, WORKFLOW_TIMEOUT_SECONDS } from '../../lambdas/shared/runtime-contract';
+import { TABLE_KEYS } from '../../lambdas/shared/runtime-contract';
 import { grantKey } from './grants';
 
 /** Errors Step Functions reports for throttling and transient service faults, per integration. */
@@ -242,7 +242,7 @@ export class OrderWorkflow extends Construct {
       definitionBody: sfn.DefinitionBody.fromChainable(definition),
       stateMachineType:
         props.workflowType === 'EXPRESS' ? sfn.StateMachineType.EXPRESS : sfn.StateMachineType.STANDARD,
-      timeout: Duration.seconds(WORKFLOW_TIMEOUT_SECONDS),
+      timeout: Duration.minutes(2),
       tracingEnabled: true,
       logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
     });

@@ -191,7 +191,7 @@ export class OrderPipelineStack extends Stack {
         [ENV.secretsCacheSeconds]: String(config.clientSecretsCacheSeconds),
       },
     });
-    grantItemActions(publisher.role, ordersTable, ['PutItem', 'GetItem', 'UpdateItem', 'DeleteItem']);
+    grantItemActions(publisher.role, ordersTable, ['PutItem', 'GetItem', 'DeleteItem']);
     publisher.role.addToPolicy(
       new iam.PolicyStatement({
         actions: ['states:StartExecution'],

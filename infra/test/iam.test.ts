@@ -71,7 +71,6 @@ describe('IAM: one role per function, exact actions on exact resources', () => {
         'dynamodb:DeleteItem DataOrdersTable.Arn',
         'dynamodb:GetItem DataOrdersTable.Arn',
         'dynamodb:PutItem DataOrdersTable.Arn',
-        'dynamodb:UpdateItem DataOrdersTable.Arn',
         ...DATA_KEY_WRITE,
         'states:StartExecution WorkflowStateMachine',
         'secretsmanager:GetSecretValue ClientSecretsSecret',

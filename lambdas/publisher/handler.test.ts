@@ -88,7 +88,7 @@ describe('publisher handler', () => {
     expect(result.body).toBe('{"error":"service_unavailable"}');
     expect(dynamoMock.commandCalls(DeleteCommand)[0]?.args[0].input).toMatchObject({
       Key: { order_id: 'order-1' },
-      ConditionExpression: '#status = :accepted AND body_hash = :hash AND attribute_not_exists(restarted_at)',
+      ConditionExpression: '#status = :accepted AND body_hash = :hash',
     });
   });
 

@@ -1,11 +1,5 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import {
-  DeleteCommand,
-  GetCommand,
-  PutCommand,
-  UpdateCommand,
-  type DynamoDBDocumentClient,
-} from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod/mini';
 import { DependencyUnavailableError } from '../shared/errors';
 import { ORDER_STATUSES, type OrderStatus } from '../shared/runtime-contract';
@@ -32,16 +26,8 @@ export interface OrderRepository {
   createAccepted(order: AcceptedOrder): Promise<boolean>;
   /** Reads an order (strongly consistent), or undefined. */
   get(orderId: string): Promise<OrderRecord | undefined>;
-  /**
-   * Deletes an order the publisher made, only while it is still ACCEPTED with that body and no
-   * replay has claimed a restart of it.
-   */
+  /** Deletes an order the publisher made, only while it is still ACCEPTED with that body. */
   deleteAccepted(orderId: string, bodyHash: string): Promise<void>;
-  /**
-   * Claims the restart of an order that is still ACCEPTED with that body although it was created
-   * (and last restarted) before `staleBefore`: true for exactly one of several concurrent callers.
-   */
-  claimRestart(orderId: string, bodyHash: string, now: string, staleBefore: string): Promise<boolean>;
 }
 
 const orderRecordSchema = z.object({
@@ -111,8 +97,7 @@ export class DynamoOrderRepository implements OrderRepository {
         new DeleteCommand({
           TableName: this.tableName,
           Key: { order_id: orderId },
-          ConditionExpression:
-            '#status = :accepted AND body_hash = :hash AND attribute_not_exists(restarted_at)',
+          ConditionExpression: '#status = :accepted AND body_hash = :hash',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: { ':accepted': 'ACCEPTED', ':hash': bodyHash },
         }),
@@ -120,32 +105,6 @@ export class DynamoOrderRepository implements OrderRepository {
     } catch (error) {
       // Someone moved the order on (a run did start after all): it is no longer ours to remove.
       if (error instanceof ConditionalCheckFailedException) return;
-      throw new DependencyUnavailableError('orders table', { cause: error });
-    }
-  }
-
-  async claimRestart(orderId: string, bodyHash: string, now: string, staleBefore: string): Promise<boolean> {
-    try {
-      await this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { order_id: orderId },
-          UpdateExpression: 'SET restarted_at = :now',
-          ConditionExpression:
-            '#status = :accepted AND body_hash = :hash AND created_at < :stale AND ' +
-            '(attribute_not_exists(restarted_at) OR restarted_at < :stale)',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: {
-            ':accepted': 'ACCEPTED',
-            ':hash': bodyHash,
-            ':now': now,
-            ':stale': staleBefore,
-          },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
       throw new DependencyUnavailableError('orders table', { cause: error });
     }
   }

@@ -19,12 +19,6 @@ export const ENV = {
   consumerName: 'CONSUMER_NAME',
 } as const;
 
-/**
- * The workflow's execution timeout. After it, no run of an order can still be going, so a replay
- * may safely start a new one for an order still ACCEPTED (Express runs are not deduplicated).
- */
-export const WORKFLOW_TIMEOUT_SECONDS = 120;
-
 /** The order lifecycle of CONTRACT.md. Status only moves forward. */
 export const ORDER_STATUSES = ['ACCEPTED', 'REJECTED', 'PUBLISHED', 'COMPLETED', 'FAILED'] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];

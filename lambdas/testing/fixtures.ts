@@ -101,25 +101,10 @@ export class InMemoryOrderRepository implements OrderRepository {
   async deleteAccepted(orderId: string, bodyHash: string): Promise<void> {
     if (this.failOn.delete) throw this.failOn.delete;
     const item = this.items.get(orderId);
-    if (item?.status === 'ACCEPTED' && item.body_hash === bodyHash && !this.restartedAt.has(orderId)) {
+    if (item?.status === 'ACCEPTED' && item.body_hash === bodyHash) {
       this.items.delete(orderId);
       this.deleted.push(orderId);
     }
-  }
-
-  /** When each order's restart was last claimed. */
-  readonly restartedAt = new Map<string, string>();
-
-  async claimRestart(orderId: string, bodyHash: string, now: string, staleBefore: string): Promise<boolean> {
-    const item = this.items.get(orderId);
-    const restartedAt = this.restartedAt.get(orderId);
-    const claimable =
-      item?.status === 'ACCEPTED' &&
-      item.body_hash === bodyHash &&
-      item.created_at < staleBefore &&
-      (restartedAt === undefined || restartedAt < staleBefore);
-    if (claimable) this.restartedAt.set(orderId, now);
-    return claimable;
   }
 
   setStatus(orderId: string, status: OrderStatus): void {
