@@ -85,18 +85,19 @@ export class OrderWorkflow extends Construct {
       table: ordersTable,
       key: orderKey,
       updateExpression: 'SET #status = :failed, updated_at = :now',
-      conditionExpression: '#status IN (:accepted, :published)',
+      // Only before publishing: once an order is PUBLISHED its outcome is the consumers' (a
+      // second run of the same order that fails must not fail an order the first run published).
+      conditionExpression: '#status = :accepted',
       expressionAttributeNames: STATUS,
       expressionAttributeValues: {
         ':failed': S('FAILED'),
         ':accepted': S('ACCEPTED'),
-        ':published': S('PUBLISHED'),
         ':now': now(),
       },
       resultPath: sfn.JsonPath.DISCARD,
     });
     retry(markFailed, RETRYABLE_ERRORS.dynamodb);
-    // Already terminal (a consumer or the DLQ handler got there first): nothing left to mark.
+    // Past ACCEPTED (published, or terminal already): nothing left to mark.
     markFailed.addCatch(failed, { errors: [CONDITIONAL_CHECK_FAILED], resultPath: sfn.JsonPath.DISCARD });
     markFailed.next(failed);
 

@@ -73,6 +73,11 @@ describe('workflow, API and alarms (prod)', () => {
     expect(catches(States.PublishOrder!)).toEqual({ 'States.ALL': 'RecordFailure' });
     expect(catches(States.RecordFailure!)).toEqual({ [ccf]: 'MarkFailed' });
     expect(catches(States.MarkFailed!)).toEqual({ [ccf]: 'Failed' });
+    // The workflow fails only orders it has not published; after that the consumers decide.
+    expect(
+      (States.MarkFailed as { Parameters?: { ConditionExpression?: string } }).Parameters
+        ?.ConditionExpression,
+    ).toBe('#status = :accepted');
     expect(States.Validate!.Retry![0]!.ErrorEquals).toEqual(
       expect.arrayContaining(['Lambda.ServiceException', 'Lambda.TooManyRequestsException']),
     );
