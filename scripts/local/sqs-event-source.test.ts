@@ -116,4 +116,37 @@ describe('SqsEventSource', () => {
     // Assess
     expect(sqsMock.commandCalls(DeleteMessageBatchCommand)[0]?.args[0].input.Entries).toHaveLength(3);
   });
+
+  it('deletes a batch larger than ten in chunks of ten, as DeleteMessageBatch requires', async () => {
+    // Prepare: a batching window lets two receives (10 + 2) fill one batch of 12
+    const many = Array.from({ length: 12 }, (_, index) => ({
+      MessageId: `n${index}`,
+      ReceiptHandle: `rh-n${index}`,
+      Body: '{}',
+    }));
+    sqsMock
+      .on(ReceiveMessageCommand)
+      .resolvesOnce({ Messages: many.slice(0, 10) })
+      .resolvesOnce({ Messages: many.slice(10) })
+      .callsFake(async () => {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        return { Messages: [] };
+      });
+    sqsMock.on(DeleteMessageBatchCommand).resolves({});
+    const fn = fakeFunction(async () => ({ batchItemFailures: [] }));
+    const source = new SqsEventSource(
+      { ...spec, batchSize: 20, maximumBatchingWindowSeconds: 1 },
+      fn,
+      localAwsConfig('http://127.0.0.1:1'),
+    );
+    // Act
+    source.start();
+    while (source.stats.succeeded < 12) await new Promise((resolve) => setTimeout(resolve, 10));
+    await source.stop();
+    // Assess
+    expect(fn.events[0]?.Records).toHaveLength(12);
+    expect(
+      sqsMock.commandCalls(DeleteMessageBatchCommand).map((call) => call.args[0].input.Entries?.length),
+    ).toEqual([10, 2]);
+  });
 });

@@ -123,16 +123,22 @@ export class SqsEventSource {
     const succeeded = messages.filter((message) => !failedIds.has(message.MessageId ?? ''));
     this.stats.failed += messages.length - succeeded.length;
     this.stats.succeeded += succeeded.length;
-    if (succeeded.length === 0) return;
-    await this.sqs.send(
-      new DeleteMessageBatchCommand({
-        QueueUrl: this.spec.queueUrl,
-        Entries: succeeded.map((message, index) => ({
-          Id: String(index),
-          ReceiptHandle: message.ReceiptHandle,
-        })),
-      }),
-    );
+    // DeleteMessageBatch takes ten entries at a time; batches may be larger.
+    for (let start = 0; start < succeeded.length; start += 10) {
+      const chunk = succeeded.slice(start, start + 10);
+      const deleted = await this.sqs.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: this.spec.queueUrl,
+          Entries: chunk.map((message, index) => ({
+            Id: String(start + index),
+            ReceiptHandle: message.ReceiptHandle,
+          })),
+        }),
+      );
+      for (const failure of deleted.Failed ?? []) {
+        this.onError(new Error(`could not delete message ${failure.Id}: ${failure.Message ?? failure.Code}`));
+      }
+    }
   }
 
   private toRecord(message: Message): SQSRecord {

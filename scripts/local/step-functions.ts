@@ -106,7 +106,8 @@ export class LocalStepFunctions {
     const executionArn = `${stateMachineArn.replace(':stateMachine:', spec.type === 'EXPRESS' ? ':express:' : ':execution:')}:${name}${spec.type === 'EXPRESS' ? `:${crypto.randomUUID()}` : ''}`;
     const existing = this.executions.get(executionArn);
     if (existing) {
-      if (existing.input === input) return existing;
+      // AWS answers a repeated StartExecution idempotently only while that execution runs.
+      if (existing.input === input && existing.status === 'RUNNING') return existing;
       throw new ApiError(400, 'ExecutionAlreadyExists', `Execution Already Exists: '${executionArn}'`);
     }
     let parsed: unknown;
