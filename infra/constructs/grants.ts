@@ -27,16 +27,21 @@ export function grantItemActions(
   }
 }
 
-/** Grants exact KMS actions on one key. */
+/**
+ * Grants exact KMS actions on one key; with `viaService` (e.g. `secretsmanager.<region>.amazonaws.com`)
+ * only for requests that service makes on the grantee's behalf.
+ */
 export function grantKey(
   grantee: iam.IGrantable,
   key: kms.IKey,
   actions: readonly ('Decrypt' | 'Encrypt' | 'GenerateDataKey')[],
+  viaService?: string,
 ): void {
   grantee.grantPrincipal.addToPrincipalPolicy(
     new iam.PolicyStatement({
       actions: actions.map((action) => `kms:${action}`),
       resources: [key.keyArn],
+      ...(viaService ? { conditions: { StringEquals: { 'kms:ViaService': viaService } } } : {}),
     }),
   );
 }

@@ -204,7 +204,8 @@ export class OrderPipelineStack extends Stack {
         resources: [this.secrets.secret.secretArn],
       }),
     );
-    grantKey(publisher.role, this.secrets.key, ['Decrypt']);
+    // The client-secrets key decrypts only through Secrets Manager, as its key policy also requires.
+    grantKey(publisher.role, this.secrets.key, ['Decrypt'], `secretsmanager.${this.region}.amazonaws.com`);
 
     this.api = new OrderApi(this, 'Api', {
       vpc: this.network.vpc,

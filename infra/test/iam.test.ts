@@ -83,6 +83,19 @@ describe('IAM: one role per function, exact actions on exact resources', () => {
     expect(pairs(grantsOf(s.json, 'ValidateFunctionRole'))).toEqual([...LAMBDA_BASE('Validate')].sort());
   });
 
+  it('publisher: decrypts client secrets only through Secrets Manager', () => {
+    const statements = Object.values(s.json.Resources)
+      .filter((resource) => resource.Type === 'AWS::IAM::Policy')
+      .filter((resource) => JSON.stringify(resource.Properties?.Roles).includes('PublisherFunctionRole'))
+      .flatMap(
+        (resource) =>
+          (resource.Properties?.PolicyDocument as { Statement: Record<string, unknown>[] }).Statement,
+      )
+      .filter((statement) => JSON.stringify(statement.Resource).includes('ClientSecretsKey'));
+    expect(statements).toHaveLength(1);
+    expect(JSON.stringify(statements[0]?.Condition)).toMatch(/"kms:ViaService":\{?.*secretsmanager\./);
+  });
+
   it('billing: its queue, UpdateItem on orders, PutItem on billing', () => {
     expect(pairs(grantsOf(s.json, 'BillingFunctionRole'))).toEqual(
       [
