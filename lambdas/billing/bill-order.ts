@@ -1,10 +1,9 @@
 /** Billing consumer: one billing record per order, then the order marked billed. */
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { ConsumerRuntime, OrderEventProcessor } from '../shared/consumer';
-import { DependencyUnavailableError } from '../shared/errors';
 import type { OrderProgress } from '../shared/order-status';
+import { putIfAbsent } from '../shared/put-if-absent';
 import { METRICS } from '../shared/runtime-contract';
 
 /** An item of the billing table (docs/internals.md). */
@@ -31,21 +30,9 @@ export class DynamoBillingLedger implements BillingLedger {
     private readonly tableName: string,
   ) {}
 
-  async record(billing: BillingRecord): Promise<boolean> {
-    try {
-      await this.client.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: billing,
-          ConditionExpression: 'attribute_not_exists(order_id)',
-        }),
-      );
-      return true;
-    } catch (error) {
-      // Already billed by an earlier delivery of the same event: that is success.
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw new DependencyUnavailableError('billing table', { cause: error });
-    }
+  record(billing: BillingRecord): Promise<boolean> {
+    // False: already billed by an earlier delivery of the same event, which is success.
+    return putIfAbsent(this.client, this.tableName, { ...billing }, 'order_id', 'billing table');
   }
 }
 

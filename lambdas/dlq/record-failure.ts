@@ -2,16 +2,16 @@
  * DLQ handler core: every dead-lettered message is written to the failed-orders table (even one
  * that is not an order event, so nothing is lost) and its order, when known, is marked FAILED.
  */
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { SQSRecord } from 'aws-lambda';
-import { DependencyUnavailableError, MalformedEventError } from '../shared/errors';
+import { MalformedEventError } from '../shared/errors';
 import { parseOrderPlacedEvent } from '../shared/order-event';
 import { ORDER_ID_PATTERN } from '../shared/order-schema';
 import type { OrderProgress } from '../shared/order-status';
+import { putIfAbsent } from '../shared/put-if-absent';
 import { METRICS, type FailedOrderRecord } from '../shared/runtime-contract';
 
 /** An item of the failed-orders table. */
@@ -30,21 +30,9 @@ export class DynamoFailureLog implements FailureLog {
     private readonly tableName: string,
   ) {}
 
-  async record(failure: FailureRecord): Promise<boolean> {
-    try {
-      await this.client.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: failure,
-          ConditionExpression: 'attribute_not_exists(failure_id)',
-        }),
-      );
-      return true;
-    } catch (error) {
-      // The same message was recorded by an earlier delivery.
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw new DependencyUnavailableError('failed-orders table', { cause: error });
-    }
+  record(failure: FailureRecord): Promise<boolean> {
+    // False: the same message was recorded by an earlier delivery.
+    return putIfAbsent(this.client, this.tableName, { ...failure }, 'failure_id', 'failed-orders table');
   }
 }
 

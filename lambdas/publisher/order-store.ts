@@ -1,7 +1,8 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod/mini';
 import { DependencyUnavailableError } from '../shared/errors';
+import { putIfAbsent } from '../shared/put-if-absent';
 import { ORDER_STATUSES, type OrderStatus } from '../shared/runtime-contract';
 
 /** The publisher's view of an orders-table item (docs/internals.md). */
@@ -58,19 +59,7 @@ export class DynamoOrderRepository implements OrderRepository {
       archived: false,
       updated_at: order.created_at,
     };
-    try {
-      await this.client.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: item,
-          ConditionExpression: 'attribute_not_exists(order_id)',
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw new DependencyUnavailableError('orders table', { cause: error });
-    }
+    return putIfAbsent(this.client, this.tableName, { ...item }, 'order_id', 'orders table');
   }
 
   async get(orderId: string): Promise<OrderRecord | undefined> {
