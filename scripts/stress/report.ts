@@ -260,6 +260,18 @@ function requestRows(report: StressReport): string[][] {
   ];
 }
 
+/** The accounting figures both the console table and the HTML page show. */
+function accountingRows({ accounting }: StressReport): string[][] {
+  return [
+    ['accepted', String(accounting.accepted)],
+    ['COMPLETED', String(accounting.completed)],
+    ['REJECTED', String(accounting.rejected)],
+    ['FAILED (with failed-orders row)', `${accounting.failed} (${accounting.failedRecorded})`],
+    ['lost (accepted - terminal)', String(accounting.lost)],
+    ['duplicates', String(accounting.duplicates)],
+  ];
+}
+
 /** The report as the console shows it. */
 export function renderText(report: StressReport): string {
   const { accounting, latency } = report;
@@ -275,15 +287,7 @@ export function renderText(report: StressReport): string {
       latencyRow('accepted -> COMPLETED', latency.completion),
     ]),
     '',
-    table([
-      ['accounting', 'orders'],
-      ['accepted', String(accounting.accepted)],
-      ['COMPLETED', String(accounting.completed)],
-      ['REJECTED', String(accounting.rejected)],
-      ['FAILED (with failed-orders row)', `${accounting.failed} (${accounting.failedRecorded})`],
-      ['lost (accepted - terminal)', String(accounting.lost)],
-      ['duplicates', String(accounting.duplicates)],
-    ]),
+    table([['accounting', 'orders'], ...accountingRows(report)]),
   );
   const dlqs = Object.entries(report.deadLetterQueues);
   if (dlqs.length > 0) {
@@ -530,12 +534,7 @@ ${lineChart(
 ${htmlTable(
   ['', 'orders'],
   [
-    ['accepted', String(accounting.accepted)],
-    ['COMPLETED', String(accounting.completed)],
-    ['REJECTED', String(accounting.rejected)],
-    ['FAILED (with failed-orders row)', `${accounting.failed} (${accounting.failedRecorded})`],
-    ['lost (accepted - terminal)', String(accounting.lost)],
-    ['duplicates', String(accounting.duplicates)],
+    ...accountingRows(report),
     [
       'statuses in the orders table',
       Object.entries(accounting.statuses)
