@@ -149,3 +149,33 @@ export interface FailedOrderRecord {
   body: string;
   failed_at: string;
 }
+
+/**
+ * The order lifecycle and key design agreed for issues #15 (ids per client) and #16 (nothing lost
+ * or contradictory). The orders, billing and failed-orders tables move to these keys; the names
+ * here are the contract between the publisher, the workflow, the consumers, the DLQ handler and
+ * the reconciler. (Being adopted: see docs/internals.md once the migration lands.)
+ */
+export const LIFECYCLE = {
+  /** Partition key of the orders and billing tables, and of the failed-orders table (sort key `failure_id`). */
+  orderKey: 'order_key',
+  /** `order_key` = `<client_id>#<order_id>`: `#` is in neither id's alphabet (CONTRACT.md), so it is unambiguous. */
+  orderKeySeparator: '#',
+  /**
+   * Stored status meaning "stored, being published": set by StoreOrder, before the event goes
+   * out. Clients see it as ACCEPTED. MarkRejected and MarkFailed apply only before it.
+   */
+  publishingStatus: 'PUBLISHING',
+  /** Sparse GSI of the orders table holding only orders that are not terminal yet. */
+  pendingIndex: 'pending-by-due-time',
+  /** GSI partition key (S): `p0` .. `p<pendingShards - 1>`, from a hash of `order_key`. REMOVEd on every terminal transition. */
+  pendingShard: 'pending_shard',
+  /** GSI sort key (N, epoch ms): when the reconciler should look at the order if it is still pending. REMOVEd with the shard. */
+  dueAt: 'due_at',
+  /** Shards of the pending index, so its writes spread over partitions. */
+  pendingShards: 8,
+  /** (N, epoch ms) the last StartExecution for the order: a replay restarts a run only when it is stale. */
+  startedAt: 'started_at',
+  /** (N) runs the reconciler has restarted for the order; after a limit it marks the order FAILED. */
+  restartAttempts: 'restart_attempts',
+} as const;
