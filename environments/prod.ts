@@ -26,6 +26,9 @@ export const prod: EnvironmentInput = {
   },
   workflowType: 'EXPRESS',
   logRetentionDays: 90,
+  // Failures only, without the order data; 1 % of requests traced, no reservoir (a reservoir of 1/s alone is ~2.6 M traces a month).
+  workflowLogs: { level: 'ERROR', includeExecutionData: false },
+  xraySampling: { reservoirPerSecond: 0, fixedRate: 0.01 },
   alarms: {
     email: 'orders-oncall@example.com',
     periodSeconds: 60,

@@ -41,6 +41,8 @@ export interface OrderWorkflowProps {
   /** EXPRESS (default in every environment) or STANDARD. */
   readonly workflowType: 'EXPRESS' | 'STANDARD';
   readonly logRetention: logs.RetentionDays;
+  /** Execution logging: which history events reach the log group, with or without their data. */
+  readonly logging: { readonly level: 'ALL' | 'ERROR' | 'FATAL' | 'OFF'; readonly includeExecutionData: boolean };
   readonly removalPolicy: RemovalPolicy;
 }
 
@@ -245,7 +247,11 @@ export class OrderWorkflow extends Construct {
         props.workflowType === 'EXPRESS' ? sfn.StateMachineType.EXPRESS : sfn.StateMachineType.STANDARD,
       timeout: Duration.minutes(2),
       tracingEnabled: true,
-      logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
+      logs: {
+        destination: this.logGroup,
+        level: sfn.LogLevel[props.logging.level],
+        includeExecutionData: props.logging.includeExecutionData,
+      },
     });
     // The tables and topic are encrypted with customer-managed keys; the role uses them directly.
     for (const key of new Set([ordersTable.encryptionKey, failedOrdersTable.encryptionKey])) {

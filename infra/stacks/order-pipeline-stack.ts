@@ -18,6 +18,7 @@ import {
 import { pascal } from '../constructs/naming';
 import { PostDeployAccess } from '../constructs/post-deploy-access';
 import { ClientSecrets } from '../constructs/secrets';
+import { TraceSampling } from '../constructs/tracing';
 import { OrderWorkflow } from '../constructs/workflow';
 import { SUBSCRIBERS, type SubscriberDefinition } from './subscribers';
 
@@ -177,8 +178,10 @@ export class OrderPipelineStack extends Stack {
       topic: this.fanOut.topic,
       workflowType: config.workflowType,
       logRetention,
+      logging: config.workflowLogs,
       removalPolicy,
     });
+    new TraceSampling(this, 'TraceSampling', { environment: config.name, ...config.xraySampling });
 
     const publisher = lambdaFunction('PublisherFunction', {
       handler: 'publisher',
