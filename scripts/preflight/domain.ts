@@ -88,9 +88,12 @@ export async function checkCertificate(
     }
     return failedCall(check, 'acm:DescribeCertificate', error);
   }
-  const names = [certificate?.DomainName ?? '', ...(certificate?.SubjectAlternativeNames ?? [])].filter(
-    Boolean,
-  );
+  // ACM lists the domain name among the subject alternative names as well.
+  const names = [
+    ...new Set(
+      [certificate?.DomainName ?? '', ...(certificate?.SubjectAlternativeNames ?? [])].filter(Boolean),
+    ),
+  ];
   if (certificate?.Status !== 'ISSUED') {
     return {
       check,
@@ -208,8 +211,8 @@ export async function checkHostedZone(
       fix: `use a name under ${zoneName}, or the zone that holds ${domain.name}`,
     };
   }
-  const delegated = await delegation(zoneName, found.nameServers, lookupNameServers);
-  if (delegated) return { check, ...delegated };
+  const undelegated = await delegation(zoneName, found.nameServers, lookupNameServers);
+  if (undelegated) return { check, status: 'fail', ...undelegated };
   return {
     check,
     status: 'pass',
@@ -221,7 +224,7 @@ async function delegation(
   zoneName: string,
   zoneServers: string[],
   lookup: NameServerLookup | undefined,
-): Promise<Omit<CheckResult, 'check'> | undefined> {
+): Promise<{ summary: string; fix: string } | undefined> {
   if (!lookup || zoneServers.length === 0) return undefined;
   const fix = `set the name servers of ${zoneName} at its parent (registrar or parent zone) to ${zoneServers.join(', ')}`;
   let published: string[];
@@ -229,7 +232,6 @@ async function delegation(
     published = (await lookup(zoneName)).map(normalize);
   } catch (error) {
     return {
-      status: 'fail',
       summary: `the public DNS has no name servers for ${zoneName} (${(error as Error).message})`,
       fix,
     };
@@ -237,7 +239,6 @@ async function delegation(
   const own = zoneServers.map(normalize);
   if (!published.some((server) => own.includes(server))) {
     return {
-      status: 'fail',
       summary: `the public DNS delegates ${zoneName} to ${published.join(', ')}, not to this zone's name servers`,
       fix,
     };

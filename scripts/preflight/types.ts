@@ -17,16 +17,23 @@ import type { STSClient } from '@aws-sdk/client-sts';
 /** ✓, ✗, or not checked (with the reason in the summary). */
 export type CheckStatus = 'pass' | 'fail' | 'skip';
 
-/** One line of the preflight table. */
-export interface CheckResult {
-  /** Stable id of the check (`bootstrap.version`, `lambda.concurrency`, ...). */
-  readonly check: string;
-  readonly status: CheckStatus;
-  /** What was found, with the figures compared. */
-  readonly summary: string;
-  /** What to do about a ✗; present on every failure. */
-  readonly fix?: string;
-}
+/** One line of the preflight table: every ✗ carries its fix. */
+export type CheckResult =
+  | {
+      /** Stable id of the check (`bootstrap.version`, `lambda.concurrency`, ...). */
+      readonly check: string;
+      readonly status: 'fail';
+      /** What was found, with the figures compared. */
+      readonly summary: string;
+      /** What to do about it. */
+      readonly fix: string;
+    }
+  | {
+      readonly check: string;
+      readonly status: 'pass' | 'skip';
+      readonly summary: string;
+      readonly fix?: undefined;
+    };
 
 /** A Lambda function of the template and the concurrency it reserves. */
 export interface FunctionReservation {
