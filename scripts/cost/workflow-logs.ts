@@ -353,13 +353,15 @@ function toHistory(
         if (state.type === 'Map') push('MapStateSucceeded', {});
         push(`${state.type}StateExited`, { name: state.name, ...data('output', state.output) });
         break;
+      // The library reports a caught failure as StateFailed, then StateCaught: the history has
+      // one failure event, then the state's exit towards the catcher.
       case 'StateRetried':
-      case 'StateCaught':
       case 'StateFailed':
         if (state?.type === 'Task')
           push(taskEvent('Failed'), { ...taskIds, error: 'States.TaskFailed', cause: '' });
-        if (event.type === 'StateCaught' && state)
-          push(`${state.type}StateExited`, { name: state.name, ...data('output', state.input) });
+        break;
+      case 'StateCaught':
+        if (state) push(`${state.type}StateExited`, { name: state.name, ...data('output', state.input) });
         break;
       case 'MapIterationStarted':
       case 'MapIterationSucceeded':
