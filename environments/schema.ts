@@ -196,7 +196,10 @@ export const environmentSchema = base.superRefine((config, ctx) => {
     if (!config.retainData) issue(['retainData'], 'prod must retain its data');
     if (config.workflowLogs.includeExecutionData) {
       // Execution data is the order itself (customer data) and most of the log volume.
-      issue(['workflowLogs', 'includeExecutionData'], 'prod must keep execution data out of the workflow logs');
+      issue(
+        ['workflowLogs', 'includeExecutionData'],
+        'prod must keep execution data out of the workflow logs',
+      );
     }
     for (const [name, consumer] of Object.entries(config.consumers)) {
       if (consumer.failureInjectionRate > 0) {

@@ -96,6 +96,7 @@ async function main(): Promise<void> {
         .join('\n') +
       `\n\nAWS API calls per order, status polls excluded: ${e2e.callsPerOrderWithoutPolls.toFixed(2)} (goal <= ${BUDGETS.apiCallsPerOrder})` +
       `\nAWS API calls per order with polls: ${e2e.callsPerOrder.toFixed(2)} (${e2e.statusReadsPerOrder.toFixed(2)} status reads per order, one GetItem each, every ${POLL_INTERVAL_MS} ms)` +
+      `\nNot counted above: ${e2e.idleReceivesPerOrder.toFixed(2)} empty SQS receives per order (idle long polls: they follow the run's duration, not its orders)` +
       `\n\nHandler invocations and log output per order (Powertools level ${e2e.logLevel}, EMF metrics on):\n` +
       Object.entries(e2e.functions)
         .map(

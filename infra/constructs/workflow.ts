@@ -42,7 +42,10 @@ export interface OrderWorkflowProps {
   readonly workflowType: 'EXPRESS' | 'STANDARD';
   readonly logRetention: logs.RetentionDays;
   /** Execution logging: which history events reach the log group, with or without their data. */
-  readonly logging: { readonly level: 'ALL' | 'ERROR' | 'FATAL' | 'OFF'; readonly includeExecutionData: boolean };
+  readonly logging: {
+    readonly level: 'ALL' | 'ERROR' | 'FATAL' | 'OFF';
+    readonly includeExecutionData: boolean;
+  };
   readonly removalPolicy: RemovalPolicy;
 }
 

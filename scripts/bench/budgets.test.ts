@@ -1,5 +1,5 @@
 import { bundleRows, coldInitRow, endToEndRows, formatTable, publisherCpuRow } from './budgets';
-import { operationOf } from './counting-proxy';
+import { operationOf, receivedMessages } from './counting-proxy';
 import { median } from './publisher-cpu';
 
 describe('bench budgets', () => {
@@ -85,5 +85,15 @@ describe('median', () => {
     expect(median([3, 1, 2])).toBe(2);
     expect(median([4, 1, 3, 2])).toBe(2.5);
     expect(() => median([])).toThrow();
+  });
+});
+
+describe('receivedMessages', () => {
+  it('tells a receive that returned messages from an empty one, in both SQS protocols', () => {
+    expect(receivedMessages('{"Messages":[{"MessageId":"1"}]}')).toBe(true);
+    expect(receivedMessages('{"Messages":[]}')).toBe(false);
+    expect(receivedMessages('{}')).toBe(false);
+    expect(receivedMessages('<ReceiveMessageResult><Message><MessageId>1</MessageId></Message>')).toBe(true);
+    expect(receivedMessages('<ReceiveMessageResult></ReceiveMessageResult>')).toBe(false);
   });
 });

@@ -4,7 +4,7 @@ import { loadEnvironment, validateEnvironment, type EnvironmentConfig } from '..
 import { OrderClient } from '../lib/order-client';
 import { localAwsConfig } from '../local/aws-config';
 import { startLocalStack } from '../local/stack';
-import { CountingProxy } from './counting-proxy';
+import { CountingProxy, EMPTY_RECEIVE } from './counting-proxy';
 import { itemBytes, OutputTally, type FunctionUsage } from './usage';
 
 export type { FunctionUsage } from './usage';
@@ -37,6 +37,11 @@ export interface EndToEndResult {
   statusReadsPerOrder: number;
   /** AWS calls per order without the status reads' GetItem. */
   callsPerOrderWithoutPolls: number;
+  /**
+   * Receives that found an idle queue, per order: they depend on the run's duration, not on the
+   * orders, so the call counts above leave them out (the cost model prices them per month).
+   */
+  idleReceivesPerOrder: number;
   /** Powertools log level the handlers ran at. */
   logLevel: string;
   /** Per function (handler folder): invocations and log output during the run. */
@@ -105,6 +110,8 @@ export async function runLocalEndToEnd(options: EndToEndOptions = {}): Promise<E
     );
     const seconds = (performance.now() - started) / 1000;
     const counted = new Map(tally);
+    const idleReceives = counted.get(EMPTY_RECEIVE) ?? 0;
+    counted.delete(EMPTY_RECEIVE);
     const apiCalls = [...counted.values()].reduce((sum, n) => sum + n, 0);
     const statusReads = client.statusReads;
     const getItems = counted.get('dynamodb.GetItem') ?? 0;
@@ -136,6 +143,7 @@ export async function runLocalEndToEnd(options: EndToEndOptions = {}): Promise<E
       emulatorRawRequestsPerSecond: rawRate,
       statusReadsPerOrder: statusReads / total,
       callsPerOrderWithoutPolls: (apiCalls - statusReads) / total,
+      idleReceivesPerOrder: idleReceives / total,
       logLevel: DEPLOYED_LOG_LEVEL,
       functions,
       customMetrics: [...output.metrics].sort(),

@@ -19,6 +19,8 @@ export interface Measurements {
   callsPerOrder: number;
   callsPerOrderWithoutPolls: number;
   statusReadsPerOrder: number;
+  /** Empty SQS receives per order during the run (time-driven; not in the call counts). */
+  idleReceivesPerOrder: number;
   byOperation: Record<string, number>;
   /** Per handler folder: invocations, log bytes and log lines per order (status reads included). */
   functions: Record<string, FunctionUsage>;
@@ -46,6 +48,7 @@ export function measurementsOf(
     callsPerOrder: Number(result.callsPerOrder.toFixed(4)),
     callsPerOrderWithoutPolls: Number(result.callsPerOrderWithoutPolls.toFixed(4)),
     statusReadsPerOrder: Number(result.statusReadsPerOrder.toFixed(4)),
+    idleReceivesPerOrder: Number(result.idleReceivesPerOrder.toFixed(4)),
     byOperation: Object.fromEntries(result.byOperation.map(([op, n]) => [op, Number(n.toFixed(4))])),
     functions: Object.fromEntries(
       Object.entries(result.functions)

@@ -112,6 +112,7 @@ const MEASURED: Measurements = {
   callsPerOrder: 12,
   callsPerOrderWithoutPolls: 10,
   statusReadsPerOrder: 2,
+  idleReceivesPerOrder: 1,
   byOperation: { 'dynamodb.PutItem': 2, 'dynamodb.UpdateItem': 3, 'dynamodb.GetItem': 2 },
   functions: {
     publisher: { invocations: 3, logBytes: 600, logLines: 2 },
