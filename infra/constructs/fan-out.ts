@@ -75,6 +75,8 @@ export class FanOut extends Construct {
   public readonly queueKey: kms.Key;
   public readonly topic: sns.Topic;
   public readonly subscribers: readonly SubscriberQueues[];
+  /** Visibility timeout of every DLQ (6 x the DLQ handler's timeout). */
+  public readonly deadLetterVisibilityTimeout: Duration;
 
   constructor(scope: Construct, id: string, props: FanOutProps) {
     super(scope, id);
@@ -111,6 +113,7 @@ export class FanOut extends Construct {
         removalPolicy: props.removalPolicy,
       });
     const dlqVisibility = visibilityTimeoutFor(props.deadLetterHandlerTimeout.toSeconds(), 0);
+    this.deadLetterVisibilityTimeout = dlqVisibility;
     const consumeDeadLetters = (deadLetters: sqs.IQueue) =>
       props.deadLetterHandler.addEventSource(
         new SqsEventSource(deadLetters, {

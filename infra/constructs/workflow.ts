@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -235,7 +235,11 @@ export class OrderWorkflow extends Construct {
         .otherwise(formatReasons.next(markRejected).next(new sfn.Succeed(this, 'Rejected'))),
     );
 
+    // Step Functions adds each logging state machine's group to the account's CloudWatch Logs
+    // resource policy, which is capped at 5,120 characters; groups under /aws/vendedlogs/ do not
+    // grow it (https://docs.aws.amazon.com/step-functions/latest/dg/bp-cwl.html).
     this.logGroup = new logs.LogGroup(this, 'LogGroup', {
+      logGroupName: `/aws/vendedlogs/states/${Stack.of(this).stackName}-orders`,
       retention: props.logRetention,
       removalPolicy: props.removalPolicy,
     });

@@ -1,16 +1,19 @@
-import { CfnOutput, Duration, Fn, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { Aspects, CfnOutput, Duration, Fn, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../../environments';
-import { ENV } from '../../lambdas/shared/runtime-contract';
+import { ENV, METRICS } from '../../lambdas/shared/runtime-contract';
 import { OrderApi } from '../constructs/api';
 import { Data } from '../constructs/data';
 import { FanOut } from '../constructs/fan-out';
 import { grantItemActions, grantKey } from '../constructs/grants';
+import { ServicePrincipalsFromThisAccount } from '../constructs/key-policies';
 import { Network } from '../constructs/network';
-import { Observability } from '../constructs/observability';
+import { deadLetterArrivals, Observability, type CanarySignal } from '../constructs/observability';
 import {
   OrderPipelineFunction,
   type OrderPipelineFunctionProps,
@@ -76,6 +79,7 @@ export class OrderPipelineStack extends Stack {
     const subscribers = props.subscribers ?? SUBSCRIBERS;
     const removalPolicy = config.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
     const logRetention = config.logRetentionDays as logs.RetentionDays;
+    Aspects.of(this).add(new ServicePrincipalsFromThisAccount());
 
     this.network = new Network(this, 'Network', {
       azCount: this.zones.length,
@@ -244,7 +248,6 @@ export class OrderPipelineStack extends Stack {
       removalPolicy,
     });
 
-    const errorAlarms = this.observability.functionErrorAlarms;
     const application = config.canaryDeployments
       ? new codedeploy.LambdaApplication(this, 'Deployments')
       : undefined;
@@ -252,7 +255,11 @@ export class OrderPipelineStack extends Stack {
       ? Object.fromEntries(
           Object.entries(this.functions).map(([name, fn]) => [
             name,
-            fn.deployGradually(application, CANARY_DEPLOYMENT, [errorAlarms[pascal(name)]!]),
+            fn.deployGradually(
+              application,
+              CANARY_DEPLOYMENT,
+              this.observability.canaryAlarms(pascal(name), this.canarySignals(name, fn)),
+            ),
           ]),
         )
       : {};
@@ -288,6 +295,72 @@ export class OrderPipelineStack extends Stack {
       });
       output(OUTPUTS.postDeployRoleArn, this.postDeployAccess.role.roleArn, 'Role of the post-deploy test');
     }
+  }
+
+  /**
+   * What a broken version of each function produces, which its canary watches. `Errors` alone sees
+   * nothing: the publisher answers failures with 503 and the consumers and DLQ handler report batch
+   * item failures, so Lambda counts no error while a broken version serves. Lambda's own metrics
+   * are scoped to the new version; the load balancer's, the workflow's, the queues' and the EMF
+   * metrics have no version dimension and see both versions during the shift.
+   */
+  private canarySignals(name: string, fn: OrderPipelineFunction): Record<string, CanarySignal> {
+    const period = Duration.minutes(1);
+    const signals: Record<string, CanarySignal> = {
+      Errors: { metric: fn.newVersionMetric('Errors', period), description: 'the new version failed' },
+    };
+    const subscriber = this.fanOut.subscribers.find((candidate) => candidate.name === name);
+    if (name === 'publisher') {
+      signals.Target5xx = {
+        metric: this.api.targetGroup.metrics.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, {
+          period,
+          statistic: 'Sum',
+        }),
+        description: 'the publisher answered 5xx (503 on a dependency failure or an unhandled error)',
+      };
+      signals.DependencyFailures = {
+        metric: fn.emfMetric(METRICS.dependencyFailures, period),
+        description: 'the publisher could not reach a dependency',
+      };
+      signals.UnhandledErrors = {
+        metric: fn.emfMetric(METRICS.unhandledErrors, period),
+        description: 'the publisher hit an unexpected error',
+      };
+    } else if (subscriber) {
+      signals.RecordFailures = {
+        metric: fn.emfMetric(METRICS.recordFailures, period),
+        description: `${name} failed records`,
+      };
+      signals.DeadLetters = {
+        metric: deadLetterArrivals(subscriber.deadLetterQueue, period),
+        description: `${name} messages reached the dead-letter queue`,
+      };
+    } else if (name === 'validate') {
+      signals.WorkflowFailures = {
+        metric: this.workflow.stateMachine.metricFailed({ period, statistic: 'Sum' }),
+        description: 'workflow executions failed',
+      };
+    } else if (name === 'dlq') {
+      // A message the handler recorded is deleted within seconds of arriving; one older than the
+      // DLQs' visibility timeout was received and not deleted, i.e. the handler failed on it.
+      const ages = Object.fromEntries(
+        this.fanOut.deadLetterQueues.map((queue, i) => [
+          `age${i}`,
+          queue.metricApproximateAgeOfOldestMessage({ period, statistic: 'Maximum' }),
+        ]),
+      );
+      signals.DeadLettersNotRecorded = {
+        metric: new cloudwatch.MathExpression({
+          label: 'oldest dead-lettered message',
+          expression: `MAX([${Object.keys(ages).join(', ')}])`,
+          usingMetrics: ages,
+          period,
+        }),
+        threshold: this.fanOut.deadLetterVisibilityTimeout.toSeconds(),
+        description: 'a dead-lettered message stayed unrecorded past one receive',
+      };
+    }
+    return signals;
   }
 
   /** The first zones of the region; overriding the getter keeps synthesis free of AWS lookups. */
