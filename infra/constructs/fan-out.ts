@@ -18,6 +18,8 @@ export interface ConsumerQueueSettings {
   readonly timeoutSeconds: number;
   /** Receives before a message moves to the DLQ (>= 5). */
   readonly maxReceiveCount: number;
+  /** Most concurrent invocations of the queue's mapping (2..1000, at most the consumer's reservation). */
+  readonly maxConcurrency: number;
 }
 
 /** One subscriber of the orders topic: a queue, its consumer and an optional filter policy. */
@@ -38,6 +40,8 @@ export interface FanOutProps {
   readonly deadLetterHandler: lambda.IFunction;
   readonly deadLetterHandlerTimeout: Duration;
   readonly deadLetterHandlerBatchSize: number;
+  /** Most concurrent invocations of each DLQ's mapping. */
+  readonly deadLetterHandlerMaxConcurrency: number;
   readonly removalPolicy: RemovalPolicy;
 }
 
@@ -118,6 +122,7 @@ export class FanOut extends Construct {
       props.deadLetterHandler.addEventSource(
         new SqsEventSource(deadLetters, {
           batchSize: props.deadLetterHandlerBatchSize,
+          maxConcurrency: props.deadLetterHandlerMaxConcurrency,
           reportBatchItemFailures: true,
         }),
       );
@@ -153,6 +158,7 @@ export class FanOut extends Construct {
             settings.maxBatchingWindowSeconds > 0
               ? Duration.seconds(settings.maxBatchingWindowSeconds)
               : undefined,
+          maxConcurrency: settings.maxConcurrency,
           reportBatchItemFailures: true,
         }),
       );

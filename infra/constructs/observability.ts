@@ -233,7 +233,7 @@ export class Observability extends Construct {
       ),
       graph(
         'DLQ arrivals',
-        Object.values(props.deadLetterQueues).map((queue, i) => deadLetterArrivals(queue, period, i)),
+        Object.values(props.deadLetterQueues).map((queue) => deadLetterArrivals(queue, period)),
       ),
       graph(
         'Lambda errors',
@@ -271,27 +271,15 @@ export class Observability extends Construct {
 }
 
 /**
- * Messages that reached a dead-letter queue. A DLQ handler drains each DLQ in seconds, so the
- * queue's visible messages stay 0 at every sample. SNS's subscription DLQs are filled by
- * SendMessage (`NumberOfMessagesSent`), but a redrive from a source queue is not counted as sent
- * (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-available-cloudwatch-metrics.html),
- * so the DLQ handler's receives (`NumberOfMessagesReceived`) count those arrivals.
+ * Messages that reached a dead-letter queue. The DLQ handler drains each DLQ in seconds, so the
+ * queue's visible messages stay ~0 at every sample; and a redrive from a source queue is not
+ * counted in `NumberOfMessagesSent`
+ * (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-dead-letter-queues.html).
+ * The handler receives every message that arrives, whether SQS redrove it or SNS sent it, so its
+ * receives count arrivals (and keep counting while it fails and receives a message again).
  */
-export function deadLetterArrivals(
-  queue: sqs.IQueue,
-  period: Duration,
-  index = 0,
-): cloudwatch.MathExpression {
-  // Metric ids must be unique within one graph; `index` tells the queues of a graph apart.
-  return new cloudwatch.MathExpression({
-    label: `${queue.node.id} arrivals`,
-    expression: `FILL(sent${index}, 0) + FILL(received${index}, 0)`,
-    usingMetrics: {
-      [`sent${index}`]: queue.metricNumberOfMessagesSent({ period, statistic: 'Sum' }),
-      [`received${index}`]: queue.metricNumberOfMessagesReceived({ period, statistic: 'Sum' }),
-    },
-    period,
-  });
+export function deadLetterArrivals(queue: sqs.IQueue, period: Duration): cloudwatch.Metric {
+  return queue.metricNumberOfMessagesReceived({ period, statistic: 'Sum' });
 }
 
 /**

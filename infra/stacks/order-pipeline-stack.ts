@@ -97,6 +97,8 @@ export class OrderPipelineStack extends Stack {
     const lambdaFunction = (
       id: string,
       props: Pick<OrderPipelineFunctionProps, 'handler' | 'description' | 'environment' | 'serviceName'> & {
+        /** The function's name in the config (`lambda.reservations`). */
+        configName: string;
         memoryMb: number;
         timeoutSeconds: number;
       },
@@ -108,13 +110,14 @@ export class OrderPipelineStack extends Stack {
         vpcSubnets: this.network.functionSubnets,
         securityGroup: this.network.lambdaSecurityGroup,
         logRetention,
-        reservedConcurrency: config.lambda.reservedConcurrency,
+        reservedConcurrency: config.lambda.reservations[props.configName]?.concurrency,
         removalPolicy,
         liveAlias: config.canaryDeployments,
       });
 
     const { ordersTable, billingTable, failedOrdersTable } = this.data;
     const validate = lambdaFunction('ValidateFunction', {
+      configName: 'validate',
       handler: 'validate',
       description: 'Order workflow: business validation',
       ...config.functions.validate,
@@ -124,6 +127,7 @@ export class OrderPipelineStack extends Stack {
       },
     });
     const deadLetterHandler = lambdaFunction('DlqFunction', {
+      configName: 'dlq',
       handler: 'dlq',
       description: 'Records messages that reached a DLQ and marks their orders FAILED',
       memoryMb: config.functions.dlq.memoryMb,
@@ -144,6 +148,7 @@ export class OrderPipelineStack extends Stack {
         );
       }
       const fn = lambdaFunction(`${pascal(subscriber.name)}Function`, {
+        configName: subscriber.name,
         handler: subscriber.handler,
         serviceName: `order-${subscriber.name}`,
         description: `Orders topic subscriber: ${subscriber.name}`,
@@ -171,6 +176,7 @@ export class OrderPipelineStack extends Stack {
       deadLetterHandler: deadLetterHandler.invokeTarget,
       deadLetterHandlerTimeout: Duration.seconds(config.functions.dlq.timeoutSeconds),
       deadLetterHandlerBatchSize: config.functions.dlq.batchSize,
+      deadLetterHandlerMaxConcurrency: config.functions.dlq.maxConcurrency,
       removalPolicy,
     });
 
@@ -185,6 +191,7 @@ export class OrderPipelineStack extends Stack {
     });
 
     const publisher = lambdaFunction('PublisherFunction', {
+      configName: 'publisher',
       handler: 'publisher',
       description: 'Verifies signed order requests and starts the order workflow',
       ...config.functions.publisher,
@@ -301,8 +308,10 @@ export class OrderPipelineStack extends Stack {
    * What a broken version of each function produces, which its canary watches. `Errors` alone sees
    * nothing: the publisher answers failures with 503 and the consumers and DLQ handler report batch
    * item failures, so Lambda counts no error while a broken version serves. Lambda's own metrics
-   * are scoped to the new version; the load balancer's, the workflow's, the queues' and the EMF
-   * metrics have no version dimension and see both versions during the shift.
+   * are scoped to the new version; the load balancer's, the queues' and the EMF metrics have no
+   * version dimension and see both versions during the shift. No signal may refer to anything
+   * that refers to an alias (target group, state machine, event source mappings): the alias's
+   * CodeDeploy update policy refers to the group and so to its alarms.
    */
   private canarySignals(name: string, fn: OrderPipelineFunction): Record<string, CanarySignal> {
     const period = Duration.minutes(1);
@@ -311,8 +320,11 @@ export class OrderPipelineStack extends Stack {
     };
     const subscriber = this.fanOut.subscribers.find((candidate) => candidate.name === name);
     if (name === 'publisher') {
+      // The load balancer's count, not the target group's: the target group refers to the alias,
+      // whose CodeDeploy update policy refers to this group and its alarms (a cycle). The
+      // publisher is the load balancer's only target.
       signals.Target5xx = {
-        metric: this.api.targetGroup.metrics.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, {
+        metric: this.api.loadBalancer.metrics.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, {
           period,
           statistic: 'Sum',
         }),
@@ -336,8 +348,16 @@ export class OrderPipelineStack extends Stack {
         description: `${name} messages reached the dead-letter queue`,
       };
     } else if (name === 'validate') {
+      // A broken validation throws (Errors above) or returns what the workflow cannot use; either
+      // way the execution fails.
       signals.WorkflowFailures = {
-        metric: this.workflow.stateMachine.metricFailed({ period, statistic: 'Sum' }),
+        metric: new cloudwatch.Metric({
+          namespace: 'AWS/States',
+          metricName: 'ExecutionsFailed',
+          dimensionsMap: { StateMachineArn: this.workflow.stateMachineArnByName },
+          statistic: 'Sum',
+          period,
+        }),
         description: 'workflow executions failed',
       };
     } else if (name === 'dlq') {

@@ -99,11 +99,11 @@ describe('first deploy on a real account (prod)', () => {
     expect(arrivals).toHaveLength(4);
     for (const id of arrivals) {
       const properties = alarm(id);
-      expect(metricNamesOf(properties).sort()).toEqual(['NumberOfMessagesReceived', 'NumberOfMessagesSent']);
-      expect(properties.Metrics!.find((metric) => metric.Expression)!.Expression).toMatch(
-        /^FILL\(sent\d+, 0\) \+ FILL\(received\d+, 0\)$/,
-      );
-      expect(properties.Threshold).toBe(1);
+      expect(properties).toMatchObject({
+        Namespace: 'AWS/SQS',
+        MetricName: 'NumberOfMessagesReceived',
+        Threshold: 1,
+      });
       expect(show(properties.AlarmActions)).toMatch(/^ObservabilityAlarmTopic/);
     }
     const visible = logicalIds(s.json, 'AWS::CloudWatch::Alarm').filter((id) =>
@@ -144,8 +144,8 @@ describe('first deploy on a real account (prod)', () => {
           'ApproximateAgeOfOldestMessage',
           'Errors',
         ],
-        Billing: ['Errors', 'NumberOfMessagesReceived', 'NumberOfMessagesSent', 'RecordFailures'],
-        Archive: ['Errors', 'NumberOfMessagesReceived', 'NumberOfMessagesSent', 'RecordFailures'],
+        Billing: ['Errors', 'NumberOfMessagesReceived', 'RecordFailures'],
+        Archive: ['Errors', 'NumberOfMessagesReceived', 'RecordFailures'],
       });
     });
 
@@ -166,14 +166,12 @@ describe('first deploy on a real account (prod)', () => {
       }
     });
 
-    it('publisher: target 5xx of its own target group and its EMF failure metrics', () => {
+    it('publisher: target 5xx of its load balancer and its EMF failure metrics', () => {
       const alarms = watched().Publisher!.map(alarm);
       const byName: Record<string, AlarmProperties> = Object.fromEntries(
         alarms.map((properties) => [properties.MetricName, properties]),
       );
-      expect(show(byName.HTTPCode_Target_5XX_Count!.Dimensions!.map((d) => d.Name))).toBe(
-        'LoadBalancer,TargetGroup',
-      );
+      expect(show(byName.HTTPCode_Target_5XX_Count!.Dimensions!.map((d) => d.Name))).toBe('LoadBalancer');
       for (const name of ['DependencyFailures', 'UnhandledErrors']) {
         expect(byName[name]).toMatchObject({
           Namespace: 'OrderPipeline',
@@ -181,6 +179,20 @@ describe('first deploy on a real account (prod)', () => {
           Threshold: 1,
         });
       }
+    });
+
+    it("validate: the workflow's failed executions, on the state machine's ARN spelled out from its name", () => {
+      const failures = watched()
+        .Validate!.map(alarm)
+        .find((p) => p.MetricName === 'ExecutionsFailed')!;
+      const machine = resource(logicalIds(s.json, 'AWS::StepFunctions::StateMachine')[0]!).Properties!;
+      expect(machine.StateMachineName).toBe('Prod-OrderPipeline-orders-express');
+      expect(failures.Dimensions).toEqual([
+        {
+          Name: 'StateMachineArn',
+          Value: 'arn:aws:states:eu-west-1:333333333333:stateMachine:Prod-OrderPipeline-orders-express',
+        },
+      ]);
     });
 
     it('dlq handler: a dead-lettered message older than one visibility timeout was not recorded', () => {
@@ -210,6 +222,37 @@ describe('first deploy on a real account (prod)', () => {
     );
     expect(show(permission.FunctionName)).toMatch(/^PublisherFunctionLiveAlias/);
     expect(targetGroup.DependsOn).toEqual(expect.arrayContaining([permissions[0]]));
+  });
+
+  it("keeps Lambda's unreserved 100, and every SQS mapping of a reserved function within its reservation", () => {
+    const functions = logicalIds(s.json, 'AWS::Lambda::Function');
+    const reserved = Object.fromEntries(
+      functions.map((id) => [
+        id,
+        resource(id).Properties!.ReservedConcurrentExecutions as number | undefined,
+      ]),
+    );
+    const total = Object.values(reserved).reduce<number>((sum, value) => sum + (value ?? 0), 0);
+    expect(total).toBe(408);
+    expect(total).toBeLessThanOrEqual(1000 - 100);
+    const mappingsOf: Record<string, number[]> = {};
+    for (const id of logicalIds(s.json, 'AWS::Lambda::EventSourceMapping')) {
+      const properties = resource(id).Properties!;
+      // Mappings are named after the alias they invoke: `<Handler>FunctionLiveAliasSqsEventSource...`.
+      const handler = /^(\w+?)FunctionLiveAlias/.exec(id)![1]!;
+      const functionId = logicalId(s.json, 'AWS::Lambda::Function', `${handler}Function`);
+      const maximum = (properties.ScalingConfig as { MaximumConcurrency?: number } | undefined)
+        ?.MaximumConcurrency;
+      expect(maximum).toBeGreaterThanOrEqual(2);
+      (mappingsOf[functionId] ??= []).push(maximum!);
+    }
+    expect(Object.keys(mappingsOf).sort()).toEqual(
+      functions.filter((id) => /^(Billing|Archive|Dlq)Function/.test(id)).sort(),
+    );
+    for (const [functionId, maximums] of Object.entries(mappingsOf)) {
+      const sum = maximums.reduce((a, b) => a + b, 0);
+      expect(sum).toBeLessThanOrEqual(reserved[functionId]!);
+    }
   });
 
   it('logs the workflow under /aws/vendedlogs/states/', () => {

@@ -188,6 +188,7 @@ describe('workflow, API and alarms (prod)', () => {
     expect(names('Throttles')).toBe(5);
     expect(names('ApproximateAgeOfOldestMessage')).toBe(2);
     expect(names('ApproximateNumberOfMessagesVisible')).toBe(0);
+    expect(names('NumberOfMessagesReceived')).toBe(4);
     expect(names('HTTPCode_ELB_5XX_Count')).toBe(1);
     expect(names('HTTPCode_Target_5XX_Count')).toBe(1);
     expect(
@@ -196,8 +197,7 @@ describe('workflow, API and alarms (prod)', () => {
     expect(names('ExecutionsFailed')).toBe(1);
     expect(names('ExecutionsTimedOut')).toBe(1);
     expect(names('ExecutionThrottled')).toBe(1);
-    // 3 table-throttle sums and 4 DLQ arrival sums.
-    expect(alarms.filter((a) => a.Metrics !== undefined)).toHaveLength(3 + 4);
+    expect(alarms.filter((a) => a.Metrics !== undefined)).toHaveLength(3);
     expect(alarms).toHaveLength(5 + 5 + 2 + 4 + 3 + 3 + 3);
     for (const alarm of alarms) {
       expect(show(alarm.AlarmActions)).toMatch(/^ObservabilityAlarmTopic/);
