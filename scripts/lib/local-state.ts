@@ -1,3 +1,4 @@
+import { CURRENT_SECRET_STAGE } from '../../lambdas/publisher/client-secrets';
 import { readFile } from 'node:fs/promises';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { OUTPUTS } from '../../infra/stacks/order-pipeline-stack';
@@ -33,7 +34,9 @@ export async function readLocalStack(): Promise<LocalStackState & { secret: stri
   if (!secretId) throw new LocalStackNotRunningError('the local stack state names no client secret');
   try {
     const secrets = new SecretsManagerClient(localAwsConfig(state.emulatorEndpoint));
-    const value = await secrets.send(new GetSecretValueCommand({ SecretId: secretId }));
+    const value = await secrets.send(
+      new GetSecretValueCommand({ SecretId: secretId, VersionStage: CURRENT_SECRET_STAGE }),
+    );
     const clients =
       (JSON.parse(value.SecretString ?? '{}') as { clients?: Record<string, string[]> }).clients ?? {};
     const secret = clients[state.clientId]?.[0];

@@ -22,7 +22,7 @@ import {
   UpdateSecretVersionStageCommand,
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import { parseClientSecrets } from '../../lambdas/publisher/client-secrets';
+import { CURRENT_SECRET_STAGE, parseClientSecrets } from '../../lambdas/publisher/client-secrets';
 import { CLIENT_ID_PATTERN } from '../../lambdas/shared/signing';
 
 /**
@@ -40,7 +40,7 @@ const SECRET_BYTES = 32;
 /** Length of a generated secret: 32 bytes in base64url. */
 export const GENERATED_SECRET_LENGTH = Math.ceil((SECRET_BYTES * 4) / 3);
 
-const CURRENT = 'AWSCURRENT';
+const CURRENT = CURRENT_SECRET_STAGE;
 const PENDING = 'AWSPENDING';
 
 /** The secret's document: `clients` plus whatever else the document holds (kept as it is). */
@@ -300,7 +300,7 @@ export function describeClients(document: ClientsDocument): string[] {
 export function sizeLine(bytes: number): string {
   const more = Math.max(0, Math.floor((SECRET_VALUE_MAX_BYTES - bytes) / (entryBytes(64, 1) + 1)));
   return (
-    `secret size ${bytes} of ${SECRET_VALUE_MAX_BYTES} bytes: room for about ${more} more client(s) ` +
+    `document size ${bytes} of ${SECRET_VALUE_MAX_BYTES} bytes: room for about ${more} more client(s) ` +
     `(64-character ids, one secret each; ${clientsThatFit()} in all if every client rotates at once)`
   );
 }
