@@ -142,6 +142,7 @@ export class Observability extends Construct {
         `${name} queue: oldest message waits too long`,
       );
     }
+    // Arrivals, not depth (deadLetterArrivals says why).
     for (const [name, queue] of Object.entries(props.deadLetterQueues)) {
       alarm(
         `${name}Arrivals`,
