@@ -36,8 +36,11 @@ Options:
   --profile P          AWS profile of the environment's account (default: the SDK's default chain,
                        AWS_PROFILE or the CodeBuild role)
   --region R           region of the environment (default: the environment's configured region)
-  --tooling-profile P  profile of the tooling account, where the connection lives (default: --profile)
+  --tooling-profile P  profile of the tooling account, where the connection lives (default: the
+                       SDK's default chain, so a pipeline step's own role)
   --stack S            CloudFormation stack (default: the one the environment's stage deploys)
+  --skip C1,C2         report these checks as skipped (say why in the change that adds it); not
+                       credentials or stack
   -h, --help           show this help
 
 Checks:
@@ -71,6 +74,7 @@ async function main(): Promise<number> {
         region: { type: 'string' },
         'tooling-profile': { type: 'string' },
         stack: { type: 'string' },
+        skip: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     }).values;
@@ -94,6 +98,16 @@ async function main(): Promise<number> {
     );
   }
 
+  const skip = (values.skip ?? '')
+    .split(',')
+    .map((id) => id.trim())
+    .filter(Boolean);
+  const skippable = CHECKS.filter((check) => check.run).map((check) => check.id);
+  const unknown = skip.filter((id) => !skippable.includes(id));
+  if (unknown.length > 0) {
+    throw new UsageError(`--skip takes ${skippable.join(', ')}; not ${unknown.join(', ')}`);
+  }
+
   const delivery = loadDelivery();
   const base = loadEnvironment(values.env);
   const config = { ...base, region: values.region ?? base.region };
@@ -113,7 +127,7 @@ async function main(): Promise<number> {
   if (target.platform === 'local') {
     const local = localPreflight(await readLocalStack());
     clients = local.clients;
-    options = { readStack: local.readStack, onResult };
+    options = { readStack: local.readStack, onResult, skip };
     where = 'the emulator of npm start';
   } else {
     clients = preflightClients({
@@ -122,7 +136,7 @@ async function main(): Promise<number> {
       toolingProfile: values['tooling-profile'],
       toolingRegion: delivery.region,
     });
-    options = { lookupNameServers: resolveNs, onResult };
+    options = { lookupNameServers: resolveNs, onResult, skip };
     where = `account ${target.account ?? "(the credentials')"} in ${target.region}`;
   }
   console.log(`Preflight of ${target.environment} (${target.stackName}) against ${where}\n`);

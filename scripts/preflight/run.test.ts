@@ -57,6 +57,18 @@ describe('runPreflight', () => {
     expect(lambda.commandCalls(GetAccountSettingsCommand)).toHaveLength(0);
     expect(cloudFormation.commandCalls(DescribeStacksCommand)).toHaveLength(0);
   });
+
+  it('reports a check skipped on request without calling it', async () => {
+    sts.on(GetCallerIdentityCommand).resolves({ Account: '222222222222' });
+    cloudFormation.on(DescribeStacksCommand).resolves({ Stacks: [] });
+    const results = await runPreflight(clients, TARGET, { skip: ['lambda.concurrency'] });
+    expect(results.find((result) => result.check === 'lambda.concurrency')).toEqual({
+      check: 'lambda.concurrency',
+      status: 'skip',
+      summary: 'skipped on request (--skip)',
+    });
+    expect(lambda.commandCalls(GetAccountSettingsCommand)).toHaveLength(0);
+  });
 });
 
 describe('formatting', () => {
