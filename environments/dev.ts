@@ -53,6 +53,7 @@ export const dev: EnvironmentInput = {
   allowHttp: true,
   wafEnabled: false,
   wafRateLimit: 2000,
+  wafClientRateLimit: 2_000,
   orderTotalLimit: 1_000_000,
   marketCurrencies: MARKET_CURRENCIES,
   clientSecretsCacheSeconds: 30,

@@ -46,6 +46,7 @@ export const local: EnvironmentInput = {
   allowHttp: true,
   wafEnabled: false,
   wafRateLimit: 10_000,
+  wafClientRateLimit: 10_000,
   orderTotalLimit: 1_000_000,
   marketCurrencies: MARKET_CURRENCIES,
   clientSecretsCacheSeconds: 2,

@@ -55,6 +55,7 @@ export const prod: EnvironmentInput = {
   allowHttp: false,
   wafEnabled: true,
   wafRateLimit: 2000,
+  wafClientRateLimit: 3_000,
   orderTotalLimit: 1_000_000,
   marketCurrencies: MARKET_CURRENCIES,
   clientSecretsCacheSeconds: 30,

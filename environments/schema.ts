@@ -188,6 +188,11 @@ const base = z.strictObject({
   wafEnabled: z.boolean(),
   /** Requests per source IP per 5 minutes before the WAF blocks it. */
   wafRateLimit: z.number().int().min(10).max(2_000_000_000),
+  /**
+   * Requests per client id (`X-Client-Id`) per 5 minutes, from any number of IPs, before the WAF
+   * answers 429. At least twice a stress run's requests per window (environments test).
+   */
+  wafClientRateLimit: z.number().int().min(10).max(2_000_000_000),
   /** Highest order total, in minor units (cents). */
   orderTotalLimit: z.number().int().min(1),
   /** Currencies allowed per market: market (2 lowercase letters) -> ISO 4217 codes. */

@@ -226,7 +226,9 @@ export class OrderPipelineStack extends Stack {
       allowHttp: config.allowHttp,
       accessLogBucket: this.data.accessLogBucket,
       deletionProtection: config.retainData,
-      waf: config.wafEnabled ? { rateLimitPer5Minutes: config.wafRateLimit } : undefined,
+      waf: config.wafEnabled
+        ? { rateLimitPer5Minutes: config.wafRateLimit, clientRateLimitPer5Minutes: config.wafClientRateLimit }
+        : undefined,
     });
 
     this.functions = {
