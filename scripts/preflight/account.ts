@@ -6,14 +6,10 @@ import { GetAccountSettingsCommand } from '@aws-sdk/client-lambda';
 import { GetRoleCommand, NoSuchEntityException } from '@aws-sdk/client-iam';
 import { GetParameterCommand, ParameterNotFound } from '@aws-sdk/client-ssm';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
+import { UNRESERVED_CONCURRENCY_MINIMUM } from '../../infra/deploy-rules/rules';
+import { actionMatches, actionsOf, asArray, statementsOf } from '../../infra/deploy-rules/template';
 import { failedCall } from './aws-errors';
 import type { CheckResult, DeployedStack, PreflightClients, PreflightTarget } from './types';
-
-/**
- * Lambda refuses a reservation that leaves fewer than 100 executions unreserved.
- * https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html
- */
-export const UNRESERVED_MINIMUM = 100;
 
 /** Service Quotas code of Lambda's "Concurrent executions" (default 1,000 per Region). */
 export const LAMBDA_CONCURRENCY_QUOTA_CODE = 'L-B99A9384';
@@ -127,26 +123,15 @@ export async function checkBootstrapVersion(
   };
 }
 
-interface TrustStatement {
-  Effect?: string;
-  Action?: string | string[];
-  Principal?: string | { AWS?: string | string[] };
-}
-
 /** Whether a trust policy lets `account` (its root, that is any principal it allows) assume the role. */
 export function trustsAccount(policyDocument: string, account: string): boolean {
   // IAM returns the document URL-encoded (RFC 3986).
-  const document = JSON.parse(decodeURIComponent(policyDocument)) as {
-    Statement?: TrustStatement | TrustStatement[];
-  };
-  const statements = Array.isArray(document.Statement) ? document.Statement : [document.Statement ?? {}];
+  const statements = statementsOf(JSON.parse(decodeURIComponent(policyDocument)));
   const root = new RegExp(`^(arn:aws[a-z-]*:iam::${account}:root|${account})$`);
   return statements.some((statement) => {
-    if (statement.Effect !== 'Allow') return false;
-    const actions = [statement.Action ?? []].flat();
-    if (!actions.some((action) => ['sts:AssumeRole', 'sts:*', '*'].includes(action))) return false;
-    const principal = statement.Principal;
-    const principals = typeof principal === 'string' ? [principal] : [principal?.AWS ?? []].flat();
+    if (statement.Effect !== 'Allow' || !actionMatches(actionsOf(statement), 'sts:AssumeRole')) return false;
+    const principal = statement.Principal as string | { AWS?: string | string[] } | undefined;
+    const principals = typeof principal === 'string' ? [principal] : asArray(principal?.AWS);
     return principals.some((arn) => root.test(arn));
   });
 }
@@ -229,14 +214,14 @@ export async function checkLambdaConcurrency(
   }
   const { reservations, declaredQuota } = target.concurrency;
   const reserved = reservations.reduce((sum, fn) => sum + fn.reserved, 0);
-  const required = reserved + UNRESERVED_MINIMUM;
+  const required = reserved + UNRESERVED_CONCURRENCY_MINIMUM;
   const listed = reservations.map((fn) => `${fn.name} ${fn.reserved}`).join(', ') || 'none';
   const increase = `request a Lambda "Concurrent executions" increase (Service Quotas, ${LAMBDA_CONCURRENCY_QUOTA_CODE}, region ${target.region})`;
   if (quota < required) {
     return {
       check,
       status: 'fail',
-      summary: `account quota ${quota} < ${reserved} reserved (${listed}) + ${UNRESERVED_MINIMUM} unreserved = ${required}`,
+      summary: `account quota ${quota} < ${reserved} reserved (${listed}) + ${UNRESERVED_CONCURRENCY_MINIMUM} unreserved = ${required}`,
       fix: `${increase} to at least ${required}, or reserve less in environments/ for ${target.environment}`,
     };
   }
@@ -250,11 +235,11 @@ export async function checkLambdaConcurrency(
   }
   if (!deployed) {
     const otherReservations = quota - unreserved;
-    if (unreserved - reserved < UNRESERVED_MINIMUM) {
+    if (unreserved - reserved < UNRESERVED_CONCURRENCY_MINIMUM) {
       return {
         check,
         status: 'fail',
-        summary: `other functions already reserve ${otherReservations}; after ${reserved} more only ${unreserved - reserved} stay unreserved (Lambda keeps ${UNRESERVED_MINIMUM})`,
+        summary: `other functions already reserve ${otherReservations}; after ${reserved} more only ${unreserved - reserved} stay unreserved (Lambda keeps ${UNRESERVED_CONCURRENCY_MINIMUM})`,
         fix: `${increase} to at least ${otherReservations + required}, or lower the other reservations`,
       };
     }
@@ -262,6 +247,6 @@ export async function checkLambdaConcurrency(
   return {
     check,
     status: 'pass',
-    summary: `account quota ${quota} >= ${reserved} reserved (${listed}) + ${UNRESERVED_MINIMUM}; ${unreserved} unreserved now`,
+    summary: `account quota ${quota} >= ${reserved} reserved (${listed}) + ${UNRESERVED_CONCURRENCY_MINIMUM}; ${unreserved} unreserved now`,
   };
 }

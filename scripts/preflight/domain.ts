@@ -10,6 +10,7 @@ import {
   NoSuchHostedZone,
   type HostedZone,
 } from '@aws-sdk/client-route-53';
+import { certificateCovers } from '../../infra/deploy-rules/rules';
 import { failedCall } from './aws-errors';
 import type { CheckResult, PreflightClients, PreflightTarget } from './types';
 
@@ -18,23 +19,6 @@ export type NameServerLookup = (zone: string) => Promise<string[]>;
 
 function normalize(name: string): string {
   return name.toLowerCase().replace(/\.$/, '');
-}
-
-/**
- * Whether a certificate for `names` (its domain name and subject alternative names) covers
- * `domain`: an exact name, or a wildcard `*.example.com`, which covers exactly one label
- * (`orders.example.com`, not `example.com`, not `a.orders.example.com`).
- * https://docs.aws.amazon.com/acm/latest/userguide/acm-certificate-characteristics.html
- */
-export function certificateCovers(names: readonly string[], domain: string): boolean {
-  const wanted = normalize(domain);
-  return names.map(normalize).some((name) => {
-    if (name === wanted) return true;
-    if (!name.startsWith('*.')) return false;
-    const parent = name.slice(2);
-    const label = wanted.slice(0, -(parent.length + 1));
-    return wanted.endsWith(`.${parent}`) && label.length > 0 && !label.includes('.');
-  });
 }
 
 /** The region in an ACM certificate ARN. */
@@ -105,7 +89,8 @@ export async function checkCertificate(
           : `request a new certificate for ${domain.name} and put its ARN in the configuration`,
     };
   }
-  if (!certificateCovers(names, domain.name)) {
+  // A wildcard covers exactly one label (the deploy rules' reading of ACM's matching).
+  if (!names.some((name) => certificateCovers(name, domain.name))) {
     return {
       check,
       status: 'fail',
