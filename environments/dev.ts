@@ -38,6 +38,7 @@ export const dev: EnvironmentInput = {
   workflowType: 'EXPRESS',
   logRetentionDays: 14,
   // Full execution history while developing; a few orders a day cost cents.
+  lambdaLogLevel: 'INFO',
   workflowLogs: { level: 'ALL', includeExecutionData: true },
   xraySampling: { reservoirPerSecond: 1, fixedRate: 0.05 },
   alarms: {

@@ -169,6 +169,11 @@ const base = z.strictObject({
    * `includeExecutionData`; ERROR writes only failures (failed tasks, retries, failed executions).
    * https://docs.aws.amazon.com/step-functions/latest/dg/cloudwatch-log-level.html
    */
+  /**
+   * Powertools log level of every function (POWERTOOLS_LOG_LEVEL). Lambda logs are billed per GB
+   * ingested; the EMF metric lines are written whatever the level.
+   */
+  lambdaLogLevel: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']),
   workflowLogs: z.strictObject({
     level: z.enum(['ALL', 'ERROR', 'FATAL', 'OFF']),
     includeExecutionData: z.boolean(),

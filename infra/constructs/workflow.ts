@@ -65,6 +65,8 @@ const errorPath = '$.error';
 export class OrderWorkflow extends Construct {
   public readonly stateMachine: sfn.StateMachine;
   public readonly logGroup: logs.LogGroup;
+  /** The execution logging it was built with (the environment's setting). */
+  public readonly logging: OrderWorkflowProps['logging'];
   /**
    * ARN of the state machine, built from its fixed name rather than referring to it: alarms a
    * canary watches cannot refer to the state machine, which refers to the `live` aliases whose
@@ -78,6 +80,7 @@ export class OrderWorkflow extends Construct {
     super(scope, id);
     const { ordersTable, failedOrdersTable } = props;
     this.validateFunction = props.validateFunction;
+    this.logging = props.logging;
 
     const retry = (state: sfn.TaskStateBase, errors: readonly string[]) =>
       state.addRetry({

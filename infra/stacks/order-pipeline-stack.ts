@@ -112,6 +112,7 @@ export class OrderPipelineStack extends Stack {
         vpcSubnets: this.network.functionSubnets,
         securityGroup: this.network.lambdaSecurityGroup,
         logRetention,
+        logLevel: config.lambdaLogLevel,
         reservedConcurrency: config.lambda.reservations[props.configName]?.concurrency,
         removalPolicy,
         liveAlias: config.canaryDeployments,

@@ -3,7 +3,12 @@ import { loadEnvironment } from '../../environments';
 import { ENV } from '../../lambdas/shared/runtime-contract';
 import { logicalIds, show, synth, SYNTH_TIMEOUT_MS, type Synthesized } from './template-helpers';
 
-const POWERTOOLS = ['POWERTOOLS_SERVICE_NAME', 'POWERTOOLS_METRICS_NAMESPACE', 'NODE_OPTIONS'];
+const POWERTOOLS = [
+  'POWERTOOLS_SERVICE_NAME',
+  'POWERTOOLS_METRICS_NAMESPACE',
+  'POWERTOOLS_LOG_LEVEL',
+  'NODE_OPTIONS',
+];
 const EXPECTED_ENV: Record<string, string[]> = {
   publisher: [ENV.ordersTable, ENV.stateMachineArn, ENV.clientSecretsId, ENV.secretsCacheSeconds],
   validate: [ENV.orderTotalLimit, ENV.marketCurrencies],

@@ -5,7 +5,7 @@ import { OrderClient } from '../lib/order-client';
 import { localAwsConfig } from '../local/aws-config';
 import { startLocalStack } from '../local/stack';
 import { CountingProxy, EMPTY_RECEIVE } from './counting-proxy';
-import { itemBytes, OutputTally, type FunctionUsage } from './usage';
+import { itemBytes, OutputTally, usageDelta, type FunctionUsage } from './usage';
 
 export type { FunctionUsage } from './usage';
 
@@ -49,7 +49,7 @@ export interface EndToEndResult {
   /** Custom metrics the handlers' EMF lines define (namespace|dimensions|name). */
   customMetrics: string[];
   /** One status read alone (a separate phase after the run): AWS calls and publisher output. */
-  statusRead: { reads: number; callsPerRead: number; logBytesPerRead: number; logLinesPerRead: number };
+  statusRead: { reads: number; callsPerRead: number; publisher: FunctionUsage };
   /** Mean item size after the run, bytes, by table output name. */
   itemBytes: Record<string, number>;
   /** DynamoDB GetItem per second straight at moto, same concurrency, right after the run. */
@@ -156,10 +156,10 @@ export async function runLocalEndToEnd(options: EndToEndOptions = {}): Promise<E
 }
 
 /**
- * The level the deployed handlers log at: the template sets no POWERTOOLS_LOG_LEVEL, so Powertools
- * uses its default, INFO (`npm run cost` checks the template still agrees).
+ * The handlers log at the lowest level during the run; each line is tallied by its level, so the
+ * cost model prices what an environment's level keeps.
  */
-export const DEPLOYED_LOG_LEVEL = 'INFO';
+export const DEPLOYED_LOG_LEVEL = 'DEBUG';
 
 /**
  * The local environment with generous function timeouts: on a loaded machine a slow sandbox
@@ -228,16 +228,12 @@ async function measureStatusReads(
   const calls = () =>
     [...tally].filter(([operation]) => !operation.startsWith('sqs.')).reduce((sum, [, n]) => sum + n, 0);
   const callsBefore = calls();
-  const before = output.snapshot().publisher ?? { invocations: 0, logBytes: 0, logLines: 0 };
+  const before = output.snapshot().publisher;
   for (let i = 0; i < reads; i += 1) await client.status(orderId);
-  const after = output.snapshot().publisher ?? before;
+  const after = output.snapshot().publisher;
   const readCalls = calls() - callsBefore;
-  return {
-    reads,
-    callsPerRead: readCalls / reads,
-    logBytesPerRead: (after.logBytes - before.logBytes) / reads,
-    logLinesPerRead: (after.logLines - before.logLines) / reads,
-  };
+  if (!after) throw new Error('the publisher wrote nothing: is its output captured?');
+  return { reads, callsPerRead: readCalls / reads, publisher: usageDelta(after, before, reads) };
 }
 
 /** Mean item size (DynamoDB's count) of the orders and billing tables after the run. */

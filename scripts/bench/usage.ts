@@ -7,6 +7,65 @@ export interface FunctionUsage {
   logBytes: number;
   /** Lines written; Lambda ships each as a log event. */
   logLines: number;
+  /**
+   * Bytes and lines by the line's Powertools level; `METRICS` for EMF lines and `OTHER` for
+   * anything else, both written whatever the level.
+   */
+  byLevel: Record<string, { bytes: number; lines: number }>;
+}
+
+/** `usage` minus `before`, divided by `per` (a delta per read, per order...). */
+export function usageDelta(
+  usage: FunctionUsage,
+  before: FunctionUsage | undefined,
+  per: number,
+): FunctionUsage {
+  const base = before ?? { invocations: 0, logBytes: 0, logLines: 0, byLevel: {} };
+  const round = (n: number) => Number(n.toFixed(4));
+  return {
+    invocations: round((usage.invocations - base.invocations) / per),
+    logBytes: round((usage.logBytes - base.logBytes) / per),
+    logLines: round((usage.logLines - base.logLines) / per),
+    byLevel: Object.fromEntries(
+      Object.entries(usage.byLevel).map(([level, figures]) => [
+        level,
+        {
+          bytes: round((figures.bytes - (base.byLevel[level]?.bytes ?? 0)) / per),
+          lines: round((figures.lines - (base.byLevel[level]?.lines ?? 0)) / per),
+        },
+      ]),
+    ),
+  };
+}
+
+/** Powertools levels, lowest first. */
+export const LOG_LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
+
+/** Bytes and lines a function writes at `level`, from what it wrote at a lower one. */
+export function outputAtLevel(usage: FunctionUsage, level: string): { bytes: number; lines: number } {
+  const floor = LOG_LEVELS.indexOf(level as (typeof LOG_LEVELS)[number]);
+  if (floor < 0) throw new Error(`unknown log level ${level}`);
+  return Object.entries(usage.byLevel).reduce(
+    (total, [lineLevel, figures]) => {
+      const rank = LOG_LEVELS.indexOf(lineLevel as (typeof LOG_LEVELS)[number]);
+      return rank >= 0 && rank < floor
+        ? total
+        : { bytes: total.bytes + figures.bytes, lines: total.lines + figures.lines };
+    },
+    { bytes: 0, lines: 0 },
+  );
+}
+
+/** The level bucket of one output line. */
+export function levelOf(line: string): string {
+  if (!line.startsWith('{')) return 'OTHER';
+  try {
+    const document = JSON.parse(line) as { level?: unknown; _aws?: unknown };
+    if (document._aws !== undefined) return 'METRICS';
+    return typeof document.level === 'string' ? document.level.toUpperCase() : 'OTHER';
+  } catch {
+    return 'OTHER';
+  }
 }
 
 /**
@@ -19,7 +78,7 @@ export class OutputTally {
   private readonly partial = new Map<string, string>();
 
   of(entry: string): FunctionUsage {
-    const found = this.usage.get(entry) ?? { invocations: 0, logBytes: 0, logLines: 0 };
+    const found = this.usage.get(entry) ?? { invocations: 0, logBytes: 0, logLines: 0, byLevel: {} };
     this.usage.set(entry, found);
     return found;
   }
@@ -30,12 +89,17 @@ export class OutputTally {
     const lines = ((this.partial.get(entry) ?? '') + chunk.toString('utf8')).split('\n');
     this.partial.set(entry, lines.pop() ?? '');
     usage.logLines += lines.length;
-    for (const line of lines) for (const metric of emfMetrics(line)) this.metrics.add(metric);
+    for (const line of lines) {
+      const bucket = (usage.byLevel[levelOf(line)] ??= { bytes: 0, lines: 0 });
+      bucket.bytes += Buffer.byteLength(line) + 1;
+      bucket.lines += 1;
+      for (const metric of emfMetrics(line)) this.metrics.add(metric);
+    }
   }
 
   /** A copy of the per-function figures now. */
   snapshot(): Record<string, FunctionUsage> {
-    return Object.fromEntries([...this.usage].map(([entry, usage]) => [entry, { ...usage }]));
+    return Object.fromEntries([...this.usage].map(([entry, usage]) => [entry, structuredClone(usage)]));
   }
 
   reset(): void {

@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { EndToEndResult, FunctionUsage } from '../bench/local-e2e';
+import type { EndToEndResult } from '../bench/local-e2e';
+import { usageDelta, type FunctionUsage } from '../bench/usage';
 
 /** Where `npm run bench` leaves what it measured for `npm run cost` (checked in with the code it measured). */
 export const MEASUREMENTS_FILE = join(__dirname, 'measurements.json');
@@ -25,7 +26,7 @@ export interface Measurements {
   /** Per handler folder: invocations, log bytes and log lines per order (status reads included). */
   functions: Record<string, FunctionUsage>;
   /** One status read measured alone. */
-  statusRead: { reads: number; callsPerRead: number; logBytesPerRead: number; logLinesPerRead: number };
+  statusRead: { reads: number; callsPerRead: number; publisher: FunctionUsage };
   /** Custom metrics the handlers' EMF output defines. */
   customMetrics: string[];
   /** Mean item size after the run, bytes, by table output name. */
@@ -38,7 +39,6 @@ export function measurementsOf(
   command: string,
   pollIntervalMs: number,
 ): Measurements {
-  const perOrder = (n: number) => Number((n / result.orders).toFixed(4));
   return {
     measuredAt: new Date().toISOString(),
     command,
@@ -53,20 +53,12 @@ export function measurementsOf(
     functions: Object.fromEntries(
       Object.entries(result.functions)
         .sort(([a], [b]) => a.localeCompare(b))
-        .map(([entry, usage]) => [
-          entry,
-          {
-            invocations: perOrder(usage.invocations),
-            logBytes: perOrder(usage.logBytes),
-            logLines: perOrder(usage.logLines),
-          },
-        ]),
+        .map(([entry, usage]) => [entry, usageDelta(usage, undefined, result.orders)]),
     ),
     statusRead: {
       reads: result.statusRead.reads,
       callsPerRead: Number(result.statusRead.callsPerRead.toFixed(4)),
-      logBytesPerRead: Number(result.statusRead.logBytesPerRead.toFixed(1)),
-      logLinesPerRead: Number(result.statusRead.logLinesPerRead.toFixed(4)),
+      publisher: result.statusRead.publisher,
     },
     customMetrics: result.customMetrics,
     itemBytes: Object.fromEntries(

@@ -7,6 +7,7 @@ import {
   referenceDesignCost,
   throughputCeiling,
   tracedPerSecond,
+  type CostLine,
   type ModelInput,
 } from './model';
 import { pricesFor, SECONDS_PER_MONTH, UnpricedRegionError } from './prices';
@@ -102,6 +103,14 @@ describe('templateFacts', () => {
   });
 });
 
+function usage(byLevel: Record<string, [number, number]>) {
+  const levels = Object.fromEntries(
+    Object.entries(byLevel).map(([level, [bytes, lines]]) => [level, { bytes, lines }]),
+  );
+  const total = (key: 'bytes' | 'lines') => Object.values(levels).reduce((n, figures) => n + figures[key], 0);
+  return { invocations: 1, logBytes: total('bytes'), logLines: total('lines'), byLevel: levels };
+}
+
 /** Measurements shaped like the bench's, with round figures. */
 const MEASURED: Measurements = {
   measuredAt: '2026-12-01T00:00:00.000Z',
@@ -115,10 +124,10 @@ const MEASURED: Measurements = {
   idleReceivesPerOrder: 1,
   byOperation: { 'dynamodb.PutItem': 2, 'dynamodb.UpdateItem': 3, 'dynamodb.GetItem': 2 },
   functions: {
-    publisher: { invocations: 3, logBytes: 600, logLines: 2 },
-    validate: { invocations: 1, logBytes: 700, logLines: 2 },
+    publisher: usage({ INFO: [400, 1], METRICS: [200, 1] }),
+    validate: usage({ DEBUG: [1000, 2], INFO: [400, 1], METRICS: [300, 1] }),
   },
-  statusRead: { reads: 50, callsPerRead: 1, logBytesPerRead: 100, logLinesPerRead: 0.5 },
+  statusRead: { reads: 50, callsPerRead: 1, publisher: usage({ DEBUG: [100, 1] }) },
   customMetrics: ['A|service=x|M1', 'A|service=x|M2'],
   itemBytes: { OrdersTableName: 1500, BillingTableName: 200 },
 };
@@ -138,7 +147,7 @@ const inputFor = (type: 'EXPRESS' | 'STANDARD', ordersPerMonth = 10_000_000): Mo
   measured: MEASURED,
   workflowLogs: WORKFLOW_LOGS,
 });
-const line = (lines: { item: string; usd: number }[], prefix: string) =>
+const line = (lines: CostLine[], prefix: string) =>
   lines.find((candidate) => candidate.item.startsWith(prefix));
 const eu = pricesFor('eu-west-1');
 
@@ -169,6 +178,19 @@ describe('cost model', () => {
     expect(line(cost.fixedMonthly, 'VPC interface')?.usd).toBeCloseTo(2 * 0.011 * 730, 6);
     expect(line(cost.fixedMonthly, 'ALB hours')?.usd).toBeCloseTo(0.0252 * 730, 6);
     expect(line(cost.fixedMonthly, 'CloudWatch custom metrics')?.usd).toBeCloseTo(2 * 0.3, 6);
+  });
+
+  it("prices the handlers' output each function keeps at its log level, EMF lines always", () => {
+    const atInfo = deployedDesignCost(inputFor('EXPRESS'));
+    const warn = inputFor('EXPRESS');
+    warn.facts = {
+      ...warn.facts,
+      functions: warn.facts.functions.map((fn) => ({ ...fn, logLevel: 'WARN' })),
+    };
+    const atWarn = deployedDesignCost(warn);
+    // INFO: publisher 400 + 200 and validate 400 + 300 (its DEBUG line dropped); WARN: EMF only.
+    expect(line(atInfo.perMillion, 'Lambda logs')?.basis).toMatch(/^handlers' output 1300 B in 4\.0 lines/);
+    expect(line(atWarn.perMillion, 'Lambda logs')?.basis).toMatch(/^handlers' output 500 B in 2\.0 lines/);
   });
 
   it('counts write units from the measured calls and item sizes (an update costs the larger image)', () => {

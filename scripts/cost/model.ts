@@ -1,3 +1,4 @@
+import { outputAtLevel } from '../bench/usage';
 import type { Measurements } from './measurements';
 import { DEFAULT_QUOTAS, HOURS_PER_MONTH, SECONDS_PER_MONTH, type PriceTable } from './prices';
 import type { TemplateFacts } from './template-facts';
@@ -168,6 +169,30 @@ export function tracedPerSecond(
 /** X-Ray's Default rule, used where the stack defines none: 1 request per second and 5 % of the rest. */
 export const DEFAULT_SAMPLING_RULE = { reservoirPerSecond: 1, fixedRate: 0.05 };
 
+/**
+ * The handlers' output per order, status reads taken out, at each function's level (`levelOf`
+ * its handler folder): lines below the level are dropped, EMF and other lines kept.
+ */
+function orderPathOutput(
+  input: ModelInput,
+  levelOf: (entry: string) => string,
+): { bytes: number; lines: number } {
+  const { measured } = input;
+  return Object.entries(measured.functions).reduce(
+    (total, [entry, usage]) => {
+      const level = levelOf(entry);
+      const kept = outputAtLevel(usage, level);
+      const reads =
+        entry === 'publisher' ? outputAtLevel(measured.statusRead.publisher, level) : { bytes: 0, lines: 0 };
+      return {
+        bytes: total.bytes + kept.bytes - measured.statusReadsPerOrder * reads.bytes,
+        lines: total.lines + kept.lines - measured.statusReadsPerOrder * reads.lines,
+      };
+    },
+    { bytes: 0, lines: 0 },
+  );
+}
+
 /** Cost of logging `bytes` in `events` events: ingestion plus the first month of storage. */
 function logLine(
   item: string,
@@ -277,14 +302,10 @@ export function deployedDesignCost(input: ModelInput): DesignCost {
   // Lambda logs: the handlers' own output measured by the bench (status reads taken out), plus
   // Lambda's platform lines for each invocation this volume makes.
   const statusReads = measured.statusReadsPerOrder;
-  const appBytes = Object.entries(measured.functions).reduce((total, [entry, usage]) => {
-    const readBytes = entry === 'publisher' ? statusReads * measured.statusRead.logBytesPerRead : 0;
-    return total + usage.logBytes - readBytes;
-  }, 0);
-  const appLines = Object.entries(measured.functions).reduce((total, [entry, usage]) => {
-    const readLines = entry === 'publisher' ? statusReads * measured.statusRead.logLinesPerRead : 0;
-    return total + usage.logLines - readLines;
-  }, 0);
+  const app = orderPathOutput(input, (entry) => memoryOf(facts, entry).logLevel);
+  const appBytes = app.bytes;
+  const appLines = app.lines;
+  const levels = [...new Set(facts.functions.map((fn) => fn.logLevel))].join('/');
 
   const rule = facts.samplingRule ?? DEFAULT_SAMPLING_RULE;
   // Trace roots per second: each order's POST (its workflow and SNS publish join that trace) and
@@ -356,7 +377,7 @@ export function deployedDesignCost(input: ModelInput): DesignCost {
     ),
     logLine(
       'Lambda logs',
-      `handlers' output ${appBytes.toFixed(0)} B in ${appLines.toFixed(1)} lines per order at ${measured.logLevel} with EMF (measured by the bench), + ${LAMBDA_PLATFORM_BYTES_PER_INVOCATION} B platform lines x ${invocationsPerOrder.toFixed(2)} invocations`,
+      `handlers' output ${appBytes.toFixed(0)} B in ${appLines.toFixed(1)} lines per order kept at ${levels}, EMF included (lines measured by the bench at ${measured.logLevel}), + ${LAMBDA_PLATFORM_BYTES_PER_INVOCATION} B platform lines x ${invocationsPerOrder.toFixed(2)} invocations`,
       appBytes + LAMBDA_PLATFORM_BYTES_PER_INVOCATION * invocationsPerOrder,
       appLines + LAMBDA_PLATFORM_EVENTS_PER_INVOCATION * invocationsPerOrder,
       prices,
@@ -459,6 +480,7 @@ export function deployedDesignCost(input: ModelInput): DesignCost {
   ];
 
   const read = measured.statusRead;
+  const readOutput = outputAtLevel(read.publisher, publisher.logLevel);
   const readRootsPerSecond = ordersPerSecond * statusReads;
   const readTraces =
     readRootsPerSecond > 0
@@ -484,9 +506,9 @@ export function deployedDesignCost(input: ModelInput): DesignCost {
     },
     logLine(
       'Lambda logs',
-      `${read.logBytesPerRead.toFixed(0)} B in ${read.logLinesPerRead.toFixed(1)} lines per read (measured) + platform lines`,
-      read.logBytesPerRead + LAMBDA_PLATFORM_BYTES_PER_INVOCATION,
-      read.logLinesPerRead + LAMBDA_PLATFORM_EVENTS_PER_INVOCATION,
+      `${readOutput.bytes.toFixed(0)} B in ${readOutput.lines.toFixed(1)} lines per read at ${publisher.logLevel} (measured) + platform lines`,
+      readOutput.bytes + LAMBDA_PLATFORM_BYTES_PER_INVOCATION,
+      readOutput.lines + LAMBDA_PLATFORM_EVENTS_PER_INVOCATION,
       prices,
     ),
     {
@@ -549,14 +571,12 @@ export function referenceDesignCost(
   const ordersPerSecond = ordersPerMonth / SECONDS_PER_MONTH;
   const rootsPerSecond = ordersPerSecond * (1 + consumers.length);
   const tracesPerOrder = tracedPerSecond(rootsPerSecond, DEFAULT_SAMPLING_RULE) / ordersPerSecond;
-  const perInvocationBytes = (entry: string) => {
-    const usage = measured.functions[entry];
-    return usage && usage.invocations > 0 ? usage.logBytes / usage.invocations : 0;
-  };
-  const appBytes =
-    Object.values(measured.functions).reduce((n, usage) => n + usage.logBytes, 0) -
-    measured.statusReadsPerOrder * measured.statusRead.logBytesPerRead +
-    (tasks - facts.workflow.lambdaTasks) * perInvocationBytes('validate');
+  // The seed projects log at INFO: the handlers' output at INFO, and a validate-sized output per step Lambda.
+  const atInfo = orderPathOutput(input, () => 'INFO');
+  const validate = measured.functions.validate;
+  const perStep =
+    validate && validate.invocations > 0 ? outputAtLevel(validate, 'INFO').bytes / validate.invocations : 0;
+  const appBytes = atInfo.bytes + (tasks - facts.workflow.lambdaTasks) * perStep;
   const ref = input.referenceWorkflowLogs;
   const s = shared(input, a);
   const perMillion: CostLine[] = [
