@@ -557,9 +557,10 @@ function rawRequest(
     // Raw header lists get no Host header of their own, and Node's server requires one.
     const flat = ['host', new URL(url).host, ...headers.flatMap(([name, value]) => [name, value])];
     if (body.length > 0) flat.push('content-length', String(body.length));
+    // The path goes out as written: a URL object would resolve `..` segments before sending.
+    const { hostname, port } = new URL(url);
     const req = httpRequest(
-      new URL(path, url),
-      { method, headers: flat, timeout: 20_000, agent: false },
+      { hostname, port, path, method, headers: flat, timeout: 20_000, agent: false },
       (response) => {
         const chunks: Buffer[] = [];
         response.on('data', (chunk: Buffer) => chunks.push(chunk));
