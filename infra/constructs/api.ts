@@ -1,7 +1,7 @@
-import { Duration } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
-import * as targets from 'aws-cdk-lib/aws-elasticloadbalancingv2-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
@@ -47,6 +47,20 @@ export const RATE_LIMITED_BODY = JSON.stringify({ error: 'rate_limited' });
 export const CLIENT_ID_HEADER = 'x-client-id';
 
 /**
+ * Name of the publisher's target group. Lambda must allow the load balancer to invoke the
+ * publisher before the target group registers it, so the permission cannot name the target
+ * group's ARN (that would be a cycle); it names the ARN pattern of this fixed name instead
+ * (target group names are unique per account and region, at most 32 characters).
+ */
+export function publisherTargetGroupName(stackName: string): string {
+  const name = `${stackName}-publisher`.replace(/[^A-Za-z0-9-]/g, '-');
+  if (name.length > 32) {
+    throw new Error(`Target group name "${name}" is longer than the load balancer's 32 characters`);
+  }
+  return name;
+}
+
+/**
  * The public entry: an internet-facing ALB in the public subnets whose listener rules forward
  * `/health`, `/orders` and `/orders/*` to the publisher Lambda and answer 404 JSON otherwise.
  */
@@ -74,10 +88,36 @@ export class OrderApi extends Construct {
     });
     this.loadBalancer.logAccessLogs(props.accessLogBucket, 'alb');
 
+    const stack = Stack.of(this);
+    const targetGroupName = publisherTargetGroupName(stack.stackName);
+    // Only this account's target group of this name may invoke the publisher, so no other
+    // account's load balancer can target it and bypass the WAF
+    // (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/lambda-functions.html).
+    props.publisher.addPermission('InvokeByLoadBalancer', {
+      principal: new iam.ServicePrincipal('elasticloadbalancing.amazonaws.com'),
+      action: 'lambda:InvokeFunction',
+      sourceAccount: stack.account,
+      sourceArn: stack.formatArn({
+        service: 'elasticloadbalancing',
+        resource: 'targetgroup',
+        resourceName: `${targetGroupName}/*`,
+        arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+      }),
+    });
     this.targetGroup = new elbv2.ApplicationTargetGroup(this, 'PublisherTargets', {
       targetType: elbv2.TargetType.LAMBDA,
-      targets: [new targets.LambdaTarget(props.publisher)],
+      targetGroupName,
+      targets: [
+        {
+          attachToApplicationTargetGroup: () => ({
+            targetType: elbv2.TargetType.LAMBDA,
+            targetJson: { id: props.publisher.functionArn },
+          }),
+        },
+      ],
     });
+    // Registering the target needs the permission to exist already.
+    this.targetGroup.node.addDependency(props.publisher.permissionsNode.findChild('InvokeByLoadBalancer'));
 
     const notFound = elbv2.ListenerAction.fixedResponse(404, {
       contentType: 'application/json',
