@@ -284,7 +284,9 @@ describe('reliability with consumers failing 30 % of records, an endpoint outage
       const cacheSeconds = faulty.functions.find((fn) => fn.spec.entry === 'publisher')?.spec.environment[
         ENV.secretsCacheSeconds
       ];
-      const waitForCaches = () => sleep((Number(cacheSeconds ?? 30) + 1) * 1000);
+      // At least 5 s per step even with the local 2 s cache, so the sender gets enough requests
+      // through each phase of the rotation to count.
+      const waitForCaches = () => sleep((Math.max(Number(cacheSeconds ?? 30), 5) + 1) * 1000);
       const put = (rotating: string[]) =>
         secrets.send(
           new PutSecretValueCommand({
