@@ -33,7 +33,12 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args | undefined {
-  const args: Args = { calls: DEFAULT_CALLS_FILE, record: false, environments: [...DEPLOYED_ENVIRONMENTS], without: [] };
+  const args: Args = {
+    calls: DEFAULT_CALLS_FILE,
+    record: false,
+    environments: [...DEPLOYED_ENVIRONMENTS],
+    without: [],
+  };
   for (let index = 0; index < argv.length; index += 1) {
     const option = argv[index];
     const value = () => {
@@ -55,11 +60,14 @@ function parseArgs(argv: string[]): Args | undefined {
         args.environments = value().split(',');
         for (const name of args.environments)
           if (!(DEPLOYED_ENVIRONMENTS as readonly string[]).includes(name))
-            throw new UsageError(`--env: ${name} is not a deployed environment (${DEPLOYED_ENVIRONMENTS.join(', ')})`);
+            throw new UsageError(
+              `--env: ${name} is not a deployed environment (${DEPLOYED_ENVIRONMENTS.join(', ')})`,
+            );
         break;
       case '--without': {
         const action = value();
-        if (!/^[a-z0-9-]+:[A-Za-z0-9]+$/.test(action)) throw new UsageError(`--without: ${action} is not an IAM action such as dynamodb:UpdateItem`);
+        if (!/^[a-z0-9-]+:[A-Za-z0-9]+$/.test(action))
+          throw new UsageError(`--without: ${action} is not an IAM action such as dynamodb:UpdateItem`);
         args.without.push(action);
         break;
       }

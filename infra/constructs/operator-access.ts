@@ -26,7 +26,9 @@ export class OperatorAccess extends Construct {
     super(scope, id);
     const { data, fanOut } = props;
     const region = Stack.of(this).region;
-    const via = (service: string) => ({ StringEquals: { 'kms:ViaService': `${service}.${region}.amazonaws.com` } });
+    const via = (service: string) => ({
+      StringEquals: { 'kms:ViaService': `${service}.${region}.amazonaws.com` },
+    });
     const deadLetterQueues = fanOut.deadLetterQueues.map((queue) => queue.queueArn);
     const queues = fanOut.subscribers.map((subscriber) => subscriber.queue.queueArn);
     this.policy = new iam.ManagedPolicy(this, 'Policy', {
@@ -43,21 +45,33 @@ export class OperatorAccess extends Construct {
           ],
           resources: deadLetterQueues,
         }),
-        new iam.PolicyStatement({ sid: 'SendToSubscriberQueues', actions: ['sqs:SendMessage'], resources: queues }),
+        new iam.PolicyStatement({
+          sid: 'SendToSubscriberQueues',
+          actions: ['sqs:SendMessage'],
+          resources: queues,
+        }),
         new iam.PolicyStatement({
           sid: 'UseQueueKeyThroughSqs',
           actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
           resources: [fanOut.queueKey.keyArn],
           conditions: via('sqs'),
         }),
-        new iam.PolicyStatement({ sid: 'ReplayToTopic', actions: ['sns:Publish'], resources: [fanOut.topic.topicArn] }),
+        new iam.PolicyStatement({
+          sid: 'ReplayToTopic',
+          actions: ['sns:Publish'],
+          resources: [fanOut.topic.topicArn],
+        }),
         new iam.PolicyStatement({
           sid: 'UseTopicKeyThroughSns',
           actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
           resources: [fanOut.topicKey.keyArn],
           conditions: via('sns'),
         }),
-        new iam.PolicyStatement({ sid: 'ListArchive', actions: ['s3:ListBucket'], resources: [data.archiveBucket.bucketArn] }),
+        new iam.PolicyStatement({
+          sid: 'ListArchive',
+          actions: ['s3:ListBucket'],
+          resources: [data.archiveBucket.bucketArn],
+        }),
         new iam.PolicyStatement({
           sid: 'ReadArchive',
           actions: ['s3:GetObject'],
@@ -73,7 +87,9 @@ export class OperatorAccess extends Construct {
           actions: ['kms:Decrypt'],
           resources: [data.key.keyArn],
           conditions: {
-            StringEquals: { 'kms:ViaService': ['dynamodb', 's3'].map((service) => `${service}.${region}.amazonaws.com`) },
+            StringEquals: {
+              'kms:ViaService': ['dynamodb', 's3'].map((service) => `${service}.${region}.amazonaws.com`),
+            },
           },
         }),
       ],

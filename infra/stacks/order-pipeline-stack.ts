@@ -261,7 +261,10 @@ export class OrderPipelineStack extends Stack {
         )
       : {};
 
-    this.operatorAccess = new OperatorAccess(this, 'OperatorAccess', { data: this.data, fanOut: this.fanOut });
+    this.operatorAccess = new OperatorAccess(this, 'OperatorAccess', {
+      data: this.data,
+      fanOut: this.fanOut,
+    });
 
     const outputs: Record<string, CfnOutput> = {};
     this.outputs = outputs;

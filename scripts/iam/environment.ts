@@ -68,7 +68,12 @@ export function environmentWorld(environment: string): EnvironmentWorld {
     bundling: false,
     postDeployTrustedAccount: delivery.toolingAccount,
   });
-  const world = worldFromTemplate(synthesized as unknown as CfnTemplate, { name: environment, accountId, region, stackName });
+  const world = worldFromTemplate(synthesized as unknown as CfnTemplate, {
+    name: environment,
+    accountId,
+    region,
+    stackName,
+  });
   if (!world.operatorPolicy) throw new Error(`${environment}: the template has no OperatorAccess policy`);
   if (!world.postDeployRole) throw new Error(`${environment}: the template has no post-deploy role`);
   return world;
@@ -77,7 +82,12 @@ export function environmentWorld(environment: string): EnvironmentWorld {
 /** Resolves one template as {@link environmentWorld} does (unit tests hand it small templates). */
 export function worldFromTemplate(
   template: CfnTemplate,
-  { name: environment, accountId, region, stackName }: { name: string; accountId: string; region: string; stackName: string },
+  {
+    name: environment,
+    accountId,
+    region,
+    stackName,
+  }: { name: string; accountId: string; region: string; stackName: string },
 ): EnvironmentWorld {
   const templates = new TemplateSet({ [stackName]: template }, { region, accountId });
   registerPhysicalNames(templates, stackName, template, { region, accountId });
@@ -85,8 +95,13 @@ export function worldFromTemplate(
   const resolve = (value: unknown) => templates.resolve(stackName, value);
   // Templates of environments with a fixed account write it literally; acknowledgements are per pipeline.
   const neutral = (text: string) =>
-    text.split(`:${accountId}:`).join(':${AWS::AccountId}:').split(`/${accountId}/`).join('/${AWS::AccountId}/')
-      .split(`:${region}:`).join(':${AWS::Region}:');
+    text
+      .split(`:${accountId}:`)
+      .join(':${AWS::AccountId}:')
+      .split(`/${accountId}/`)
+      .join('/${AWS::AccountId}/')
+      .split(`:${region}:`)
+      .join(':${AWS::Region}:');
   const named = (name: string, raw: unknown): NamedPolicy => {
     const document = resolve(raw) as PolicyDocument;
     const statements = ([] as unknown[]).concat((raw as { Statement: unknown }).Statement);
@@ -109,7 +124,8 @@ export function worldFromTemplate(
   for (const [logicalId, resource] of Object.entries(template.Resources)) {
     const props = resource.Properties ?? {};
     if (resource.Type === 'AWS::IAM::Policy') {
-      for (const role of (props.Roles ?? []) as unknown[]) addIdentity(refOf(role) ?? '', named(logicalId, props.PolicyDocument));
+      for (const role of (props.Roles ?? []) as unknown[])
+        addIdentity(refOf(role) ?? '', named(logicalId, props.PolicyDocument));
     }
     if (resource.Type === 'AWS::IAM::Role') {
       if (logicalId.startsWith('PostDeployAccessRole')) postDeployRole = logicalId;
@@ -118,7 +134,8 @@ export function worldFromTemplate(
       for (const arn of (props.ManagedPolicyArns ?? []) as unknown[]) {
         const local = refOf(arn);
         const managed = local ? template.Resources[local] : undefined;
-        if (managed?.Type === 'AWS::IAM::ManagedPolicy') addIdentity(logicalId, named(local ?? '', managed.Properties?.PolicyDocument));
+        if (managed?.Type === 'AWS::IAM::ManagedPolicy')
+          addIdentity(logicalId, named(local ?? '', managed.Properties?.PolicyDocument));
       }
     }
     if (resource.Type === 'AWS::IAM::ManagedPolicy' && logicalId.startsWith('OperatorAccessPolicy')) {
@@ -142,10 +159,12 @@ export function worldFromTemplate(
     const props = resource.Properties ?? {};
     switch (resource.Type) {
       case 'AWS::SQS::QueuePolicy':
-        for (const queue of (props.Queues ?? []) as unknown[]) addResource(refOf(queue), logicalId, props.PolicyDocument);
+        for (const queue of (props.Queues ?? []) as unknown[])
+          addResource(refOf(queue), logicalId, props.PolicyDocument);
         break;
       case 'AWS::SNS::TopicPolicy':
-        for (const topic of (props.Topics ?? []) as unknown[]) addResource(refOf(topic), logicalId, props.PolicyDocument);
+        for (const topic of (props.Topics ?? []) as unknown[])
+          addResource(refOf(topic), logicalId, props.PolicyDocument);
         break;
       case 'AWS::S3::BucketPolicy':
         addResource(refOf(props.Bucket), logicalId, props.PolicyDocument);
@@ -157,7 +176,11 @@ export function worldFromTemplate(
         addResource(logicalId, `${logicalId}/KeyPolicy`, props.KeyPolicy);
         break;
       case 'AWS::Lambda::Permission':
-        addResource(functionOf(template, refOf(props.FunctionName)), logicalId, lambdaPermissionPolicy(props));
+        addResource(
+          functionOf(template, refOf(props.FunctionName)),
+          logicalId,
+          lambdaPermissionPolicy(props),
+        );
         break;
     }
   }
@@ -226,7 +249,8 @@ export function owningResource(portable: string): string | undefined {
 
 function aliasOf(template: CfnTemplate, fn: string): string | undefined {
   return Object.entries(template.Resources).find(
-    ([, resource]) => resource.Type === 'AWS::Lambda::Alias' && refOf(resource.Properties?.FunctionName) === fn,
+    ([, resource]) =>
+      resource.Type === 'AWS::Lambda::Alias' && refOf(resource.Properties?.FunctionName) === fn,
   )?.[0];
 }
 
@@ -244,7 +268,8 @@ function functionOf(template: CfnTemplate, logicalId: string | undefined): strin
 function lambdaPermissionPolicy(props: Record<string, unknown>): unknown {
   const condition: Record<string, Record<string, unknown>> = {};
   if (props.SourceArn !== undefined) condition.ArnLike = { 'aws:SourceArn': props.SourceArn };
-  if (props.SourceAccount !== undefined) condition.StringEquals = { 'aws:SourceAccount': props.SourceAccount };
+  if (props.SourceAccount !== undefined)
+    condition.StringEquals = { 'aws:SourceAccount': props.SourceAccount };
   const principal = String(props.Principal);
   return {
     Statement: [
@@ -284,8 +309,13 @@ function registerPhysicalNames(
   const arn = (service: string, rest: string) => `arn:aws:${service}:${region}:${accountId}:${rest}`;
   for (const [logicalId, resource] of Object.entries(template.Resources)) {
     const props = resource.Properties ?? {};
-    const suffix = createHash('sha256').update(`${stack}/${logicalId}`).digest('hex').slice(0, 12).toUpperCase();
-    const generated = (max: number) => `${stack}-${logicalId}`.slice(0, max - suffix.length - 1) + `-${suffix}`;
+    const suffix = createHash('sha256')
+      .update(`${stack}/${logicalId}`)
+      .digest('hex')
+      .slice(0, 12)
+      .toUpperCase();
+    const generated = (max: number) =>
+      `${stack}-${logicalId}`.slice(0, max - suffix.length - 1) + `-${suffix}`;
     const explicit = (property: string) => {
       const value = props[property];
       return value === undefined ? undefined : templates.resolveString(stack, value);
@@ -295,7 +325,10 @@ function registerPhysicalNames(
     switch (resource.Type) {
       case 'AWS::DynamoDB::Table': {
         const name = explicit('TableName') ?? generated(255);
-        register(name, { Arn: arn('dynamodb', `table/${name}`), StreamArn: arn('dynamodb', `table/${name}/stream/x`) });
+        register(name, {
+          Arn: arn('dynamodb', `table/${name}`),
+          StreamArn: arn('dynamodb', `table/${name}/stream/x`),
+        });
         break;
       }
       case 'AWS::SQS::Queue': {
@@ -320,7 +353,9 @@ function registerPhysicalNames(
       }
       case 'AWS::SecretsManager::Secret': {
         const name = explicit('Name') ?? generated(200);
-        register(arn('secretsmanager', `secret:${name}-AbCdEf`), { Id: arn('secretsmanager', `secret:${name}-AbCdEf`) });
+        register(arn('secretsmanager', `secret:${name}-AbCdEf`), {
+          Id: arn('secretsmanager', `secret:${name}-AbCdEf`),
+        });
         break;
       }
       case 'AWS::KMS::Key': {
@@ -357,7 +392,10 @@ function registerPhysicalNames(
       }
       case 'AWS::StepFunctions::StateMachine': {
         const name = explicit('StateMachineName') ?? generated(80);
-        register(arn('states', `stateMachine:${name}`), { Arn: arn('states', `stateMachine:${name}`), Name: name });
+        register(arn('states', `stateMachine:${name}`), {
+          Arn: arn('states', `stateMachine:${name}`),
+          Name: name,
+        });
         break;
       }
       case 'AWS::Logs::LogGroup': {

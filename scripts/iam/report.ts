@@ -36,18 +36,27 @@ export function unacknowledged(
   acknowledgements: Readonly<Record<string, string>>,
 ): { unused: string[]; stale: string[]; acknowledged: string[] } {
   const unused = new Set<string>();
-  for (const evaluation of evaluations) for (const grant of evaluation.unusedGrants) unused.add(grantKey(grant));
+  for (const evaluation of evaluations)
+    for (const grant of evaluation.unusedGrants) unused.add(grantKey(grant));
   for (const service of unusedEndpoints) unused.add(`endpoint | ${service}`);
   const patterns = Object.keys(acknowledgements).map((key) => ({ key, matcher: glob(key) }));
   const acknowledgedBy = (key: string) => patterns.find(({ matcher }) => matcher.test(key));
   return {
     unused: [...unused].filter((key) => !acknowledgedBy(key)).sort(),
     acknowledged: [...unused].filter((key) => acknowledgedBy(key)).sort(),
-    stale: patterns.filter(({ matcher }) => ![...unused].some((key) => matcher.test(key))).map(({ key }) => key).sort(),
+    stale: patterns
+      .filter(({ matcher }) => ![...unused].some((key) => matcher.test(key)))
+      .map(({ key }) => key)
+      .sort(),
   };
 }
 
 /** An acknowledgement key with `*` standing for any text (one entry may cover every function role). */
 function glob(pattern: string): RegExp {
-  return new RegExp(`^${pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+  return new RegExp(
+    `^${pattern
+      .split('*')
+      .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+  );
 }

@@ -48,7 +48,13 @@ export interface RecordOptions {
 export async function recordScenarios(options: RecordOptions = {}): Promise<Recording> {
   const progress = options.onProgress ?? (() => undefined);
   const recorder = new CallRecorder();
-  const stack = await startLocalStack({ port: 0, writeStateFile: false, recorder, onProgress: progress });
+  const stack = await startLocalStack({
+    port: 0,
+    writeStateFile: false,
+    recorder,
+    onProgress: progress,
+    logLevel: 'ERROR',
+  });
   try {
     await runScenarios(stack, recorder, loadEnvironment('local'), options, progress);
     await stack.stepFunctions.drain();
@@ -65,7 +71,22 @@ async function runScenarios(
   options: RecordOptions,
   progress: (message: string) => void,
 ): Promise<void> {
-  const client = new OrderClient({ url: stack.url, clientId: stack.client.clientId, secret: stack.client.secret });
+  const orders = new OrderClient({
+    url: stack.url,
+    clientId: stack.client.clientId,
+    secret: stack.client.secret,
+  });
+  // A loaded machine can time a cold publisher out (502): retry as a client would; orders are idempotent.
+  const client = {
+    waitForTerminal: orders.waitForTerminal.bind(orders),
+    async submit(...args: Parameters<OrderClient['submit']>) {
+      for (let attempt = 1; ; attempt += 1) {
+        const response = await orders.submit(...args);
+        if (response.status < 500 || attempt === 4) return response;
+        await new Promise((resolve) => setTimeout(resolve, 1000 * attempt));
+      }
+    },
+  };
   const operator = signingAs(stack.aws, { kind: 'operator' });
   const postDeploy = signingAs(stack.aws, { kind: 'post-deploy' });
   const order = (overrides: Record<string, unknown> = {}) => ({
@@ -86,7 +107,8 @@ async function runScenarios(
   };
   const terminal = async (orderId: string, expected: string, deadlineMs = 30_000) => {
     const final = await client.waitForTerminal(orderId, { deadlineMs, intervalMs: 300 });
-    if (final?.status !== expected) throw new Error(`order ${orderId}: expected ${expected}, got ${final?.status}`);
+    if (final?.status !== expected)
+      throw new Error(`order ${orderId}: expected ${expected}, got ${final?.status}`);
   };
 
   const happy = order();
@@ -100,7 +122,11 @@ async function runScenarios(
     await terminal(rejected.order_id, 'REJECTED');
   });
   await step('refused requests (401, 400)', async () => {
-    expectStatus('bad signature', (await client.submit(JSON.stringify(order()), { secret: 'wrong' })).status, 401);
+    expectStatus(
+      'bad signature',
+      (await client.submit(JSON.stringify(order()), { secret: 'wrong' })).status,
+      401,
+    );
     const invalid = order({ items: [{ product_id: 'sku-1', quantity: 0, unit_price: 1 }] });
     expectStatus('schema-invalid order', (await client.submit(JSON.stringify(invalid))).status, 400);
   });
@@ -123,21 +149,33 @@ async function runScenarios(
     if (!queues) throw new Error(`the local stack has no ${name} subscriber`);
     return queues;
   }) as [ReturnType<typeof subscriberQueues>[number], ReturnType<typeof subscriberQueues>[number]];
-  const consumers = ['billing', 'archive'].map((entry) => stack.functions.find((fn) => fn.spec.entry === entry));
+  const consumers = ['billing', 'archive'].map((entry) =>
+    stack.functions.find((fn) => fn.spec.entry === entry),
+  );
   const failing = order();
   // Billing's DLQ keeps its messages for the redrive tool (its DLQ mapping stopped, as in the
   // reliability drill); archive's DLQ goes through the DLQ handler, which fails the order.
-  const billingDlqSource = stack.eventSources.find((source) => source.spec.queueArn === billing.deadLetterQueueArn);
+  const billingDlqSource = stack.eventSources.find(
+    (source) => source.spec.queueArn === billing.deadLetterQueueArn,
+  );
   await step('DLQ (consumer failing every delivery)', async () => {
     await billingDlqSource?.stop();
     for (const fn of consumers) fn?.updateEnvironment({ [ENV.failureInjectionRate]: '1' });
     expectStatus('order to dead-letter', (await client.submit(JSON.stringify(failing))).status, 202);
     await terminal(failing.order_id, 'FAILED', 150_000);
-    await waitFor(() => depth(stack.aws, billing.deadLetterQueueUrl).then((n) => n > 0), 'the billing DLQ', 60_000);
+    await waitFor(
+      () => depth(stack.aws, billing.deadLetterQueueUrl).then((n) => n > 0),
+      'the billing DLQ',
+      60_000,
+    );
     for (const fn of consumers) fn?.updateEnvironment({ [ENV.failureInjectionRate]: '0' });
   });
   await step('redrive tool (DLQ back to the queue)', async () => {
-    const result = await redriveQueue({ sqs: new SQSClient(operator), subscriber: billing, pollIntervalMs: 200 });
+    const result = await redriveQueue({
+      sqs: new SQSClient(operator),
+      subscriber: billing,
+      pollIntervalMs: 200,
+    });
     if (result.moved < 1) throw new Error('the redrive moved nothing');
     billingDlqSource?.start();
     await waitFor(() => billingRecord(stack, failing.order_id), 'the redriven billing record', 30_000);
@@ -147,7 +185,8 @@ async function runScenarios(
     const table = stack.outputs[OUTPUTS.failedOrdersTable] ?? '';
     const all = await listFailures(documents, table);
     const rows = await listFailures(documents, table, { orderIds: [failing.order_id] });
-    if (all.length === 0 || rows.length === 0) throw new Error('the failed-orders table holds no row of the DLQ scenario');
+    if (all.length === 0 || rows.length === 0)
+      throw new Error('the failed-orders table holds no row of the DLQ scenario');
     await requeueFailures({ sqs: new SQSClient(operator), subscriber: archive, rows });
   });
   await step('replay tool (archive to topic)', async () => {
@@ -185,7 +224,8 @@ async function runScenarios(
       rules: config,
       pollIntervalMs: 500,
     });
-    if (report.requests.errors > 0) throw new Error(`the stress run had ${report.requests.errors} request errors`);
+    if (report.requests.errors > 0)
+      throw new Error(`the stress run had ${report.requests.errors} request errors`);
   });
 }
 
@@ -196,7 +236,9 @@ async function depth(aws: AwsClientConfig, queueUrl: string): Promise<number> {
       AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
     }),
   );
-  return Number(Attributes.ApproximateNumberOfMessages) + Number(Attributes.ApproximateNumberOfMessagesNotVisible);
+  return (
+    Number(Attributes.ApproximateNumberOfMessages) + Number(Attributes.ApproximateNumberOfMessagesNotVisible)
+  );
 }
 
 async function billingRecord(stack: LocalStack, orderId: string): Promise<boolean> {

@@ -28,7 +28,15 @@ export interface VerifyResult {
 }
 
 /** IAM names of what the interface endpoints serve, by endpoint service name. */
-const ENDPOINT_SERVICES: Record<string, string> = { states: 'states', secretsmanager: 'secretsmanager', sns: 'sns', sqs: 'sqs', kms: 'kms', logs: 'logs', xray: 'xray' };
+const ENDPOINT_SERVICES: Record<string, string> = {
+  states: 'states',
+  secretsmanager: 'secretsmanager',
+  sns: 'sns',
+  sqs: 'sqs',
+  kms: 'kms',
+  logs: 'logs',
+  xray: 'xray',
+};
 
 /** Interface endpoints of the environment no recorded in-VPC call uses. */
 export function unusedEndpoints(world: EnvironmentWorld, recording: Recording): string[] {
@@ -36,7 +44,10 @@ export function unusedEndpoints(world: EnvironmentWorld, recording: Recording): 
   return world.templates
     .resourcesOfType('AWS::EC2::VPCEndpoint')
     .filter(({ resource }) => resource.Properties?.VpcEndpointType === 'Interface')
-    .map(({ stack, resource }) => world.templates.resolveString(stack, resource.Properties?.ServiceName).split('.').pop() ?? '')
+    .map(
+      ({ stack, resource }) =>
+        world.templates.resolveString(stack, resource.Properties?.ServiceName).split('.').pop() ?? '',
+    )
     .filter((service) => !used.has(ENDPOINT_SERVICES[service] ?? service));
 }
 
@@ -59,7 +70,9 @@ export async function verifyRecording(recording: Recording, options: VerifyOptio
     ? unacknowledged(evaluations, [...endpoints], acknowledgements)
     : { unused: [], stale: [], acknowledged: [] };
 
-  lines.push(`Recorded calls: ${recording.calls.length} distinct (${recording.calls.reduce((n, call) => n + call.count, 0)} in all) from ${recording.scenarios.length} scenarios`);
+  lines.push(
+    `Recorded calls: ${recording.calls.length} distinct (${recording.calls.reduce((n, call) => n + call.count, 0)} in all) from ${recording.scenarios.length} scenarios`,
+  );
   if (options.without?.length) lines.push(`Removed from every policy: ${options.without.join(', ')}`);
   lines.push('', markdownTable(table, options.environments), '');
   const denies = new Map<string, string[]>();
@@ -73,20 +86,28 @@ export async function verifyRecording(recording: Recording, options: VerifyOptio
     lines.push(`DENIED (${denied} calls):`);
     for (const [key, details] of denies) {
       const distinct = [...new Set(details)];
-      const times = details.length > distinct.length ? ` x${details.length / Math.max(1, options.environments.length)}` : '';
+      const times =
+        details.length > distinct.length
+          ? ` x${details.length / Math.max(1, options.environments.length)}`
+          : '';
       lines.push(`  ${key}${times}`, ...distinct.map((detail) => `    ${detail}`));
     }
     lines.push('');
   }
   if (recording.unparsed.length > 0) {
     lines.push(`Requests the recorder could not authorize (${recording.unparsed.length}):`);
-    for (const entry of recording.unparsed) lines.push(`  ${entry.principal}: ${entry.request}: ${entry.error}`);
+    for (const entry of recording.unparsed)
+      lines.push(`  ${entry.principal}: ${entry.request}: ${entry.error}`);
     lines.push('');
   }
   if (checkUnused) {
-    lines.push(`Unused grants and endpoints acknowledged in scripts/iam/unused-grants.ts: ${acknowledged.length}`);
+    lines.push(
+      `Unused grants and endpoints acknowledged in scripts/iam/unused-grants.ts: ${acknowledged.length}`,
+    );
     if (unused.length > 0) {
-      lines.push(`UNUSED and not acknowledged (${unused.length}): remove the grant or acknowledge it with its reason`);
+      lines.push(
+        `UNUSED and not acknowledged (${unused.length}): remove the grant or acknowledge it with its reason`,
+      );
       for (const key of unused) lines.push(`  ${key}`);
     }
     if (stale.length > 0) {

@@ -63,7 +63,10 @@ export class SqsEventSource {
     Promise.resolve()
       .then(() =>
         this.sqs.send(
-          new GetQueueAttributesCommand({ QueueUrl: this.spec.queueUrl, AttributeNames: ['VisibilityTimeout'] }),
+          new GetQueueAttributesCommand({
+            QueueUrl: this.spec.queueUrl,
+            AttributeNames: ['VisibilityTimeout'],
+          }),
         ),
       )
       .catch((error: Error) => this.onError(error));

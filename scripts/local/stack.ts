@@ -106,7 +106,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   };
   const intercept = async (endpoint: string) => {
     let outer = endpoint;
-    for (const interceptEndpoint of [options.recorder?.intercept.bind(options.recorder), options.interceptEndpoint]) {
+    for (const interceptEndpoint of [
+      options.recorder?.intercept.bind(options.recorder),
+      options.interceptEndpoint,
+    ]) {
       if (!interceptEndpoint) continue;
       const interceptor = await interceptEndpoint(outer);
       cleanups.push(() => interceptor.close());
@@ -243,7 +246,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         },
         fn,
         // Lambda polls with the function's execution role.
-        signingAs(aws, { kind: 'role', role: roleOf(functionRefs[functions.indexOf(fn)]!), origin: 'service' }),
+        signingAs(aws, {
+          kind: 'role',
+          role: roleOf(functionRefs[functions.indexOf(fn)]!),
+          origin: 'service',
+        }),
         (error) => {
           if (options.logLevel === 'DEBUG' || options.logLevel === 'INFO')
             console.error(`[${fn.spec.entry}] ${error.message}`);

@@ -50,7 +50,8 @@ const KMS_OPERATIONS: Record<string, string[]> = {
 export function derivedCalls(call: Call, templates: TemplateSet): Call[] {
   const derived: Call[] = [...kmsCalls(call, templates)];
   if (call.action === 'sns:Publish') {
-    for (const delivery of snsDeliveries(call, templates)) derived.push(delivery, ...kmsCalls(delivery, templates));
+    for (const delivery of snsDeliveries(call, templates))
+      derived.push(delivery, ...kmsCalls(delivery, templates));
   }
   return derived;
 }
@@ -93,7 +94,10 @@ function snsDeliveries(publish: Call, templates: TemplateSet): Call[] {
   if (!topic) return [];
   return templates
     .resourcesOfType('AWS::SNS::Subscription')
-    .filter(({ resource }) => refOf(resource.Properties?.TopicArn) === topic && resource.Properties?.Protocol === 'sqs')
+    .filter(
+      ({ resource }) =>
+        refOf(resource.Properties?.TopicArn) === topic && resource.Properties?.Protocol === 'sqs',
+    )
     .map(({ resource }) => ({
       principal: { kind: 'service', service: 'sns.amazonaws.com' } as Principal,
       action: 'sqs:SendMessage',
@@ -120,7 +124,9 @@ function kmsCalls(call: Call, templates: TemplateSet): Call[] {
   const onBehalf: Record<string, string> =
     call.principal.kind === 'service'
       ? Object.fromEntries(
-          Object.entries(call.context).filter(([key]) => key === 'aws:SourceArn' || key === 'aws:SourceAccount'),
+          Object.entries(call.context).filter(
+            ([key]) => key === 'aws:SourceArn' || key === 'aws:SourceAccount',
+          ),
         )
       : { 'kms:ViaService': `${service}.\${AWS::Region}.amazonaws.com` };
   return operations.map((operation) => ({

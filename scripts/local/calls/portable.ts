@@ -26,10 +26,15 @@ export function portableNames(
   return (value) => {
     let out = value;
     for (const [local, token] of replacements) out = out.split(local).join(token);
-    return out.split(`:${pseudo.accountId}:`).join(':${AWS::AccountId}:')
-      .split(`:${pseudo.region}:`).join(':${AWS::Region}:')
-      .split(`.${pseudo.region}.`).join('.${AWS::Region}.')
-      .split(pseudo.accountId).join('${AWS::AccountId}');
+    return out
+      .split(`:${pseudo.accountId}:`)
+      .join(':${AWS::AccountId}:')
+      .split(`:${pseudo.region}:`)
+      .join(':${AWS::Region}:')
+      .split(`.${pseudo.region}.`)
+      .join('.${AWS::Region}.')
+      .split(pseudo.accountId)
+      .join('${AWS::AccountId}');
   };
 }
 

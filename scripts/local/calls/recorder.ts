@@ -134,7 +134,14 @@ export class CallRecorder {
     const portable = portableNames(templates, { accountId: LOCAL_ACCOUNT_ID, region: LOCAL_REGION });
     const merged = new Map<string, RecordedCall>();
     const add = (call: Omit<RecordedCall, 'count' | 'scenarios'>, scenario: string) => {
-      const key = JSON.stringify([principalName(call.principal), call.principal, call.action, call.resource, call.context, call.cause]);
+      const key = JSON.stringify([
+        principalName(call.principal),
+        call.principal,
+        call.action,
+        call.resource,
+        call.context,
+        call.cause,
+      ]);
       const existing = merged.get(key);
       if (existing) {
         existing.count += 1;
@@ -147,7 +154,10 @@ export class CallRecorder {
         action: held.action,
         resource: held.portable ? held.resource : portable(held.resource),
         context: Object.fromEntries(
-          Object.entries(held.context ?? {}).map(([key, value]) => [key, held.portable ? value : portable(value)]),
+          Object.entries(held.context ?? {}).map(([key, value]) => [
+            key,
+            held.portable ? value : portable(value),
+          ]),
         ),
         inVpc: held.principal.kind === 'role' && held.principal.origin === 'vpc',
       };

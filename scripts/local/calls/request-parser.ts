@@ -48,7 +48,8 @@ export function signatureScope(headers: RawRequest['headers']): Scope | undefine
  */
 export function authorizedActions(request: RawRequest, scope: Scope, account: string): AuthorizedAction[] {
   const target = header(request.headers, 'x-amz-target');
-  const json = (): Record<string, unknown> => (request.body ? (JSON.parse(request.body) as Record<string, unknown>) : {});
+  const json = (): Record<string, unknown> =>
+    request.body ? (JSON.parse(request.body) as Record<string, unknown>) : {};
   const form = () => Object.fromEntries(new URLSearchParams(request.body));
   const arn = (service: string, rest: string) => `arn:aws:${service}:${scope.region}:${account}:${rest}`;
   const one = (action: string, resource: string, context: Record<string, string> = {}) => [
@@ -80,12 +81,16 @@ export function authorizedActions(request: RawRequest, scope: Scope, account: st
       const params = json();
       if (operation === 'StartExecution' || operation === 'StartSyncExecution')
         return one(`states:${operation}`, String(params.stateMachineArn));
-      if (operation === 'DescribeExecution') return one('states:DescribeExecution', String(params.executionArn));
+      if (operation === 'DescribeExecution')
+        return one('states:DescribeExecution', String(params.executionArn));
       throw new UnknownRequestError(`Step Functions ${operation}`);
     }
     case 'cloudformation': {
       const params = form();
-      return one(`cloudformation:${String(params.Action)}`, arn('cloudformation', `stack/${String(params.StackName)}/*`));
+      return one(
+        `cloudformation:${String(params.Action)}`,
+        arn('cloudformation', `stack/${String(params.StackName)}/*`),
+      );
     }
     case 's3':
       return s3Actions(request);
@@ -200,7 +205,8 @@ function s3Actions(request: RawRequest): AuthorizedAction[] {
   if (!key) {
     if (method === 'GET' && query.has('versions'))
       return [{ action: 's3:ListBucketVersions', resource: bucketArn, context }];
-    if (method === 'GET' || method === 'HEAD') return [{ action: 's3:ListBucket', resource: bucketArn, context }];
+    if (method === 'GET' || method === 'HEAD')
+      return [{ action: 's3:ListBucket', resource: bucketArn, context }];
     throw new UnknownRequestError(`S3 ${method} on bucket ${bucket}`);
   }
   const objectArn = `${bucketArn}/${key}`;
@@ -212,7 +218,9 @@ function s3Actions(request: RawRequest): AuthorizedAction[] {
     case 'PUT':
       return [{ action: 's3:PutObject', resource: objectArn, context }];
     case 'DELETE':
-      return [{ action: versioned ? 's3:DeleteObjectVersion' : 's3:DeleteObject', resource: objectArn, context }];
+      return [
+        { action: versioned ? 's3:DeleteObjectVersion' : 's3:DeleteObject', resource: objectArn, context },
+      ];
     default:
       throw new UnknownRequestError(`S3 ${method} ${request.url}`);
   }

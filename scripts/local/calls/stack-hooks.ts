@@ -43,7 +43,8 @@ export function stateMachineInvokeRecorder(
   if (!recorder) return undefined;
   return (arnOrName) => {
     const fn =
-      functions.get(arnOrName) ?? [...functions.values()].find((candidate) => candidate.spec.name === arnOrName);
+      functions.get(arnOrName) ??
+      [...functions.values()].find((candidate) => candidate.spec.name === arnOrName);
     if (!fn) return;
     recorder.record({
       principal: { kind: 'role', role, origin: 'service' },
