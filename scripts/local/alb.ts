@@ -70,7 +70,7 @@ export class LocalLoadBalancer {
   }
 
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    const url = new URL(request.url ?? '/', 'http://localhost');
+    const target = requestTarget(request.url ?? '/');
     const method = request.method ?? 'GET';
     const body = await readBody(request, LAMBDA_TARGET_MAX_BODY);
     if (body === undefined) {
@@ -81,7 +81,7 @@ export class LocalLoadBalancer {
       });
       return;
     }
-    const action = this.route(method, url.pathname);
+    const action = this.route(method, target.path);
     if (action.type === 'fixed-response') {
       respond(response, {
         statusCode: action.statusCode,
@@ -91,16 +91,43 @@ export class LocalLoadBalancer {
       return;
     }
     const result = (await action.fn.invoke(
-      toAlbEvent(request, url, body, action.targetGroupArn),
+      toAlbEvent(request, target, body, action.targetGroupArn),
     )) as ALBResult;
     respond(response, result);
   }
 }
 
+/** The path and query string of a request line, as sent. */
+export interface RequestTarget {
+  /** Raw path: no dot segments resolved, no percent-decoding. */
+  path: string;
+  /** Raw query string without the `?` (empty when there is none). */
+  query: string;
+}
+
+/**
+ * Splits a request-target into path and query exactly as sent. A WHATWG URL parser would resolve
+ * `..` and `%2e%2e` segments, so `/orders/../health` would reach the rules as `/health`; the ALB
+ * passes the path on as received (the Lambda target event documents `path` as the request's
+ * path, https://docs.aws.amazon.com/elasticloadbalancing/latest/application/lambda-functions.html),
+ * so the local stack does the same and the publisher sees what an attacker sent.
+ */
+export function requestTarget(raw: string): RequestTarget {
+  // An absolute-form target (`GET http://host/path`), which proxies send: keep what follows the host.
+  const originForm = raw.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i, '');
+  const withoutFragment = originForm.split('#', 1)[0] ?? '';
+  const queryAt = withoutFragment.indexOf('?');
+  const path = queryAt === -1 ? withoutFragment : withoutFragment.slice(0, queryAt);
+  return {
+    path: path === '' ? '/' : path,
+    query: queryAt === -1 ? '' : withoutFragment.slice(queryAt + 1),
+  };
+}
+
 /** Builds the event ALB sends a Lambda target (multi-value headers off). */
 export function toAlbEvent(
   request: IncomingMessage,
-  url: URL,
+  target: RequestTarget,
   body: Buffer,
   targetGroupArn: string,
 ): ALBEvent {
@@ -111,7 +138,7 @@ export function toAlbEvent(
   }
   const query: Record<string, string> = {};
   // ALB passes query string parameters as they arrived, still percent-encoded.
-  for (const pair of url.search.replace(/^\?/, '').split('&').filter(Boolean)) {
+  for (const pair of target.query.split('&').filter(Boolean)) {
     const [name = '', value = ''] = pair.split('=');
     query[name] = value;
   }
@@ -119,7 +146,7 @@ export function toAlbEvent(
   return {
     requestContext: { elb: { targetGroupArn } },
     httpMethod: request.method ?? 'GET',
-    path: url.pathname,
+    path: target.path,
     queryStringParameters: query,
     headers,
     body: text ? body.toString('utf8') : body.toString('base64'),
