@@ -409,7 +409,7 @@ function registerPhysicalNames(
         break;
       }
       case 'AWS::ElasticLoadBalancingV2::TargetGroup': {
-        const name = generated(32);
+        const name = explicit('Name') ?? generated(32);
         const groupArn = arn('elasticloadbalancing', `targetgroup/${name}/${suffix.toLowerCase()}`);
         register(groupArn, {
           TargetGroupArn: groupArn,
@@ -419,7 +419,7 @@ function registerPhysicalNames(
         break;
       }
       case 'AWS::ElasticLoadBalancingV2::LoadBalancer': {
-        const name = generated(32);
+        const name = explicit('Name') ?? generated(32);
         const full = `app/${name}/${suffix.toLowerCase()}`;
         register(arn('elasticloadbalancing', `loadbalancer/${full}`), {
           LoadBalancerFullName: full,
