@@ -1,5 +1,6 @@
 import {
   DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
   ReceiveMessageCommand,
   SQSClient,
   type Message,
@@ -58,6 +59,17 @@ export class SqsEventSource {
     if (this.running) return;
     this.running = true;
     this.abort = new AbortController();
+    // Lambda reads the queue's attributes when a mapping is enabled (it needs sqs:GetQueueAttributes).
+    Promise.resolve()
+      .then(() =>
+        this.sqs.send(
+          new GetQueueAttributesCommand({
+            QueueUrl: this.spec.queueUrl,
+            AttributeNames: ['VisibilityTimeout'],
+          }),
+        ),
+      )
+      .catch((error: Error) => this.onError(error));
     this.loops = Array.from({ length: this.spec.concurrency }, () => this.poll());
   }
 

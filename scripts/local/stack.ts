@@ -14,6 +14,14 @@ import {
 } from './aws-config';
 import { LocalLoadBalancer, type AlbAction, type AlbRule } from './alb';
 import { TemplateSet, type CfnTemplate, type ResourceRef } from './cfn-template';
+import type { CallRecorder } from './calls/recorder';
+import {
+  handlerCredentials,
+  recordLoadBalancerInvocations,
+  roleOf,
+  signingAs,
+  stateMachineInvokeRecorder,
+} from './calls/stack-hooks';
 import { bundleHandler, LocalFunction, PROJECT_ROOT } from './lambda-runtime';
 import { FaultProxy } from './fault-proxy';
 import { startEmulator, type Emulator } from './moto-server';
@@ -47,6 +55,8 @@ export interface LocalStackOptions {
    * the local Step Functions); every caller then uses the returned endpoint.
    */
   interceptEndpoint?: (endpoint: string) => Promise<{ endpoint: string; close(): Promise<void> }>;
+  /** Records every AWS call with the principal that would make it on AWS (scripts/local/calls). */
+  recorder?: CallRecorder;
 }
 
 /** A demo client registered in the local client-secrets secret. */
@@ -95,10 +105,17 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
   };
   const intercept = async (endpoint: string) => {
-    if (!options.interceptEndpoint) return endpoint;
-    const interceptor = await options.interceptEndpoint(endpoint);
-    cleanups.push(() => interceptor.close());
-    return interceptor.endpoint;
+    let outer = endpoint;
+    for (const interceptEndpoint of [
+      options.recorder?.intercept.bind(options.recorder),
+      options.interceptEndpoint,
+    ]) {
+      if (!interceptEndpoint) continue;
+      const interceptor = await interceptEndpoint(outer);
+      cleanups.push(() => interceptor.close());
+      outer = interceptor.endpoint;
+    }
+    return outer;
   };
   try {
     progress('synthesizing the environment');
@@ -145,12 +162,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     });
 
     const functionsByArn = new Map<string, LocalFunction>();
+    const functionIds = new Map<LocalFunction, string>();
+    const logicalIdOf = (fn: LocalFunction) => functionIds.get(fn) ?? fn.spec.name;
+    const machineRole = machineSpecs[0] ? roleOf(machineSpecs[0].ref) : 'NoStateMachine';
     const stepFunctions = new LocalStepFunctions(
       machineSpecs.map(({ ref, name, arn }) => stateMachineSpec(templates, ref, name, arn)),
       functionsByArn,
-      aws,
+      signingAs(aws, { kind: 'role', role: machineRole, origin: 'service' }),
       (record) =>
         console.error(`[workflow] execution ${record.name} failed: ${record.error}: ${record.cause}`),
+      stateMachineInvokeRecorder(options.recorder, machineRole, functionsByArn, logicalIdOf),
     );
     cleanups.push(() => stepFunctions.close());
     const sfnEndpoint = await intercept(await stepFunctions.listen());
@@ -178,7 +199,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
             ...Object.fromEntries(
               Object.entries(props.Environment?.Variables ?? {}).map(([k, v]) => [k, String(v)]),
             ),
-            ...awsEnvironment(handlerEndpoint, { AWS_ENDPOINT_URL_SFN: sfnEndpoint }),
+            ...awsEnvironment(handlerEndpoint, {
+              AWS_ENDPOINT_URL_SFN: sfnEndpoint,
+              ...handlerCredentials(roleOf(ref)),
+            }),
             AWS_LAMBDA_FUNCTION_NAME: physical?.ref ?? entry,
             AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(props.MemorySize ?? 128),
             POWERTOOLS_TRACE_ENABLED: 'false',
@@ -190,6 +214,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         bundle,
       );
       functionsByArn.set(fn.spec.arn, fn);
+      functionIds.set(fn, ref.logicalId);
       functions.push(fn);
     }
     cleanups.push(async () => {
@@ -220,7 +245,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           concurrency: 2,
         },
         fn,
-        aws,
+        // Lambda polls with the function's execution role.
+        signingAs(aws, {
+          kind: 'role',
+          role: roleOf(functionRefs[functions.indexOf(fn)]!),
+          origin: 'service',
+        }),
         (error) => {
           if (options.logLevel === 'DEBUG' || options.logLevel === 'INFO')
             console.error(`[${fn.spec.entry}] ${error.message}`);
@@ -232,11 +262,19 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       await Promise.all(eventSources.map((source) => source.stop()));
     });
 
-    const loadBalancer = new LocalLoadBalancer(loadBalancerSpec(templates, functionsByArn));
+    const albSpec = loadBalancerSpec(templates, functionsByArn);
+    recordLoadBalancerInvocations(
+      options.recorder,
+      [albSpec.defaultAction, ...albSpec.rules.map((rule) => rule.action)],
+      templates,
+      logicalIdOf,
+    );
+    const loadBalancer = new LocalLoadBalancer(albSpec);
     const url = await loadBalancer.listen(options.port ?? 8080);
     cleanups.push(() => loadBalancer.close());
 
     const outputs = resolveOutputs(templates, url);
+    options.recorder?.attach(templates);
     if (options.writeStateFile ?? true) {
       const state: LocalStackState = {
         url,

@@ -79,6 +79,8 @@ export class LocalStepFunctions {
     private readonly functionsByArn: Map<string, LocalFunction>,
     aws: AwsClientConfig,
     private readonly onExecutionFailed: (record: ExecutionRecord) => void = () => undefined,
+    /** Told of each Lambda task's invocation (the call recorder). */
+    private readonly onInvoke: (functionArnOrName: string) => void = () => undefined,
   ) {
     this.dynamodb = new DynamoDBClient(aws);
     this.sns = new SNSClient(aws);
@@ -279,6 +281,7 @@ export class LocalStepFunctions {
   }
 
   private async invokeFunction(arnOrName: string, payload: unknown): Promise<JSONValue> {
+    this.onInvoke(arnOrName);
     const fn =
       this.functionsByArn.get(arnOrName) ??
       [...this.functionsByArn.values()].find((candidate) => candidate.spec.name === arnOrName);
