@@ -163,6 +163,32 @@ const base = z.strictObject({
    * workflow is an idempotent conditional write (docs/internals.md).
    */
   workflowType: z.enum(['EXPRESS', 'STANDARD']).default('EXPRESS'),
+  /**
+   * The workflow's execution logging (CloudWatch vended logs, billed per GB ingested). ALL writes
+   * every history event of every order (26 on the happy path), with its input and output when
+   * `includeExecutionData`; ERROR writes only failures (failed tasks, retries, failed executions).
+   * https://docs.aws.amazon.com/step-functions/latest/dg/cloudwatch-log-level.html
+   */
+  /**
+   * Powertools log level of every function (POWERTOOLS_LOG_LEVEL). Lambda logs are billed per GB
+   * ingested; the EMF metric lines are written whatever the level.
+   */
+  lambdaLogLevel: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']),
+  workflowLogs: z.strictObject({
+    level: z.enum(['ALL', 'ERROR', 'FATAL', 'OFF']),
+    includeExecutionData: z.boolean(),
+  }),
+  /**
+   * The environment's X-Ray sampling rule (each environment has its own account): requests traced
+   * per second whatever the rate (`reservoirPerSecond`, shared by every instance), then
+   * `fixedRate` of the rest. Applies where a trace starts: the publisher (orders and status
+   * reads), each consumer batch, a workflow started without a sampled caller.
+   * https://docs.aws.amazon.com/xray/latest/devguide/xray-console-sampling.html
+   */
+  xraySampling: z.strictObject({
+    reservoirPerSecond: z.number().int().min(0).max(1000),
+    fixedRate: z.number().min(0).max(1),
+  }),
   logRetentionDays: z
     .number()
     .int()
@@ -226,6 +252,13 @@ export const environmentSchema = base.superRefine((config, ctx) => {
     if (config.allowHttp) issue(['allowHttp'], 'prod must not allow plain HTTP');
     if (!config.certificateArn) issue(['certificateArn'], 'prod needs an ACM certificate for HTTPS');
     if (!config.retainData) issue(['retainData'], 'prod must retain its data');
+    if (config.workflowLogs.includeExecutionData) {
+      // Execution data is the order itself (customer data) and most of the log volume.
+      issue(
+        ['workflowLogs', 'includeExecutionData'],
+        'prod must keep execution data out of the workflow logs',
+      );
+    }
     for (const [name, consumer] of Object.entries(config.consumers)) {
       if (consumer.failureInjectionRate > 0) {
         issue(['consumers', name, 'failureInjectionRate'], 'failure injection must be 0 in prod');

@@ -22,6 +22,7 @@ import {
 import { pascal } from '../constructs/naming';
 import { PostDeployAccess } from '../constructs/post-deploy-access';
 import { ClientSecrets } from '../constructs/secrets';
+import { TraceSampling } from '../constructs/tracing';
 import { OrderWorkflow } from '../constructs/workflow';
 import { SUBSCRIBERS, type SubscriberDefinition } from './subscribers';
 
@@ -115,6 +116,7 @@ export class OrderPipelineStack extends Stack {
         vpcSubnets: this.network.functionSubnets,
         securityGroup: this.network.lambdaSecurityGroup,
         logRetention,
+        logLevel: config.lambdaLogLevel,
         reservedConcurrency: config.lambda.reservations[props.configName]?.concurrency,
         removalPolicy,
         liveAlias: config.canaryDeployments,
@@ -192,8 +194,10 @@ export class OrderPipelineStack extends Stack {
       topic: this.fanOut.topic,
       workflowType: config.workflowType,
       logRetention,
+      logging: config.workflowLogs,
       removalPolicy,
     });
+    new TraceSampling(this, 'TraceSampling', { environment: config.name, ...config.xraySampling });
 
     const publisher = lambdaFunction('PublisherFunction', {
       configName: 'publisher',

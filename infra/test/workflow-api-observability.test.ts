@@ -106,11 +106,20 @@ describe('workflow, API and alarms (prod)', () => {
     expect(text).toContain('"currency":{"DataType":"String","StringValue.$":"$.validation.order.currency"}');
   });
 
-  it('is an Express state machine with full logging and tracing', () => {
+  it('is an Express state machine logging only errors, without order data, and sampling 1 % for X-Ray', () => {
     s.template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
       StateMachineType: 'EXPRESS',
       TracingConfiguration: { Enabled: true },
-      LoggingConfiguration: Match.objectLike({ Level: 'ALL', IncludeExecutionData: true }),
+      LoggingConfiguration: Match.objectLike({ Level: 'ERROR', IncludeExecutionData: false }),
+    });
+    s.template.resourceCountIs('AWS::XRay::SamplingRule', 1);
+    s.template.hasResourceProperties('AWS::XRay::SamplingRule', {
+      SamplingRule: Match.objectLike({
+        RuleName: 'order-pipeline-prod',
+        ReservoirSize: 0,
+        FixedRate: 0.01,
+        Priority: 100,
+      }),
     });
   });
 
@@ -284,5 +293,10 @@ describe('API in dev (plain HTTP allowed)', () => {
     });
     for (const id of logicalIds(s.json, 'AWS::DynamoDB::Table'))
       expect(s.json.Resources[id]!.DeletionPolicy).toBe('Delete');
+  });
+  it('keeps the full workflow history with its data in dev', () => {
+    s.template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      LoggingConfiguration: Match.objectLike({ Level: 'ALL', IncludeExecutionData: true }),
+    });
   });
 });

@@ -31,6 +31,8 @@ export interface LocalFunctionSpec {
   memoryMb: number;
   /** Sandboxes that may run at once (the function's concurrency). @default 4 */
   maxConcurrency?: number;
+  /** Receives the handler's stdout and stderr (what Lambda ships to CloudWatch Logs); @default the terminal */
+  onOutput?: (chunk: Buffer) => void;
 }
 
 /**
@@ -203,8 +205,11 @@ export class LocalFunction {
   }
 
   private startSandbox(): Sandbox {
+    const onOutput = this.spec.onOutput;
     const worker = new Worker(WORKER_BOOTSTRAP, {
       eval: true,
+      stdout: onOutput !== undefined,
+      stderr: onOutput !== undefined,
       env: this.spec.environment,
       workerData: {
         bundle: this.bundle,
@@ -213,6 +218,10 @@ export class LocalFunction {
         memoryMb: this.spec.memoryMb,
       },
     });
+    if (onOutput) {
+      worker.stdout.on('data', onOutput);
+      worker.stderr.on('data', onOutput);
+    }
     const sandbox: Sandbox = { worker, generation: this.generation };
     worker.on(
       'message',
