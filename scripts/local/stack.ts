@@ -47,6 +47,11 @@ export interface LocalStackOptions {
    * the local Step Functions); every caller then uses the returned endpoint.
    */
   interceptEndpoint?: (endpoint: string) => Promise<{ endpoint: string; close(): Promise<void> }>;
+  /**
+   * Let the handlers write their Powertools EMF metrics to stdout, for a local CloudWatch to read
+   * (scripts/local/metrics); without one attached the lines would go to the console. @default false
+   */
+  emitMetrics?: boolean;
 }
 
 /** A demo client registered in the local client-secrets secret. */
@@ -67,6 +72,9 @@ export interface LocalStack {
   functions: LocalFunction[];
   eventSources: SqsEventSource[];
   stepFunctions: LocalStepFunctions;
+  loadBalancer: LocalLoadBalancer;
+  /** The synthesized templates, resolved against the local names (alarms, dimensions). */
+  templates: TemplateSet;
   /** Present when started with `faultProxy: true`. */
   faultProxy?: FaultProxy;
   stop(): Promise<void>;
@@ -137,6 +145,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         attributes: { Arn: `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:function:${name}` },
       });
     }
+    const aliases = registerAliases(templates);
     const machineSpecs = templates.resourcesOfType('AWS::StepFunctions::StateMachine').map((ref) => {
       const name = localName(ref, 80);
       const arn = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:stateMachine:${name}`;
@@ -182,7 +191,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
             AWS_LAMBDA_FUNCTION_NAME: physical?.ref ?? entry,
             AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(props.MemorySize ?? 128),
             POWERTOOLS_TRACE_ENABLED: 'false',
-            POWERTOOLS_METRICS_DISABLED: 'true',
+            POWERTOOLS_METRICS_DISABLED: options.emitMetrics ? 'false' : 'true',
             POWERTOOLS_LOG_LEVEL: options.logLevel ?? 'WARN',
             NODE_NO_WARNINGS: '1',
           },
@@ -190,6 +199,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         bundle,
       );
       functionsByArn.set(fn.spec.arn, fn);
+      const alias = aliases.get(fn.spec.name);
+      if (alias) {
+        // The template's version is version 1; the alias starts with all traffic on it.
+        fn.setAlias({ name: alias.name, version: fn.publishVersion() });
+        functionsByArn.set(alias.arn, fn);
+      }
       functions.push(fn);
     }
     cleanups.push(async () => {
@@ -205,10 +220,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         FunctionResponseTypes?: string[];
       };
       const queue = resources.queues.find((candidate) => candidate.arn === props.EventSourceArn);
-      const fn = functions.find(
-        (candidate) =>
-          candidate.spec.name === props.FunctionName || candidate.spec.arn === props.FunctionName,
-      );
+      const fn =
+        functionsByArn.get(props.FunctionName) ??
+        functions.find((candidate) => candidate.spec.name === props.FunctionName);
       if (!queue || !fn) throw new Error(`event source ${ref.logicalId}: queue or function not found`);
       return new SqsEventSource(
         {
@@ -260,6 +274,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       functions,
       eventSources,
       stepFunctions,
+      loadBalancer,
+      templates,
       faultProxy,
       stop,
     };
@@ -267,6 +283,29 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     await stop();
     throw error;
   }
+}
+
+/**
+ * Registers each `AWS::Lambda::Alias` (and the version it names) under the local function's
+ * name, so that callers configured with the alias ARN reach the function; returns them by function.
+ */
+function registerAliases(templates: TemplateSet): Map<string, { name: string; arn: string }> {
+  const aliases = new Map<string, { name: string; arn: string }>();
+  for (const ref of templates.resourcesOfType('AWS::Lambda::Version')) {
+    const props = templates.resolve(ref.stack, ref.resource.Properties ?? {}) as { FunctionName: string };
+    const arn = `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:function:${props.FunctionName}:1`;
+    templates.register(ref.stack, ref.logicalId, { ref: arn, attributes: { Version: '1' } });
+  }
+  for (const ref of templates.resourcesOfType('AWS::Lambda::Alias')) {
+    const props = templates.resolve(ref.stack, ref.resource.Properties ?? {}) as {
+      FunctionName: string;
+      Name: string;
+    };
+    const arn = `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:function:${props.FunctionName}:${props.Name}`;
+    templates.register(ref.stack, ref.logicalId, { ref: arn, attributes: { AliasArn: arn } });
+    aliases.set(props.FunctionName, { name: props.Name, arn });
+  }
+  return aliases;
 }
 
 function entryOf(ref: ResourceRef): string | undefined {
