@@ -93,6 +93,8 @@ const { pathToFileURL } = require('node:url');
 const loaded = import(pathToFileURL(workerData.bundle).href);
 // An init error (a missing variable, say) is reported on each invocation, as Lambda does.
 loaded.catch(() => undefined);
+// The init phase (module load) is not part of an invocation's timeout on Lambda: say when it ends.
+loaded.then(() => parentPort.postMessage({ ready: true }), () => parentPort.postMessage({ ready: true }));
 parentPort.on('message', async ({ id, event, timeoutMs }) => {
   const deadline = Date.now() + timeoutMs;
   const context = {
@@ -131,8 +133,13 @@ interface Sandbox {
   generation: number;
   /** The function version whose code and environment it runs. */
   version: string;
-  current?: { id: string; invocation: Invocation; timer: NodeJS.Timeout; startedAt: number };
+  /** Resolves when the init phase (loading the handler module) is over. */
+  ready: Promise<void>;
+  current?: { id: string; invocation: Invocation; timer?: NodeJS.Timeout; startedAt: number };
 }
+
+/** Lambda's limit on the init phase of an on-demand function. */
+const INIT_TIMEOUT_MS = 10_000;
 
 /** Version name of the unpublished function. */
 export const LATEST = '$LATEST';
@@ -282,20 +289,38 @@ export class LocalFunction {
   private run(sandbox: Sandbox, invocation: Invocation): void {
     const id = randomUUID();
     const timeoutMs = this.spec.timeoutSeconds * 1000;
-    const timer = setTimeout(() => {
+    const timedOut = (error: FunctionError) => {
       // Lambda ends a timed-out sandbox; the next invocation gets a fresh one.
       this.discard(sandbox);
-      this.settle(sandbox, {
-        error: new FunctionError(
-          'Sandbox.Timedout',
-          `Task timed out after ${this.spec.timeoutSeconds} seconds`,
-        ),
-      });
-    }, timeoutMs + 50);
-    sandbox.current = { id, invocation, timer, startedAt: performance.now() };
+      this.settle(sandbox, { error });
+    };
+    const current: NonNullable<Sandbox['current']> = {
+      id,
+      invocation,
+      startedAt: performance.now(),
+      timer: setTimeout(
+        () =>
+          timedOut(new FunctionError('Runtime.InitTimeout', `${this.spec.name}: init exceeded 10 seconds`)),
+        INIT_TIMEOUT_MS,
+      ),
+    };
+    sandbox.current = current;
     const running = [...this.sandboxes].filter((candidate) => candidate.current).length;
     this.observer?.started(this, running, sandbox.version, this.resource);
-    sandbox.worker.postMessage({ id, event: invocation.event, timeoutMs });
+    void sandbox.ready.then(() => {
+      if (sandbox.current !== current) return;
+      // The invocation's timeout and its Duration start once init is over, as on Lambda.
+      clearTimeout(current.timer);
+      current.startedAt = performance.now();
+      current.timer = setTimeout(
+        () =>
+          timedOut(
+            new FunctionError('Sandbox.Timedout', `Task timed out after ${this.spec.timeoutSeconds} seconds`),
+          ),
+        timeoutMs + 50,
+      );
+      sandbox.worker.postMessage({ id, event: invocation.event, timeoutMs });
+    });
   }
 
   private settle(sandbox: Sandbox, outcome: { result?: unknown; error?: Error }): void {
@@ -340,10 +365,18 @@ export class LocalFunction {
       },
     });
     this.readOutput(worker);
-    const sandbox: Sandbox = { worker, generation: this.generation, version };
+    let initDone = () => undefined as void;
+    const ready = new Promise<void>((resolve) => (initDone = resolve));
+    const sandbox: Sandbox = { worker, generation: this.generation, version, ready };
     worker.on(
       'message',
-      (message: { id: string; result?: unknown; error?: { errorType: string; errorMessage: string } }) => {
+      (message: {
+        id: string;
+        ready?: boolean;
+        result?: unknown;
+        error?: { errorType: string; errorMessage: string };
+      }) => {
+        if (message.ready) initDone();
         if (message.id !== sandbox.current?.id) return;
         this.settle(
           sandbox,

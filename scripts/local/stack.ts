@@ -52,6 +52,8 @@ export interface LocalStackOptions {
    * (scripts/local/metrics); without one attached the lines would go to the console. @default false
    */
   emitMetrics?: boolean;
+  /** Templates already synthesized from `config` (drills start many stacks of one synthesis). */
+  templates?: Record<string, CfnTemplate>;
 }
 
 /** A demo client registered in the local client-secrets secret. */
@@ -110,10 +112,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   };
   try {
     progress('synthesizing the environment');
-    const templates = new TemplateSet(await synthesizeTemplates(config), {
-      region: LOCAL_REGION,
-      accountId: LOCAL_ACCOUNT_ID,
-    });
+    const templates = new TemplateSet(
+      structuredClone(options.templates ?? (await synthesizeTemplates(config))),
+      {
+        region: LOCAL_REGION,
+        accountId: LOCAL_ACCOUNT_ID,
+      },
+    );
 
     progress('starting the AWS emulator (moto_server)');
     const emulator: Emulator = await startEmulator();
