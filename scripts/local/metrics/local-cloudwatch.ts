@@ -206,12 +206,18 @@ export class LocalCloudWatch {
 const AGE_RECEIVE_THRESHOLD = 3;
 
 /**
- * What one queue's metrics need: the messages the pollers saw and not yet deleted (for the age
- * of the oldest), the message ids it ever held (to tell a redrive move from a send), and depth
- * samples from GetQueueAttributes.
+ * What one queue's metrics need: the messages the pollers saw and not yet deleted, the message
+ * ids it ever held (to tell a redrive move from a send), and depth samples from
+ * GetQueueAttributes. Ages are wall-clock seconds, like every duration the stack measures: the
+ * fast clock shortens periods, not how long a message really waited. A message no poller has
+ * received yet is known only from the depth samples; its age counts from the first sample that
+ * saw more messages than the pollers did (late by at most one sampling interval).
  */
 class QueueTracker {
+  /** Message id -> wall-clock ms it entered this queue, and its receive count. */
   private readonly outstanding = new Map<string, { since: number; receives: number }>();
+  /** Wall-clock ms since when the queue holds messages no poller received. */
+  private unseenSince: number | undefined;
   /** Ids this queue ever held. */
   readonly seen = new Set<string>();
 
@@ -236,30 +242,29 @@ class QueueTracker {
   }
 
   received(messages: readonly Message[], all: readonly QueueTracker[]): void {
-    const now = this.clock.now();
     this.put('NumberOfMessagesReceived', messages.length, 'Count');
     for (const message of messages) {
       const id = message.MessageId ?? '';
       const receives = Number(message.Attributes?.ApproximateReceiveCount ?? '1');
-      if (!this.seen.has(id)) {
-        this.seen.add(id);
-        const movedFrom = all.find((other) => other !== this && other.seen.has(id));
-        if (movedFrom) {
-          // A redrive move: SQS counts no NumberOfMessagesSent for it on the dead-letter queue
-          // (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-dead-letter-queues.html),
-          // and the message's age starts again at the move.
-          movedFrom.outstanding.delete(id);
-          this.outstanding.set(id, { since: now, receives });
-          continue;
-        }
-        const sent = Number(message.Attributes?.SentTimestamp ?? Date.now());
-        const sentAt = this.clock.fromWallClock(sent);
-        this.put('NumberOfMessagesSent', 1, 'Count', sentAt);
-        this.outstanding.set(id, { since: sentAt, receives });
+      const known = this.outstanding.get(id);
+      if (known) {
+        known.receives = receives;
         continue;
       }
-      const known = this.outstanding.get(id);
-      if (known) known.receives = receives;
+      if (this.seen.has(id)) continue;
+      this.seen.add(id);
+      const movedFrom = all.find((other) => other !== this && other.seen.has(id));
+      if (movedFrom) {
+        // A redrive move: SQS counts no NumberOfMessagesSent for it on the dead-letter queue
+        // (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-dead-letter-queues.html),
+        // and the message's age starts again at the move.
+        movedFrom.outstanding.delete(id);
+        this.outstanding.set(id, { since: Date.now(), receives });
+        continue;
+      }
+      const sent = Number(message.Attributes?.SentTimestamp ?? Date.now());
+      this.put('NumberOfMessagesSent', 1, 'Count', this.clock.fromWallClock(sent));
+      this.outstanding.set(id, { since: sent, receives });
     }
   }
 
@@ -289,14 +294,18 @@ class QueueTracker {
       Number(attributes.ApproximateNumberOfMessagesDelayed ?? 0),
       'Count',
     );
+    const now = Date.now();
     if (visible + notVisible === 0) {
       this.outstanding.clear();
+      this.unseenSince = undefined;
       return;
     }
-    const now = this.clock.now();
+    if (visible + notVisible > this.outstanding.size) this.unseenSince ??= now;
+    else this.unseenSince = undefined;
     const ages = [...this.outstanding.values()]
       .filter((message) => message.receives < AGE_RECEIVE_THRESHOLD)
       .map((message) => (now - message.since) / 1000);
+    if (this.unseenSince !== undefined) ages.push((now - this.unseenSince) / 1000);
     // Reported only while the queue holds a message.
     this.put('ApproximateAgeOfOldestMessage', ages.length ? Math.max(...ages) : 0, 'Seconds');
   }

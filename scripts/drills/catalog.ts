@@ -1,0 +1,293 @@
+import { ENV } from '../../lambdas/shared/runtime-contract';
+import { normalizeMix } from '../stress/mix';
+import { runStress } from '../stress/run';
+import type { Drill, DrillCheck, DrillContext } from './harness';
+import { SlowLink } from './slow-link';
+
+const check = (name: string, ok: boolean, detail: string): DrillCheck => ({ name, ok, detail });
+
+/** Polls `probe` until it holds or `ms` of wall time pass; returns its last value. */
+async function waitFor<T>(
+  context: DrillContext,
+  ms: number,
+  probe: () => Promise<T>,
+  done: (value: T) => boolean,
+) {
+  const deadline = Date.now() + ms;
+  let value = await probe();
+  while (!done(value) && Date.now() < deadline) {
+    await context.sleep(500);
+    value = await probe();
+  }
+  return value;
+}
+
+/** Steady traffic until `until` settles: one order every `everyMs`. */
+async function trafficDuring<T>(
+  context: DrillContext,
+  until: Promise<T>,
+  everyMs = 150,
+): Promise<{ result: T; codes: Record<number, number> }> {
+  const codes: Record<number, number> = {};
+  let finished = false;
+  const sender = (async () => {
+    while (!finished) {
+      const seen = await context.sendOrders(1, 1);
+      for (const [code, count] of Object.entries(seen))
+        codes[Number(code)] = (codes[Number(code)] ?? 0) + count;
+      await context.sleep(everyMs);
+    }
+  })();
+  const result = await until.finally(() => (finished = true));
+  await sender;
+  return { result, codes };
+}
+
+const codesText = (codes: Record<number, number>) =>
+  Object.entries(codes)
+    .map(([code, count]) => `${count}x${code}`)
+    .join(' ');
+
+/**
+ * The failure drills of `npm run drills`. Each names the alarms that must fire (by logical id
+ * without its hash) and the ones the same fault may also raise on AWS.
+ */
+export const DRILLS: Drill[] = [
+  {
+    name: 'healthy stress run',
+    summary:
+      'a small stress run of the local mix (valid, rejected, invalid, bad signature, replay): no alarm fires',
+    expected: [],
+    async run(context) {
+      const report = await runStress({
+        environment: 'local',
+        target: {
+          url: context.stack.url,
+          clientId: context.stack.client.clientId,
+          secret: context.stack.client.secret,
+          outputs: context.stack.outputs,
+          aws: context.stack.aws,
+        },
+        settings: {
+          orders: 40,
+          concurrency: 4,
+          ratePerSecond: 0,
+          mix: normalizeMix(context.config.stress.mix),
+          deadlineSeconds: 60,
+          seed: 20_261_201,
+          thresholds: context.config.stress.thresholds,
+        },
+        rules: context.config,
+        pollIntervalMs: 500,
+      });
+      context.note(
+        `stress: ${report.requests.sent} requests (${JSON.stringify(report.requests.byStatus)}), p95 ${Math.round(report.latency.accept.p95)} ms`,
+      );
+      return [
+        check(
+          'every accepted order reached a terminal status',
+          !report.wait.deadlineReached,
+          `waited ${report.wait.seconds} s`,
+        ),
+      ];
+    },
+  },
+  {
+    name: 'publisher dependencies unreachable',
+    summary:
+      'the AWS endpoint the publisher calls refuses connections for 6 s while orders arrive: it answers 503',
+    expected: [/AlbTarget5xx$/],
+    tolerated: [/DependencyFailures/],
+    faultProxy: true,
+    async run(context) {
+      context.stack.faultProxy?.interrupt(6_000);
+      const codes = await context.sendOrders(12, 3);
+      context.note(`answers during the outage: ${codesText(codes)}`);
+      return [check('the publisher answered 503', (codes[503] ?? 0) > 0, codesText(codes))];
+    },
+  },
+  {
+    name: 'consumer failure injection 1.0',
+    summary:
+      'the billing consumer fails every record: messages reach its DLQ after maxReceiveCount receives and the DLQ handler records them',
+    expected: [/BillingDeadLetterQueue/],
+    tolerated: [/RecordFailures|InjectedFailures|FailuresRecorded/],
+    deadlineSeconds: 150,
+    async run(context) {
+      context.fn('billing').updateEnvironment({ [ENV.failureInjectionRate]: '1' });
+      const codes = await context.sendOrders(3, 3);
+      const rows = await waitFor(
+        context,
+        120_000,
+        () => context.failedOrderRows(),
+        (count) => count >= 3,
+      );
+      context.note(`failed-orders rows: ${rows}`);
+      return [
+        check(
+          'the DLQ handler recorded every order',
+          rows >= 3,
+          `${rows} failed-orders rows for ${codes[202] ?? 0} accepted orders`,
+        ),
+      ];
+    },
+  },
+  {
+    name: 'workflow step failing',
+    summary:
+      'the validate step fails at init (a bad ORDER_TOTAL_LIMIT): executions fail and each order gets a failed-orders row',
+    expected: [/WorkflowExecutionsFailed$/, /ValidateErrors$/],
+    async run(context) {
+      context.fn('validate').updateEnvironment({ [ENV.orderTotalLimit]: 'not-a-number' });
+      const codes = await context.sendOrders(3, 3);
+      const rows = await waitFor(
+        context,
+        30_000,
+        () => context.failedOrderRows(),
+        (count) => count >= 3,
+      );
+      return [
+        check(
+          'every order got a failed-orders row',
+          rows >= (codes[202] ?? 0) && rows > 0,
+          `${rows} rows for ${codes[202] ?? 0} accepted orders`,
+        ),
+      ];
+    },
+  },
+  {
+    name: 'throttled functions',
+    summary:
+      'publisher, validate and billing capped at one concurrent execution while 24 orders arrive 8 at a time',
+    expected: [/PublisherThrottles$/, /ValidateThrottles$/, /BillingThrottles$/, /AlbElb5xx$/],
+    async run(context) {
+      for (const entry of ['publisher', 'validate', 'billing']) {
+        Object.assign(context.fn(entry).spec, { maxConcurrency: 1, throttleWhenBusy: true });
+      }
+      const codes = await context.sendOrders(24, 8);
+      context.note(`answers: ${codesText(codes)}`);
+      return [
+        check(
+          'some requests were refused at the limit',
+          Object.keys(codes).some((code) => Number(code) >= 500),
+          codesText(codes),
+        ),
+      ];
+    },
+  },
+  {
+    name: 'slow dependency',
+    summary:
+      'every call the publisher makes to AWS takes 1.2 s more: its p99 response time crosses the threshold',
+    expected: [/AlbTargetResponseTimeP99$/],
+    async run(context) {
+      const emulator = new URL(context.stack.emulatorEndpoint);
+      const link = new SlowLink({ host: emulator.hostname, port: Number(emulator.port) }, 1_200);
+      const endpoint = await link.listen();
+      try {
+        context.fn('publisher').updateEnvironment({ AWS_ENDPOINT_URL: endpoint });
+        const codes = await context.sendOrders(8, 4);
+        context.note(`answers: ${codesText(codes)}`);
+        return [check('orders were still accepted', (codes[202] ?? 0) > 0, codesText(codes))];
+      } finally {
+        await link.close();
+      }
+    },
+  },
+  {
+    name: 'publisher fails at init',
+    summary:
+      'a configuration without ORDERS_TABLE_NAME: every publisher invocation fails, the load balancer answers 502',
+    expected: [/AlbElb5xx$/, /PublisherErrors$/],
+    async run(context) {
+      context.fn('publisher').updateEnvironment({ [ENV.ordersTable]: '' });
+      const codes = await context.sendOrders(6, 3);
+      return [check('the load balancer answered 502', (codes[502] ?? 0) > 0, codesText(codes))];
+    },
+  },
+  {
+    name: 'stalled consumer',
+    summary:
+      "the billing queue's event source is disabled for 70 s: the age of its oldest message crosses 60 s",
+    expected: [/BillingQueueOldestMessage$/],
+    deadlineSeconds: 20,
+    async run(context) {
+      const source = context.stack.eventSources.find((candidate) => candidate.fn === context.fn('billing'));
+      if (!source) throw new Error('no event source for billing');
+      await source.stop();
+      await context.sendOrders(2, 2);
+      await context.sleep(70_000);
+      source.start();
+      return [];
+    },
+  },
+  {
+    name: 'broken publisher version, canary',
+    summary:
+      'a new publisher version with a wrong table name behind `live`: 10 % of traffic shifts to it, its alarms fire, the alias returns to version 1',
+    expected: [/AlbTarget5xx$/],
+    tolerated: [/DependencyFailures|Canary|NewVersion/],
+    async run(context) {
+      const fn = context.fn('publisher');
+      const group = context.deploymentGroup('publisher');
+      const broken = fn.publishVersion({ [ENV.ordersTable]: 'Local-OrderPipeline-NoSuchTable' });
+      const { result, codes } = await trafficDuring(
+        context,
+        context.deployer.deploy(fn, group, broken, (step) => context.note(`alias live: ${step}`)),
+      );
+      context.note(
+        `deployment ${result.status} after ${Math.round(result.durationMs / 1000)} s (clock); traffic ${codesText(codes)}`,
+      );
+      const alias = fn.alias;
+      return [
+        check(
+          'the deployment rolled back',
+          result.status === 'RolledBack',
+          `${result.status}; alarms in ALARM: ${result.alarmsInAlarm.join(', ') || 'none'}`,
+        ),
+        check(
+          'the alias serves version 1 alone again',
+          alias?.version === '1' && !alias.additionalVersion,
+          JSON.stringify(alias),
+        ),
+        check(
+          '10 % of traffic reached the new version first',
+          result.steps[0]?.endsWith(`${broken}:10%`) ?? false,
+          result.steps.join(' -> '),
+        ),
+      ];
+    },
+  },
+  {
+    name: 'healthy publisher version, canary',
+    summary:
+      'a new publisher version with only a release marker changed: the canary shift completes and the alias points at it',
+    expected: [],
+    async run(context) {
+      const fn = context.fn('publisher');
+      const group = context.deploymentGroup('publisher');
+      const next = fn.publishVersion({ ORDER_PIPELINE_RELEASE: '2' });
+      const { result, codes } = await trafficDuring(
+        context,
+        context.deployer.deploy(fn, group, next, (step) => context.note(`alias live: ${step}`)),
+      );
+      context.note(
+        `deployment ${result.status} after ${Math.round(result.durationMs / 1000)} s (clock); traffic ${codesText(codes)}`,
+      );
+      const alias = fn.alias;
+      return [
+        check('the deployment succeeded', result.status === 'Succeeded', result.status),
+        check(
+          'the alias serves the new version alone',
+          alias?.version === next && !alias.additionalVersion,
+          JSON.stringify(alias),
+        ),
+        check(
+          'every request was accepted',
+          Object.keys(codes).every((code) => code === '202'),
+          codesText(codes),
+        ),
+      ];
+    },
+  },
+];
