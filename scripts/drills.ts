@@ -82,8 +82,9 @@ async function main(): Promise<number> {
   if (drills.length === 0) throw new UsageError(`no drill matches "${values.only}" (see --list)`);
 
   const started = performance.now();
-  const local = loadEnvironment('local');
-  const config = validateEnvironment({ ...local, canaryDeployments: true });
+  // The local settings with canary deployments on: the local stack runs the live aliases and
+  // CodeDeploy's traffic shifting (scripts/local/canary), so the drills see prod's alarm set.
+  const config = validateEnvironment({ ...loadEnvironment('local'), canaryDeployments: true });
   console.log('[drills] synthesizing the local environment with canary deployments');
   const templates = await synthesizeTemplates(config);
   const results: DrillResult[] = [];

@@ -209,6 +209,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         // The template's version is version 1; the alias starts with all traffic on it.
         fn.setAlias({ name: alias.name, version: fn.publishVersion() });
         functionsByArn.set(alias.arn, fn);
+        // Event source mappings name the alias as `<function>:<alias>`.
+        functionsByArn.set(`${fn.spec.name}:${alias.name}`, fn);
       }
       functions.push(fn);
     }

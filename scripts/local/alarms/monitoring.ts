@@ -20,6 +20,8 @@ export interface MonitoringOptions {
   speed?: number;
   onTransition?: (transition: AlarmTransition) => void;
   onNotification?: (notification: DeliveredNotification) => void;
+  /** Record metrics but leave the alarms unevaluated until `alarms.start()`. @default false */
+  deferAlarms?: boolean;
 }
 
 /**
@@ -53,7 +55,7 @@ export async function startMonitoring(
     accountId: LOCAL_ACCOUNT_ID,
   });
   if (options.onTransition) alarms.onTransition(options.onTransition);
-  alarms.start();
+  if (!options.deferAlarms) alarms.start();
   let collecting = Promise.resolve();
   const poller = setInterval(() => {
     collecting = collecting

@@ -115,6 +115,11 @@ export class MetricStore {
     return computeStatistic(this.values(id, start, end), statistic);
   }
 
+  /** Forgets every datapoint (a drill's warm-up is not what its alarms should see). */
+  clear(): void {
+    this.series.clear();
+  }
+
   /** Every metric that has at least one datapoint. */
   metrics(): MetricId[] {
     return [...this.series.values()].map((entry) => entry.id);
