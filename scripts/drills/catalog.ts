@@ -1,8 +1,13 @@
+import { LIVE_ALIAS } from '../../infra/constructs/order-pipeline-function';
 import { ENV } from '../../lambdas/shared/runtime-contract';
+import { TEMPLATE_VERSION } from '../local/stack';
 import { normalizeMix } from '../stress/mix';
 import { runStress } from '../stress/run';
 import type { Drill, DrillCheck, DrillContext } from './harness';
 import { SlowLink } from './slow-link';
+
+/** The release the template replaces (see TEMPLATE_VERSION). */
+const PREVIOUS_VERSION = '1';
 
 const check = (name: string, ok: boolean, detail: string): DrillCheck => ({ name, ok, detail });
 
@@ -230,7 +235,10 @@ export const DRILLS: Drill[] = [
     async run(context) {
       const fn = context.fn('publisher');
       const group = context.deploymentGroup('publisher');
-      const broken = fn.publishVersion({ [ENV.ordersTable]: 'Local-OrderPipeline-NoSuchTable' });
+      // The release before runs; the template's version, now carrying a wrong table name, deploys.
+      fn.setAlias({ name: LIVE_ALIAS, version: PREVIOUS_VERSION });
+      const broken = TEMPLATE_VERSION;
+      fn.reconfigureVersion(broken, { [ENV.ordersTable]: 'Local-OrderPipeline-NoSuchTable' });
       const { result, codes } = await trafficDuring(
         context,
         context.deployer.deploy(fn, group, broken, (step) => context.note(`alias live: ${step}`)),
@@ -266,7 +274,9 @@ export const DRILLS: Drill[] = [
     async run(context) {
       const fn = context.fn('publisher');
       const group = context.deploymentGroup('publisher');
-      const next = fn.publishVersion({ ORDER_PIPELINE_RELEASE: '2' });
+      // The release before runs; the template's version, as synthesized, deploys.
+      fn.setAlias({ name: LIVE_ALIAS, version: PREVIOUS_VERSION });
+      const next = TEMPLATE_VERSION;
       const { result, codes } = await trafficDuring(
         context,
         context.deployer.deploy(fn, group, next, (step) => context.note(`alias live: ${step}`)),

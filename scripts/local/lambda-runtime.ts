@@ -205,6 +205,18 @@ export class LocalFunction {
     return version;
   }
 
+  /**
+   * Changes what a published version runs. Lambda versions are immutable; a drill uses this to
+   * give the version under deployment (the template's) the defect a bad release would carry.
+   */
+  reconfigureVersion(version: string, environment: Readonly<Record<string, string>>): void {
+    const published = this.versions.get(version);
+    if (!published) throw new Error(`${this.spec.name} has no version ${version}`);
+    published.environment = { ...published.environment, ...environment };
+    for (const sandbox of this.sandboxes)
+      if (sandbox.version === version && !sandbox.current) this.discard(sandbox);
+  }
+
   /** Points an alias at a version, optionally sending `weight` (0..1) to a second one, as UpdateAlias does. */
   setAlias(routing: AliasRouting): void {
     for (const version of [routing.version, routing.additionalVersion?.version]) {

@@ -206,7 +206,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       functionsByArn.set(fn.spec.arn, fn);
       const alias = aliases.get(fn.spec.name);
       if (alias) {
-        // The template's version is version 1; the alias starts with all traffic on it.
+        // Version 1 stands for the release before this template, version 2 is the template's
+        // own (what its alarms' ExecutedVersion names); the alias starts with all traffic on 2.
+        fn.publishVersion();
         fn.setAlias({ name: alias.name, version: fn.publishVersion() });
         functionsByArn.set(alias.arn, fn);
         // Event source mappings name the alias as `<function>:<alias>`.
@@ -292,6 +294,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   }
 }
 
+/** The number the template's `AWS::Lambda::Version` gets locally (version 1 is the release before). */
+export const TEMPLATE_VERSION = '2';
+
 /**
  * Registers each `AWS::Lambda::Alias` (and the version it names) under the local function's
  * name, so that callers configured with the alias ARN reach the function; returns them by function.
@@ -300,8 +305,8 @@ function registerAliases(templates: TemplateSet): Map<string, { name: string; ar
   const aliases = new Map<string, { name: string; arn: string }>();
   for (const ref of templates.resourcesOfType('AWS::Lambda::Version')) {
     const props = templates.resolve(ref.stack, ref.resource.Properties ?? {}) as { FunctionName: string };
-    const arn = `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:function:${props.FunctionName}:1`;
-    templates.register(ref.stack, ref.logicalId, { ref: arn, attributes: { Version: '1' } });
+    const arn = `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:function:${props.FunctionName}:${TEMPLATE_VERSION}`;
+    templates.register(ref.stack, ref.logicalId, { ref: arn, attributes: { Version: TEMPLATE_VERSION } });
   }
   for (const ref of templates.resourcesOfType('AWS::Lambda::Alias')) {
     const props = templates.resolve(ref.stack, ref.resource.Properties ?? {}) as {
