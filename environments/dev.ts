@@ -43,7 +43,7 @@ export const dev: EnvironmentInput = {
   wafRateLimit: 2000,
   orderTotalLimit: 1_000_000,
   marketCurrencies: MARKET_CURRENCIES,
-  clientSecretsCacheSeconds: 60,
+  clientSecretsCacheSeconds: 30,
   retainData: false,
   // Billing and archive run with the same settings here.
   consumers: { billing: consumerSettings, archive: consumerSettings },

@@ -46,7 +46,7 @@ export const local: EnvironmentInput = {
   wafRateLimit: 10_000,
   orderTotalLimit: 1_000_000,
   marketCurrencies: MARKET_CURRENCIES,
-  clientSecretsCacheSeconds: 5,
+  clientSecretsCacheSeconds: 2,
   retainData: false,
   // Billing and archive run with the same settings here.
   consumers: { billing: consumerSettings, archive: consumerSettings },

@@ -45,7 +45,7 @@ export const prod: EnvironmentInput = {
   wafRateLimit: 2000,
   orderTotalLimit: 1_000_000,
   marketCurrencies: MARKET_CURRENCIES,
-  clientSecretsCacheSeconds: 300,
+  clientSecretsCacheSeconds: 30,
   retainData: true,
   canaryDeployments: true,
   // Billing and archive run with the same settings here.

@@ -151,7 +151,11 @@ const base = z.strictObject({
     z.string().regex(/^[a-z]{2}$/, 'market must be two lowercase letters'),
     z.array(z.string().regex(/^[A-Z]{3}$/, 'currency must be three uppercase letters')).min(1),
   ),
-  clientSecretsCacheSeconds: z.number().int().min(0).max(3600),
+  /**
+   * How long the publisher caches the client secrets: a new, rotated, retired or removed client
+   * takes effect within this time. At most 30 s so a revoked secret stops working quickly (issue 15).
+   */
+  clientSecretsCacheSeconds: z.number().int().min(0).max(30),
   /**
    * Deploy every Lambda through a `live` alias with a CodeDeploy canary (10 % for 5 minutes) that
    * rolls back when the function's errors alarm fires. Off where a deployment should be immediate.

@@ -44,7 +44,7 @@ export const staging: EnvironmentInput = {
   wafRateLimit: 5000,
   orderTotalLimit: 1_000_000,
   marketCurrencies: MARKET_CURRENCIES,
-  clientSecretsCacheSeconds: 300,
+  clientSecretsCacheSeconds: 30,
   retainData: false,
   // Billing and archive run with the same settings here.
   consumers: { billing: consumerSettings, archive: consumerSettings },

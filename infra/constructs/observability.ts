@@ -34,7 +34,7 @@ export interface ObservabilityProps {
   readonly functions: Readonly<Record<string, lambda.IFunction>>;
   /** Work queues (age of the oldest message is watched), by name. */
   readonly queues: Readonly<Record<string, sqs.IQueue>>;
-  /** Dead-letter queues (one visible message is an alarm), by name. */
+  /** Dead-letter queues (one arriving message is an alarm), by name. */
   readonly deadLetterQueues: Readonly<Record<string, sqs.IQueue>>;
   readonly loadBalancer: elbv2.ApplicationLoadBalancer;
   readonly targetGroup: elbv2.ApplicationTargetGroup;
@@ -116,10 +116,16 @@ export class Observability extends Construct {
         `${name} queue: oldest message waits too long`,
       );
     }
+    // Arrivals, not depth: the DLQ handler drains each DLQ within seconds, so its visible count
+    // stays ~0. Nor NumberOfMessagesSent: "if a message is sent to a dead-letter queue as a result
+    // of a failed processing attempt, it isn't captured by this metric" (SQS Developer Guide,
+    // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-dead-letter-queues.html).
+    // Every dead-lettered message is received by the DLQ handler, so NumberOfMessagesReceived counts
+    // each arrival (and keeps counting while the handler fails and the message is received again).
     for (const [name, queue] of Object.entries(props.deadLetterQueues)) {
       alarm(
-        `${name}Visible`,
-        queue.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Maximum' }),
+        `${name}Arrivals`,
+        queue.metricNumberOfMessagesReceived({ period, statistic: 'Sum' }),
         1,
         `${name}: messages gave up and need attention`,
       );

@@ -29,6 +29,7 @@ export const OUTPUTS = {
   failedOrdersTable: 'FailedOrdersTableName',
   archiveBucket: 'ArchiveBucketName',
   clientSecretsId: 'ClientSecretsId',
+  clientSecretsCacheSeconds: 'ClientSecretsCacheSeconds',
   stateMachineArn: 'StateMachineArn',
   topicArn: 'OrdersTopicArn',
   alarmTopicArn: 'AlarmTopicArn',
@@ -268,6 +269,11 @@ export class OrderPipelineStack extends Stack {
     output(OUTPUTS.failedOrdersTable, failedOrdersTable.tableName, 'Failed-orders table');
     output(OUTPUTS.archiveBucket, this.data.archiveBucket.bucketName, 'Archive bucket');
     output(OUTPUTS.clientSecretsId, this.secrets.secret.secretArn, 'Client secrets (ARN)');
+    output(
+      OUTPUTS.clientSecretsCacheSeconds,
+      String(config.clientSecretsCacheSeconds),
+      'Seconds the publisher caches client secrets: a change takes effect within this time',
+    );
     output(OUTPUTS.stateMachineArn, this.workflow.stateMachine.stateMachineArn, 'Order workflow');
     output(OUTPUTS.topicArn, this.fanOut.topic.topicArn, 'Orders topic');
     output(OUTPUTS.alarmTopicArn, this.observability.alarmTopic.topicArn, 'Alarm topic');

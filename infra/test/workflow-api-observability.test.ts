@@ -186,7 +186,10 @@ describe('workflow, API and alarms (prod)', () => {
     expect(names('Errors')).toBe(5);
     expect(names('Throttles')).toBe(5);
     expect(names('ApproximateAgeOfOldestMessage')).toBe(2);
-    expect(names('ApproximateNumberOfMessagesVisible')).toBe(4);
+    // DLQs alarm on arrivals (received by their handler), not on depth or NumberOfMessagesSent.
+    expect(names('NumberOfMessagesReceived')).toBe(4);
+    expect(names('ApproximateNumberOfMessagesVisible')).toBe(0);
+    expect(names('NumberOfMessagesSent')).toBe(0);
     expect(names('HTTPCode_ELB_5XX_Count')).toBe(1);
     expect(names('HTTPCode_Target_5XX_Count')).toBe(1);
     expect(

@@ -13,6 +13,7 @@ import {
   MethodNotAllowedError,
   NotFoundError,
   PayloadTooLargeError,
+  QueryStringRefusedError,
   UnauthorizedError,
   UnsupportedMediaTypeError,
 } from '../shared/errors';
@@ -55,6 +56,8 @@ export async function handleRequest(
 
 async function route(request: HttpRequest, deps: PublisherDependencies): Promise<HttpResponse> {
   const { method, path } = request;
+  const queryParameters = Object.keys(request.query).length;
+  if (queryParameters > 0) throw new QueryStringRefusedError(queryParameters);
   if (path === '/health') {
     if (method !== 'GET') throw new MethodNotAllowedError(['GET']);
     return jsonResponse(200, { status: 'ok' });
@@ -122,7 +125,7 @@ async function submitOrder(request: HttpRequest, deps: PublisherDependencies): P
   }
   const clientId = await authenticate(request, deps);
   const parsed = parseOrderBody(request.body);
-  if (!parsed.success) throw new InvalidRequestError(parsed.details);
+  if (!parsed.success) throw new InvalidRequestError(parsed.details, parsed.detailCount);
 
   const bodyHash = sha256Hex(request.body);
   const orderId = parsed.order.order_id ?? deriveOrderId(clientId, bodyHash);
@@ -203,9 +206,14 @@ function errorResponse(error: unknown, { logger, metrics }: PublisherDependencie
     logger.warn('request refused', { reason: error.reason, client_id: error.clientId });
     return jsonResponse(401, { error: 'unauthorized' });
   }
+  if (error instanceof QueryStringRefusedError) {
+    metrics.addMetric(METRICS.invalidRequests, MetricUnit.Count, 1);
+    logger.info('query string refused', { query_parameters: error.parameterCount });
+    return jsonResponse(400, { error: 'invalid_request' });
+  }
   if (error instanceof InvalidRequestError) {
     metrics.addMetric(METRICS.invalidRequests, MetricUnit.Count, 1);
-    logger.info('invalid request', { details: error.details });
+    logger.info('invalid request', { detail_count: error.detailCount, details: error.details });
     return jsonResponse(400, { error: 'invalid_request', details: error.details });
   }
   if (error instanceof ConflictError) {

@@ -1,6 +1,14 @@
 import * as z from 'zod/mini';
 import { CLIENT_ID_PATTERN } from '../shared/signing';
 
+/**
+ * The version the publisher reads. AWSCURRENT is GetSecretValue's default on AWS; asking for it by
+ * name also holds where a version's labels were moved with UpdateSecretVersionStage (what
+ * `npm run clients` does) and the emulator's default version did not follow (moto keeps the last
+ * version it made current itself).
+ */
+export const CURRENT_SECRET_STAGE = 'AWSCURRENT';
+
 /** Active secrets per client id (several during a rotation). */
 export type ClientSecrets = ReadonlyMap<string, readonly string[]>;
 

@@ -16,7 +16,7 @@ import { metrics } from '../shared/powertools/metrics';
 import { tracer } from '../shared/powertools/tracer';
 import { ENV } from '../shared/runtime-contract';
 import { handleRequest, type PublisherDependencies } from './app';
-import { clientSecretsFrom } from './client-secrets';
+import { clientSecretsFrom, CURRENT_SECRET_STAGE } from './client-secrets';
 import { DynamoOrderRepository } from './order-store';
 import { StepFunctionsWorkflowStarter } from './workflow';
 
@@ -36,7 +36,10 @@ const secrets = new SecretsProvider({
 
 const dependencies: PublisherDependencies = {
   clientSecrets: clientSecretsFrom(() =>
-    secrets.get(config.clientSecretsId, { maxAge: config.secretsCacheSeconds }),
+    secrets.get(config.clientSecretsId, {
+      maxAge: config.secretsCacheSeconds,
+      sdkOptions: { VersionStage: CURRENT_SECRET_STAGE },
+    }),
   ),
   orders: new DynamoOrderRepository(dynamo, config.ordersTable),
   workflow: new StepFunctionsWorkflowStarter(stepFunctions, config.stateMachineArn),

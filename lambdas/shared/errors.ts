@@ -63,11 +63,28 @@ export interface ValidationDetail {
   message: string;
 }
 
-/** The body is not JSON or breaks the order schema (400). */
+/**
+ * The body is not JSON or breaks the order schema (400).
+ * `details` is what the answer lists (capped), `detailCount` how many problems there were.
+ */
 export class InvalidRequestError extends RequestRejectedError {
   override readonly name = 'InvalidRequestError';
-  constructor(readonly details: readonly ValidationDetail[]) {
-    super(`invalid request: ${details.length} problem(s)`);
+  constructor(
+    readonly details: readonly ValidationDetail[],
+    readonly detailCount: number = details.length,
+  ) {
+    super(`invalid request: ${detailCount} problem(s)`);
+  }
+}
+
+/**
+ * The request has a query string, which the signature does not cover (400 without details,
+ * CONTRACT.md v1.1).
+ */
+export class QueryStringRefusedError extends RequestRejectedError {
+  override readonly name = 'QueryStringRefusedError';
+  constructor(readonly parameterCount: number) {
+    super(`query string with ${parameterCount} parameter(s) refused`);
   }
 }
 

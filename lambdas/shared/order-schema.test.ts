@@ -1,5 +1,10 @@
 import { orderBody } from '../testing/fixtures';
-import { parseOrderBody, parseOrderRequest } from './order-schema';
+import {
+  hasUnsafeCharacter,
+  MAX_VALIDATION_DETAILS,
+  parseOrderBody,
+  parseOrderRequest,
+} from './order-schema';
 
 function detailsOf(value: unknown) {
   const result = parseOrderRequest(value);
@@ -132,6 +137,85 @@ describe('parseOrderBody', () => {
     expect(parseOrderBody(body)).toEqual({
       success: false,
       details: [{ path: '', message: 'body is not valid JSON' }],
+      detailCount: 1,
     });
+  });
+});
+
+describe('strict strings (CONTRACT.md v1.1)', () => {
+  const UNSAFE = 'must not contain control characters or unpaired surrogates';
+
+  it.each([
+    ['U+0000', '\u0000'],
+    ['U+001F', '\u001f'],
+    ['a newline', '\n'],
+    ['a tab', '\t'],
+    ['ESC (U+001B)', '\u001b[2J'],
+    ['DEL (U+007F)', '\u007f'],
+    ['NEL (U+0085)', '\u0085'],
+    ['U+009F', '\u009f'],
+    ['a lone high surrogate', '\ud800'],
+    ['a lone low surrogate', '\udc00'],
+    ['a reversed pair', '\ude00\ud83d'],
+  ])('refuses %s in every string field, naming the field', (_name, character) => {
+    for (const [path, overrides] of [
+      ['customer_id', { customer_id: `c${character}` }],
+      ['order_id', { order_id: `o${character}` }],
+      ['market', { market: `u${character}` }],
+      ['currency', { currency: `US${character}` }],
+      ['items.0.product_id', { items: [{ product_id: `p${character}`, quantity: 1, unit_price: 1 }] }],
+    ] as const) {
+      // Act / Assess
+      expect(detailsOf(orderBody(overrides))).toEqual([{ path, message: UNSAFE }]);
+    }
+  });
+
+  it('refuses a lone surrogate sent as a JSON escape, as a client would send it', () => {
+    // Prepare
+    const body = JSON.stringify(orderBody({ customer_id: 'PLACEHOLDER' })).replace('PLACEHOLDER', 'c\\ud800');
+
+    // Act
+    const result = parseOrderBody(body);
+
+    // Assess
+    expect(result).toEqual({
+      success: false,
+      details: [{ path: 'customer_id', message: UNSAFE }],
+      detailCount: 1,
+    });
+  });
+
+  it.each([
+    ['an emoji (a surrogate pair)', 'cust-🛒'],
+    ['accents', 'clïent-é'],
+    ['a no-break space (U+00A0, not a control)', 'a\u00a0b'],
+    ['CJK', '顧客'],
+  ])('accepts %s', (_name, value) => {
+    // Act / Assess
+    expect(hasUnsafeCharacter(value)).toBe(false);
+    expect(parseOrderRequest(orderBody({ customer_id: value })).success).toBe(true);
+  });
+});
+
+describe('detail cap', () => {
+  it(`lists at most ${MAX_VALIDATION_DETAILS} details and counts all of them`, () => {
+    // Prepare
+    const extra = Object.fromEntries(Array.from({ length: 500 }, (_, i) => [`k${i}`, i]));
+
+    // Act
+    const result = parseOrderRequest(orderBody({ ...extra, market: 'US' }));
+
+    // Assess
+    if (result.success) throw new Error('expected a refusal');
+    expect(result.details).toHaveLength(MAX_VALIDATION_DETAILS);
+    expect(result.detailCount).toBe(501);
+  });
+
+  it('keeps every detail when there are fewer than the cap', () => {
+    // Act
+    const result = parseOrderRequest(orderBody({ a: 1, b: 2 }));
+
+    // Assess
+    expect(result).toMatchObject({ success: false, detailCount: 2 });
   });
 });

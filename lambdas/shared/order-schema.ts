@@ -16,9 +16,35 @@ export const MAX_ORDER_BODY_BYTES = 64 * 1024;
 // zod/mini ships no messages by default; the English ones are part of the 400 answer's details.
 z.config(en());
 
-const boundedString = z
-  .string()
-  .check(z.minLength(1, 'must not be empty'), z.maxLength(64, 'must be at most 64 characters'));
+/**
+ * A C0 or C1 control character (U+0000-U+001F, U+007F-U+009F, Unicode category Cc) or a UTF-16
+ * surrogate that is not part of a pair (category Cs matches only lone ones under the `u` flag).
+ * CONTRACT.md v1.1: such strings never reach billing, the archive, CSV exports or logs.
+ */
+const UNSAFE_CHARACTER = /[\p{Cc}\p{Cs}]/u;
+
+/** Most `details` a 400 answer lists; the log line carries the full count. */
+export const MAX_VALIDATION_DETAILS = 20;
+
+/** Longest `path` of a detail: an unknown key is echoed, and keys can be as long as the body. */
+const MAX_DETAIL_PATH_LENGTH = 100;
+
+/** Whether a string holds a control character or an unpaired surrogate. */
+export function hasUnsafeCharacter(value: string): boolean {
+  return UNSAFE_CHARACTER.test(value);
+}
+
+const strictString = z.string().check(
+  z.refine((value) => !hasUnsafeCharacter(value), {
+    message: 'must not contain control characters or unpaired surrogates',
+    abort: true,
+  }),
+);
+
+const boundedString = strictString.check(
+  z.minLength(1, 'must not be empty'),
+  z.maxLength(64, 'must be at most 64 characters'),
+);
 
 /** One order line. Unknown fields are rejected here too, so nothing is silently dropped. */
 export const orderItemSchema = z.strictObject({
@@ -30,11 +56,11 @@ export const orderItemSchema = z.strictObject({
 /** The request body. Unknown top-level fields are rejected. */
 export const orderRequestSchema = z.strictObject({
   order_id: z.optional(
-    z.string().check(z.regex(ORDER_ID_PATTERN, 'must be 1-64 characters of [A-Za-z0-9_-]')),
+    strictString.check(z.regex(ORDER_ID_PATTERN, 'must be 1-64 characters of [A-Za-z0-9_-]')),
   ),
   customer_id: boundedString,
-  market: z.string().check(z.regex(/^[a-z]{2}$/, 'must be two lowercase letters')),
-  currency: z.string().check(z.regex(/^[A-Z]{3}$/, 'must be three uppercase letters (ISO 4217)')),
+  market: strictString.check(z.regex(/^[a-z]{2}$/, 'must be two lowercase letters')),
+  currency: strictString.check(z.regex(/^[A-Z]{3}$/, 'must be three uppercase letters (ISO 4217)')),
   items: z
     .array(orderItemSchema)
     .check(z.minLength(1, 'must have at least 1 item'), z.maxLength(100, 'must have at most 100 items')),
@@ -43,29 +69,41 @@ export const orderRequestSchema = z.strictObject({
 /** A valid POST /orders body. */
 export type OrderRequest = z.infer<typeof orderRequestSchema>;
 
-/** Outcome of {@link parseOrderRequest}. */
+/**
+ * Outcome of {@link parseOrderRequest}. A refusal lists at most {@link MAX_VALIDATION_DETAILS}
+ * details; `detailCount` is how many problems there were in all.
+ */
 export type OrderRequestParseResult =
-  { success: true; order: OrderRequest } | { success: false; details: ValidationDetail[] };
+  | { success: true; order: OrderRequest }
+  | { success: false; details: ValidationDetail[]; detailCount: number };
 
-function toDetails(issues: readonly z.core.$ZodIssue[]): ValidationDetail[] {
-  return issues.flatMap((issue) => {
+// A key is echoed as JSON (escaped), cut short so 60 KB of key does not come back as 60 KB of answer.
+function detailPath(path: string): string {
+  return path.length > MAX_DETAIL_PATH_LENGTH ? `${path.slice(0, MAX_DETAIL_PATH_LENGTH)}...` : path;
+}
+
+function refusal(issues: readonly z.core.$ZodIssue[]): OrderRequestParseResult & { success: false } {
+  const details: ValidationDetail[] = [];
+  let detailCount = 0;
+  const add = (path: string, message: string) => {
+    detailCount += 1;
+    if (details.length < MAX_VALIDATION_DETAILS) details.push({ path: detailPath(path), message });
+  };
+  for (const issue of issues) {
     const path = issue.path.map(String).join('.');
     if (issue.code === 'unrecognized_keys') {
-      return issue.keys.map((key) => ({
-        path: path === '' ? key : `${path}.${key}`,
-        message: 'unknown field',
-      }));
+      for (const key of issue.keys) add(path === '' ? key : `${path}.${key}`, 'unknown field');
+    } else {
+      add(path, issue.message);
     }
-    return [{ path, message: issue.message }];
-  });
+  }
+  return { success: false, details, detailCount };
 }
 
 /** Checks an already JSON-parsed body against the contract. */
 export function parseOrderRequest(value: unknown): OrderRequestParseResult {
   const result = orderRequestSchema.safeParse(value);
-  return result.success
-    ? { success: true, order: result.data }
-    : { success: false, details: toDetails(result.error.issues) };
+  return result.success ? { success: true, order: result.data } : refusal(result.error.issues);
 }
 
 /**
@@ -77,7 +115,7 @@ export function parseOrderBody(body: Uint8Array | string): OrderRequestParseResu
   try {
     value = JSON.parse(typeof body === 'string' ? body : Buffer.from(body).toString('utf8'));
   } catch {
-    return { success: false, details: [{ path: '', message: 'body is not valid JSON' }] };
+    return { success: false, details: [{ path: '', message: 'body is not valid JSON' }], detailCount: 1 };
   }
   return parseOrderRequest(value);
 }

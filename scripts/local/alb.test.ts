@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { LocalLoadBalancer, toAlbEvent, type AlbAction } from './alb';
+import { LocalLoadBalancer, requestTarget, toAlbEvent, type AlbAction } from './alb';
 import type { LocalFunction } from './lambda-runtime';
 
 const publisher = { spec: { name: 'publisher' } } as unknown as LocalFunction;
@@ -43,7 +43,7 @@ describe('toAlbEvent', () => {
     // Act
     const event = toAlbEvent(
       request('POST', ['Content-Type', 'application/json', 'X-Client-Id', 'first', 'x-client-id', 'second']),
-      new URL('http://localhost/orders?a=1%202&b'),
+      requestTarget('/orders?a=1%202&b'),
       Buffer.from('{"a":1}'),
       'tg-arn',
     );
@@ -63,12 +63,44 @@ describe('toAlbEvent', () => {
     // Act
     const event = toAlbEvent(
       request('POST', ['Content-Type', 'application/octet-stream']),
-      new URL('http://localhost/orders'),
+      requestTarget('/orders'),
       Buffer.from([0xff, 0x00, 0x10]),
       'tg',
     );
     // Assess
     expect(event.isBase64Encoded).toBe(true);
     expect(Buffer.from(event.body ?? '', 'base64')).toEqual(Buffer.from([0xff, 0x00, 0x10]));
+  });
+});
+
+describe('requestTarget (the path as sent, as the ALB passes it)', () => {
+  it.each([
+    ['/orders/../health', '/orders/../health', ''],
+    ['/%2e%2e/orders', '/%2e%2e/orders', ''],
+    ['/orders/./x', '/orders/./x', ''],
+    ['/orders//x', '/orders//x', ''],
+    ['/orders/a%2Fb?x=1', '/orders/a%2Fb', 'x=1'],
+    ['/orders?', '/orders', ''],
+    ['/orders#frag', '/orders', ''],
+    ['http://example.com/orders/../health?q', '/orders/../health', 'q'],
+  ])('keeps %s as path %s and query %j', (raw, path, query) => {
+    // Act / Assess
+    expect(requestTarget(raw)).toEqual({ path, query });
+  });
+
+  it('does not route /orders/../health to the /health rule', () => {
+    // Prepare
+    const health: AlbAction = { ...forward, targetGroupArn: 'health' };
+    const alb = new LocalLoadBalancer({
+      rules: [
+        { priority: 10, pathPatterns: ['/health'], action: health },
+        { priority: 20, pathPatterns: ['/orders', '/orders/*'], action: forward },
+      ],
+      defaultAction: notFound,
+    });
+
+    // Act / Assess
+    expect(alb.route('GET', requestTarget('/orders/../health').path)).toBe(forward);
+    expect(alb.route('GET', requestTarget('/health/../orders').path)).toBe(notFound);
   });
 });

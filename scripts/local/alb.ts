@@ -84,7 +84,7 @@ export class LocalLoadBalancer {
   }
 
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    const url = new URL(request.url ?? '/', 'http://localhost');
+    const target = requestTarget(request.url ?? '/');
     const method = request.method ?? 'GET';
     const body = await readBody(request, LAMBDA_TARGET_MAX_BODY);
     if (body === undefined) {
@@ -96,7 +96,7 @@ export class LocalLoadBalancer {
       });
       return;
     }
-    const action = this.route(method, url.pathname);
+    const action = this.route(method, target.path);
     if (action.type === 'fixed-response') {
       this.observer?.({ statusCode: action.statusCode, source: 'fixed-response' });
       respond(response, {
@@ -108,7 +108,7 @@ export class LocalLoadBalancer {
     }
     const forwarded = performance.now();
     const result = (await action.fn
-      .invoke(toAlbEvent(request, url, body, action.targetGroupArn))
+      .invoke(toAlbEvent(request, target, body, action.targetGroupArn))
       .catch((error: Error) => {
         // A function error is no target response: the load balancer answers 502 itself.
         throw Object.assign(error, { targetGroupArn: action.targetGroupArn });
@@ -123,10 +123,37 @@ export class LocalLoadBalancer {
   }
 }
 
+/** The path and query string of a request line, as sent. */
+export interface RequestTarget {
+  /** Raw path: no dot segments resolved, no percent-decoding. */
+  path: string;
+  /** Raw query string without the `?` (empty when there is none). */
+  query: string;
+}
+
+/**
+ * Splits a request-target into path and query exactly as sent. A WHATWG URL parser would resolve
+ * `..` and `%2e%2e` segments, so `/orders/../health` would reach the rules as `/health`; the ALB
+ * passes the path on as received (the Lambda target event documents `path` as the request's
+ * path, https://docs.aws.amazon.com/elasticloadbalancing/latest/application/lambda-functions.html),
+ * so the local stack does the same and the publisher sees what an attacker sent.
+ */
+export function requestTarget(raw: string): RequestTarget {
+  // An absolute-form target (`GET http://host/path`), which proxies send: keep what follows the host.
+  const originForm = raw.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i, '');
+  const withoutFragment = originForm.split('#', 1)[0] ?? '';
+  const queryAt = withoutFragment.indexOf('?');
+  const path = queryAt === -1 ? withoutFragment : withoutFragment.slice(0, queryAt);
+  return {
+    path: path === '' ? '/' : path,
+    query: queryAt === -1 ? '' : withoutFragment.slice(queryAt + 1),
+  };
+}
+
 /** Builds the event ALB sends a Lambda target (multi-value headers off). */
 export function toAlbEvent(
   request: IncomingMessage,
-  url: URL,
+  target: RequestTarget,
   body: Buffer,
   targetGroupArn: string,
 ): ALBEvent {
@@ -137,7 +164,7 @@ export function toAlbEvent(
   }
   const query: Record<string, string> = {};
   // ALB passes query string parameters as they arrived, still percent-encoded.
-  for (const pair of url.search.replace(/^\?/, '').split('&').filter(Boolean)) {
+  for (const pair of target.query.split('&').filter(Boolean)) {
     const [name = '', value = ''] = pair.split('=');
     query[name] = value;
   }
@@ -145,7 +172,7 @@ export function toAlbEvent(
   return {
     requestContext: { elb: { targetGroupArn } },
     httpMethod: request.method ?? 'GET',
-    path: url.pathname,
+    path: target.path,
     queryStringParameters: query,
     headers,
     body: text ? body.toString('utf8') : body.toString('base64'),

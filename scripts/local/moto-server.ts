@@ -43,6 +43,9 @@ export async function startEmulator(
   const port = await freePort();
   const child = spawn(command, ['-H', '127.0.0.1', '-p', String(port)], {
     stdio: ['ignore', 'ignore', 'pipe'],
+    // Named, so that moto settings a caller sets (MOTO_*) reach it also from inside Jest, whose
+    // process.env is a copy that child_process does not see.
+    env: process.env,
     detached: false,
   });
   let stderr = '';

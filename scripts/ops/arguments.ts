@@ -8,7 +8,8 @@ import { parseDay, parsePositiveInteger, UsageError } from './cli';
 import type { ReplaySelection } from './replay';
 import type { TargetOptions } from './stack-target';
 
-const TARGET_HELP = `Target (default: the local stack that \`npm start\` runs):
+/** The `--stack` / `--region` part of every operations CLI's help. */
+export const TARGET_HELP = `Target (default: the local stack that \`npm start\` runs):
   --stack NAME      a deployed stack, by its CloudFormation name (outputs are read from it)
   --region R        its region (default: the AWS SDK's, e.g. AWS_REGION)`;
 
@@ -67,14 +68,15 @@ ${TARGET_HELP}
 
 Exit codes: 0 done, 1 failed, 2 usage error.`;
 
-const TARGET_OPTIONS = {
+/** The parseArgs options every operations CLI takes. */
+export const TARGET_OPTIONS = {
   stack: { type: 'string' },
   region: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
 /** Runs node's parseArgs, turning its errors (unknown option, missing value) into usage errors. */
-function usage<T>(parse: () => T): T {
+export function usage<T>(parse: () => T): T {
   try {
     return parse();
   } catch (error) {
@@ -90,7 +92,8 @@ function orderIds(values: string[] | undefined): string[] | undefined {
   return values === undefined || values.length === 0 ? undefined : values;
 }
 
-function target(values: { stack?: string; region?: string }): TargetOptions {
+/** `--stack` and `--region` as given. @throws UsageError for `--region` alone */
+export function target(values: { stack?: string; region?: string }): TargetOptions {
   if (values.region !== undefined && values.stack === undefined)
     throw new UsageError('--region goes with --stack');
   return { stack: values.stack, region: values.region };

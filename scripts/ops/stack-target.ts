@@ -5,7 +5,7 @@
  */
 import { CloudFormationClient, DescribeStacksCommand, type Stack } from '@aws-sdk/client-cloudformation';
 import { OUTPUTS } from '../../infra/stacks/order-pipeline-stack';
-import { readLocalStack } from '../lib/local-state';
+import { readLocalStackState } from '../lib/local-state';
 import { localAwsConfig } from '../local/aws-config';
 import { UsageError } from './cli';
 
@@ -56,7 +56,8 @@ export function outputsOf(stack: Pick<Stack, 'Outputs'> | undefined): Record<str
 export async function resolveStackTarget({ stack, region }: TargetOptions): Promise<StackTarget> {
   if (stack === undefined) {
     if (region !== undefined) throw new UsageError('--region goes with --stack');
-    const local = await readLocalStack();
+    // The state file, not the demo client's secret: the tools work with any set of clients.
+    const local = await readLocalStackState();
     return {
       description: 'local',
       local: true,

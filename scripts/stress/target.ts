@@ -2,6 +2,7 @@
  * Where a stress run sends and what it reads: the local stack that `npm start` runs, or a deployed
  * environment found through its CloudFormation outputs and its client secret in Secrets Manager.
  */
+import { CURRENT_SECRET_STAGE } from '../../lambdas/publisher/client-secrets';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { EnvironmentConfig } from '../../environments';
@@ -108,7 +109,9 @@ export async function deployedTarget(options: {
   }
   let secretString: string;
   try {
-    const value = await new SecretsManagerClient(aws).send(new GetSecretValueCommand({ SecretId: secretId }));
+    const value = await new SecretsManagerClient(aws).send(
+      new GetSecretValueCommand({ SecretId: secretId, VersionStage: CURRENT_SECRET_STAGE }),
+    );
     secretString = value.SecretString ?? '';
   } catch (error) {
     throw new TargetUnavailableError(`cannot read the client secret: ${(error as Error).message}`);

@@ -19,8 +19,8 @@ export interface HostileCase {
   expected: RefusalStatus;
   /**
    * What the local load balancer cannot carry as sent: repeated headers (ALB without multi-value
-   * headers keeps the last), `..` segments (normalized before the target), headers over Node's
-   * 16 KiB limit.
+   * headers keeps the last), headers over Node's 16 KiB limit. (`..` segments travel as sent: the
+   * local load balancer, like the ALB, does not normalize the path.)
    */
   inProcessOnly?: boolean;
 }
@@ -254,6 +254,38 @@ export function hostileCorpus(client: CorpusClient, nowSeconds: number): Hostile
   }
   post('NUL bytes in the body', 400, Buffer.from(`\u0000${valid}`));
 
+  // Strict strings (CONTRACT.md v1.1): control characters and lone surrogates in any string field.
+  for (const [name, value] of Object.entries({
+    NUL: 'cust\u0000',
+    'a newline and a forged log line': 'c\n{"level":"ERROR","message":"forged"}',
+    'CR LF': 'c\r\nSet-Cookie: x',
+    'a tab': 'c\td',
+    'an ANSI escape': '\u001b[2Jcust',
+    DEL: 'cust\u007f',
+    'NEL (C1)': 'cust\u0085',
+    'CSI (C1)': '\u009b31m',
+    'a lone high surrogate': 'cust\ud800',
+    'a lone low surrogate': '\udc00cust',
+  })) {
+    invalidField(`customer_id with ${name}`, { customer_id: value });
+    invalidItem(`product_id with ${name}`, { product_id: value });
+  }
+  invalidField('market with a NUL', { market: 'u\u0000' });
+  invalidField('currency with a DEL', { currency: 'US\u007f' });
+  // JSON.stringify writes a lone surrogate as an escape; this is the raw escape a client would send.
+  post(
+    'customer_id with a lone surrogate as a raw JSON escape',
+    400,
+    JSON.stringify(validOrder(nextId(), { customer_id: 'SURROGATE' })).replace('SURROGATE', 'c\\udfff'),
+  );
+
+  // Smaller answers: thousands of unknown keys still get a short 400 (at most 20 details).
+  invalidField(
+    '8,000 unknown keys in 64 KiB',
+    Object.fromEntries(Array.from({ length: 8000 }, (_, i) => [i.toString(36), 0])),
+  );
+  invalidField('an unknown key of 30,000 characters', { ['k'.repeat(30_000)]: 1 });
+
   // Prototype keys.
   for (const key of ['__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty']) {
     post(`top-level ${key} key`, 400, `{"${key}":{"polluted":true},${valid.slice(1)}`);
@@ -388,14 +420,37 @@ export function hostileCorpus(client: CorpusClient, nowSeconds: number): Hostile
   ]) {
     request(`POST ${path}`, 404, { path, body: body() });
   }
-  // A URL parser (and the load balancer) resolves dot segments, encoded or not, before routing.
+  // The load balancer passes the path as sent, dot segments and all, so none of these is /orders.
   for (const path of [
     '/orders/../orders',
     '/orders/../../etc/passwd',
     '/health/../orders',
     '/%2e%2e/orders',
+    '/orders/%2e%2e/orders',
+    '/orders/./',
   ]) {
-    request(`POST ${path} (traversal)`, 404, { path, body: body(), inProcessOnly: true });
+    request(`POST ${path} (traversal)`, 404, { path, body: body() });
+  }
+  // Nor is this /health: signed for its own path, it reaches the publisher and is no order.
+  request('GET /orders/../health (traversal, not the health check)', 404, {
+    method: 'GET',
+    path: '/orders/../health',
+  });
+
+  // A query string is not covered by the signature: refused even when everything else is right.
+  for (const [name, path, method] of [
+    ['POST /orders?debug=1', '/orders?debug=1', 'POST'],
+    ['POST /orders?order_id=other', '/orders?order_id=other', 'POST'],
+    ['POST /orders?a (no value)', '/orders?a', 'POST'],
+    ['GET /orders/hostile-x?x=1', '/orders/hostile-x?x=1', 'GET'],
+    ['GET /health?x=1', '/health?x=1', 'GET'],
+  ] as const) {
+    request(`query string: ${name}`, 400, {
+      method,
+      path,
+      body: method === 'POST' ? body() : '',
+      signAs: { path: path.split('?', 1)[0] },
+    });
   }
   for (const method of ['GET', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'])
     request(`${method} /orders`, 405, { method, body: '' });
@@ -417,7 +472,6 @@ export function hostileCorpus(client: CorpusClient, nowSeconds: number): Hostile
     request(`GET /orders/${orderPath.slice(0, 20)}`, 404, {
       method: 'GET',
       path: `/orders/${orderPath}`,
-      inProcessOnly: orderPath === '..',
     });
   }
   request('GET /orders/unknown, signed', 404, { method: 'GET', path: '/orders/hostile-never-made' });

@@ -13,18 +13,27 @@ import { hostileCorpus, type HostileCase } from './corpus';
 
 const CLIENT = { clientId: 'client-a', secret: 'secret-a' };
 
-/** The ALB event of a case; repeated headers need the multi-value form to survive. */
+/**
+ * The ALB event of a case; repeated headers need the multi-value form to survive. A query string
+ * in the case's path goes where the ALB puts it (parameters, still percent-encoded).
+ */
 function albEventOf(hostile: HostileCase): ALBEvent {
   const multiValueHeaders: Record<string, string[]> = {};
   for (const [name, value] of hostile.headers) (multiValueHeaders[name] ??= []).push(value);
+  const [path = '', query] = hostile.path.split(/\?(.*)/s);
+  const multiValueQueryStringParameters: Record<string, string[]> = {};
+  for (const pair of (query ?? '').split('&').filter(Boolean)) {
+    const [name = '', value = ''] = pair.split('=');
+    (multiValueQueryStringParameters[name] ??= []).push(value);
+  }
   return {
     requestContext: {
       elb: { targetGroupArn: 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/t/1' },
     },
     httpMethod: hostile.method,
-    path: hostile.path,
+    path,
     multiValueHeaders,
-    multiValueQueryStringParameters: {},
+    multiValueQueryStringParameters,
     body: hostile.body.toString('base64'),
     isBase64Encoded: true,
   };
@@ -72,6 +81,8 @@ describe('hostile input, publisher core in-process', () => {
       const body = JSON.parse(result.body ?? '') as { error: string };
       expect(typeof body.error).toBe('string');
       expect(result.body).not.toMatch(/arn:aws|secret-a|\n\s+at |Error:/);
+      // At most 20 details, each path cut short: no answer grows with the attack.
+      expect(result.body?.length ?? 0).toBeLessThan(4096);
       expect(orders.items.size).toBe(0);
       expect(workflow.started).toHaveLength(0);
     },
