@@ -1,5 +1,6 @@
 import type { CfnTemplate } from '../local/cfn-template';
-import { alarmId, type DrillResult } from './harness';
+import { alarmId } from '../local/alarms/definitions';
+import type { DrillResult } from './harness';
 
 /**
  * Alarms no local drill can fire, with the reason: what the one-machine stack cannot produce.

@@ -3,6 +3,7 @@ import type { EnvironmentConfig } from '../../environments';
 import { OUTPUTS } from '../../infra/stacks/order-pipeline-stack';
 import { OrderClient } from '../lib/order-client';
 import { startMonitoring, type LocalMonitoring } from '../local/alarms/monitoring';
+import { alarmId } from '../local/alarms/definitions';
 import type { AlarmTransition } from '../local/alarms/engine';
 import type { CfnTemplate } from '../local/cfn-template';
 import { deploymentGroups, LocalDeployer, type DeploymentGroupSpec } from '../local/canary/deployments';
@@ -74,11 +75,6 @@ export interface DrillResult {
   passed: boolean;
   wallSeconds: number;
   log: string[];
-}
-
-/** `ObservabilityAlbTarget5xx955AC205` -> `ObservabilityAlbTarget5xx`. */
-export function alarmId(logicalId: string): string {
-  return logicalId.replace(/[0-9A-F]{8}$/, '');
 }
 
 export interface DrillRunOptions {

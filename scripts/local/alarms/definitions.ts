@@ -52,6 +52,14 @@ export interface AlarmDefinition {
   insufficientDataActions: string[];
 }
 
+/**
+ * An alarm's id across environments: its logical id without CDK's hash
+ * (`ObservabilityAlbTarget5xx955AC205` -> `ObservabilityAlbTarget5xx`).
+ */
+export function alarmId(logicalId: string): string {
+  return logicalId.replace(/[0-9A-F]{8}$/, '');
+}
+
 /** Raised for an alarm the local evaluator cannot evaluate (anomaly detection, say). */
 export class UnsupportedAlarmError extends Error {
   override readonly name = 'UnsupportedAlarmError';
