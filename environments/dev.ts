@@ -1,4 +1,4 @@
-import { EXPECTED_STATUS_CODES, MARKET_CURRENCIES } from './defaults';
+import { EXPECTED_STATUS_CODES, MARKET_CURRENCIES, RESERVATION_PROTECTS } from './defaults';
 import type { EnvironmentInput } from './schema';
 
 /** Settings shared by this environment's fan-out consumers. */
@@ -9,6 +9,7 @@ const consumerSettings = {
   timeoutSeconds: 10,
   maxReceiveCount: 5,
   memoryMb: 256,
+  maxConcurrency: 10,
 };
 
 /** Shared development account: one AZ, plain HTTP allowed, a little failure injection. */
@@ -17,11 +18,22 @@ export const dev: EnvironmentInput = {
   region: 'eu-west-1',
   azCount: 1,
   gatewayPrefixLists: { s3: 'pl-6da54004', dynamodb: 'pl-6fa54006' },
-  lambda: { architecture: 'arm64', reservedConcurrency: 20 },
+  // 58 reserved of the account's 1,000 (Lambda keeps 100 unreserved); every reservation says why.
+  lambda: {
+    architecture: 'arm64',
+    accountConcurrency: 1000,
+    reservations: {
+      publisher: { concurrency: 20, protects: RESERVATION_PROTECTS.publisher },
+      validate: { concurrency: 10, protects: RESERVATION_PROTECTS.validate },
+      billing: { concurrency: 10, protects: RESERVATION_PROTECTS.consumer },
+      archive: { concurrency: 10, protects: RESERVATION_PROTECTS.consumer },
+      dlq: { concurrency: 8, protects: RESERVATION_PROTECTS.dlq },
+    },
+  },
   functions: {
     publisher: { memoryMb: 512, timeoutSeconds: 10 },
     validate: { memoryMb: 256, timeoutSeconds: 5 },
-    dlq: { memoryMb: 256, timeoutSeconds: 10, batchSize: 10 },
+    dlq: { memoryMb: 256, timeoutSeconds: 10, batchSize: 10, maxConcurrency: 2 },
   },
   workflowType: 'EXPRESS',
   logRetentionDays: 14,
@@ -41,6 +53,7 @@ export const dev: EnvironmentInput = {
   allowHttp: true,
   wafEnabled: false,
   wafRateLimit: 2000,
+  wafClientRateLimit: 2_000,
   orderTotalLimit: 1_000_000,
   marketCurrencies: MARKET_CURRENCIES,
   clientSecretsCacheSeconds: 30,

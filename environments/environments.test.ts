@@ -1,4 +1,12 @@
-import { ENVIRONMENT_NAMES, InvalidEnvironmentError, loadEnvironment, validateEnvironment } from '.';
+import {
+  ENVIRONMENT_NAMES,
+  InvalidEnvironmentError,
+  loadEnvironment,
+  reservedConcurrencyTotal,
+  UNRESERVED_CONCURRENCY_MINIMUM,
+  validateEnvironment,
+  type EnvironmentInput,
+} from '.';
 
 describe('environments', () => {
   it.each(ENVIRONMENT_NAMES)('%s is valid, arm64, Express by default', (name) => {
@@ -37,5 +45,71 @@ describe('environments', () => {
   it('rejects malformed markets and currencies', () => {
     const dev = { ...loadEnvironment('dev'), marketCurrencies: { USA: ['usd'] } };
     expect(() => validateEnvironment(dev)).toThrow(/marketCurrencies/);
+  });
+});
+
+describe('concurrency is a budget', () => {
+  const attempt = (name: string, change: (config: EnvironmentInput) => void) => {
+    const config = structuredClone(loadEnvironment(name)) as EnvironmentInput;
+    change(config);
+    return () => validateEnvironment(config);
+  };
+
+  it.each(ENVIRONMENT_NAMES)(
+    "%s reserves at most the account quota minus Lambda's unreserved 100",
+    (name) => {
+      const config = loadEnvironment(name);
+      expect(config.lambda.accountConcurrency).toBe(1000);
+      expect(reservedConcurrencyTotal(config)).toBeLessThanOrEqual(
+        config.lambda.accountConcurrency - UNRESERVED_CONCURRENCY_MINIMUM,
+      );
+      for (const reservation of Object.values(config.lambda.reservations)) {
+        expect(reservation.protects.length).toBeGreaterThan(10);
+      }
+    },
+  );
+
+  it('refuses reservations that leave fewer than 100 unreserved (the old prod: 5 x 200 of 1,000)', () => {
+    const oldProd = attempt('prod', (config) => {
+      config.lambda.reservations = Object.fromEntries(
+        ['publisher', 'validate', 'dlq', 'billing', 'archive'].map((fn) => [
+          fn,
+          { concurrency: 200, protects: 'a cap per function' },
+        ]),
+      );
+    });
+    expect(oldProd).toThrow(
+      /lambda\.reservations: reservations add up to 1000, more than the account quota 1000 minus Lambda's unreserved minimum 100 \(900\)/,
+    );
+    // A new account's quota of 50 cannot hold dev's reservations either.
+    expect(attempt('dev', (config) => void (config.lambda.accountConcurrency = 50))).toThrow(
+      /more than the account quota 50/,
+    );
+  });
+
+  it('refuses an SQS mapping that may run more than its reserved function', () => {
+    expect(attempt('prod', (config) => void (config.consumers.billing!.maxConcurrency = 51))).toThrow(
+      /consumers\.billing\.maxConcurrency: 51 is more than billing's reserved concurrency 50/,
+    );
+    // The DLQ handler consumes 4 DLQs, each mapping scaling on its own: 4 x 3 > 8.
+    expect(attempt('prod', (config) => void (config.functions.dlq.maxConcurrency = 3))).toThrow(
+      /functions\.dlq\.maxConcurrency: 4 DLQ mappings x 3 = 12 is more than the DLQ handler's reserved concurrency 8/,
+    );
+    expect(attempt('prod', (config) => void (config.consumers.archive!.maxConcurrency = 1))).toThrow(
+      /consumers\.archive\.maxConcurrency/,
+    );
+  });
+
+  it('refuses a reservation for a function that does not exist, or without a reason', () => {
+    expect(
+      attempt('staging', (config) => {
+        config.lambda.reservations!.fraud = { concurrency: 5, protects: 'a function that is not there' };
+      }),
+    ).toThrow(/lambda\.reservations\.fraud: no function is named fraud/);
+    expect(
+      attempt('staging', (config) => {
+        config.lambda.reservations!.publisher = { concurrency: 5, protects: '' };
+      }),
+    ).toThrow(/say what the reservation protects/);
   });
 });

@@ -12,6 +12,8 @@ import { staging } from './staging';
 export {
   ENVIRONMENT_NAMES,
   InvalidEnvironmentError,
+  reservedConcurrencyTotal,
+  UNRESERVED_CONCURRENCY_MINIMUM,
   validateEnvironment,
   type ConsumerSettings,
   type EnvironmentConfig,

@@ -9,6 +9,7 @@ const consumerSettings = {
   timeoutSeconds: 2,
   maxReceiveCount: 5,
   memoryMb: 256,
+  maxConcurrency: 2,
 };
 
 /**
@@ -20,11 +21,12 @@ export const local: EnvironmentInput = {
   region: 'us-east-1',
   azCount: 1,
   gatewayPrefixLists: { s3: 'pl-63a5400a', dynamodb: 'pl-02cd2c6b' },
+  // The local stack runs one invocation at a time per function; nothing to reserve.
   lambda: { architecture: 'arm64' },
   functions: {
     publisher: { memoryMb: 256, timeoutSeconds: 5 },
     validate: { memoryMb: 256, timeoutSeconds: 3 },
-    dlq: { memoryMb: 256, timeoutSeconds: 2, batchSize: 10 },
+    dlq: { memoryMb: 256, timeoutSeconds: 2, batchSize: 10, maxConcurrency: 2 },
   },
   workflowType: 'EXPRESS',
   logRetentionDays: 1,
@@ -44,6 +46,7 @@ export const local: EnvironmentInput = {
   allowHttp: true,
   wafEnabled: false,
   wafRateLimit: 10_000,
+  wafClientRateLimit: 10_000,
   orderTotalLimit: 1_000_000,
   marketCurrencies: MARKET_CURRENCIES,
   clientSecretsCacheSeconds: 2,

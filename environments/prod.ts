@@ -1,4 +1,4 @@
-import { MARKET_CURRENCIES } from './defaults';
+import { MARKET_CURRENCIES, RESERVATION_PROTECTS } from './defaults';
 import type { EnvironmentInput } from './schema';
 
 /** Settings shared by this environment's fan-out consumers. */
@@ -9,6 +9,7 @@ const consumerSettings = {
   timeoutSeconds: 10,
   maxReceiveCount: 5,
   memoryMb: 512,
+  maxConcurrency: 50,
 };
 
 /** Production: its own account, HTTPS only, WAF on, data retained, no failure injection. */
@@ -18,11 +19,22 @@ export const prod: EnvironmentInput = {
   region: 'eu-west-1',
   azCount: 2,
   gatewayPrefixLists: { s3: 'pl-6da54004', dynamodb: 'pl-6fa54006' },
-  lambda: { architecture: 'arm64', reservedConcurrency: 200 },
+  // 408 reserved of the account's 1,000 (Lambda keeps 100 unreserved); every reservation says why.
+  lambda: {
+    architecture: 'arm64',
+    accountConcurrency: 1000,
+    reservations: {
+      publisher: { concurrency: 200, protects: RESERVATION_PROTECTS.publisher },
+      validate: { concurrency: 100, protects: RESERVATION_PROTECTS.validate },
+      billing: { concurrency: 50, protects: RESERVATION_PROTECTS.consumer },
+      archive: { concurrency: 50, protects: RESERVATION_PROTECTS.consumer },
+      dlq: { concurrency: 8, protects: RESERVATION_PROTECTS.dlq },
+    },
+  },
   functions: {
     publisher: { memoryMb: 1024, timeoutSeconds: 10 },
     validate: { memoryMb: 512, timeoutSeconds: 5 },
-    dlq: { memoryMb: 256, timeoutSeconds: 10, batchSize: 10 },
+    dlq: { memoryMb: 256, timeoutSeconds: 10, batchSize: 10, maxConcurrency: 2 },
   },
   workflowType: 'EXPRESS',
   logRetentionDays: 90,
@@ -43,6 +55,7 @@ export const prod: EnvironmentInput = {
   allowHttp: false,
   wafEnabled: true,
   wafRateLimit: 2000,
+  wafClientRateLimit: 3_000,
   orderTotalLimit: 1_000_000,
   marketCurrencies: MARKET_CURRENCIES,
   clientSecretsCacheSeconds: 30,

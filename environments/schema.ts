@@ -14,6 +14,21 @@ const LOG_RETENTION_DAYS = [
 
 const seconds = (max: number) => z.number().int().min(0).max(max);
 
+/**
+ * Lambda keeps at least this much of the account's concurrency unreserved: a reservation that
+ * would leave less is refused (https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html).
+ */
+export const UNRESERVED_CONCURRENCY_MINIMUM = 100;
+
+/** An SQS event source mapping's maximum concurrency: 2 to 1,000 (https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-scaling.html). */
+const sqsMaxConcurrency = z.number().int().min(2).max(1000);
+
+/** The functions that are not fan-out consumers, by their config name. */
+export const CORE_FUNCTIONS = ['publisher', 'validate', 'dlq'] as const;
+
+/** Dead-letter queues per subscriber, each consumed by the DLQ handler: the queue's and the subscription's. */
+export const DEAD_LETTER_QUEUES_PER_SUBSCRIBER = 2;
+
 /** Settings of one fan-out subscriber (queue + consumer Lambda). */
 export const consumerSettingsSchema = z.strictObject({
   /** Share of messages the consumer fails on purpose (0..1) to exercise retries and the DLQ path. */
@@ -31,6 +46,12 @@ export const consumerSettingsSchema = z.strictObject({
   /** Receives before a message moves to the DLQ; at least 5 so throttling alone never dead-letters. */
   maxReceiveCount: z.number().int().min(5).max(1000),
   memoryMb: z.number().int().min(128).max(10_240),
+  /**
+   * Most concurrent invocations the queue's event source mapping starts (SQS allows 2 to 1,000).
+   * At most the consumer's reserved concurrency, so the mapping is never throttled: a throttled
+   * batch goes back to the queue, uses up a receive and finally dead-letters.
+   */
+  maxConcurrency: sqsMaxConcurrency,
 });
 export type ConsumerSettings = z.infer<typeof consumerSettingsSchema>;
 
@@ -105,13 +126,36 @@ const base = z.strictObject({
   }),
   lambda: z.strictObject({
     architecture: z.literal('arm64'),
-    /** Reserved concurrency per function: a cap so one runaway function cannot starve the account. */
-    reservedConcurrency: z.number().int().min(1).optional(),
+    /**
+     * The account's Lambda "Concurrent executions" quota in this region (Service Quotas code
+     * L-B99A9384). Reservations are a budget within it: together at most this minus
+     * {@link UNRESERVED_CONCURRENCY_MINIMUM}. New accounts often start far lower than 1,000; raise
+     * the quota before the first deploy (`npm run preflight` checks it).
+     */
+    accountConcurrency: z.number().int().min(1).default(1000),
+    /**
+     * Concurrency reserved per function (`publisher`, `validate`, `dlq` or a consumer name), only
+     * where a reservation protects something. A reservation both guarantees and caps: `protects`
+     * says which one matters here.
+     */
+    reservations: z
+      .record(
+        z.string(),
+        z.strictObject({
+          concurrency: z.number().int().min(1),
+          protects: z.string().min(10, 'say what the reservation protects'),
+        }),
+      )
+      .default({}),
   }),
   functions: z.strictObject({
     publisher: functionSettingsSchema,
     validate: functionSettingsSchema,
-    dlq: functionSettingsSchema.extend({ batchSize: z.number().int().min(1).max(10_000) }),
+    dlq: functionSettingsSchema.extend({
+      batchSize: z.number().int().min(1).max(10_000),
+      /** Maximum concurrency of each DLQ's event source mapping (the handler has one per DLQ). */
+      maxConcurrency: sqsMaxConcurrency,
+    }),
   }),
   /**
    * EXPRESS by default: an order's workflow runs in well under a second and Express costs a
@@ -144,6 +188,11 @@ const base = z.strictObject({
   wafEnabled: z.boolean(),
   /** Requests per source IP per 5 minutes before the WAF blocks it. */
   wafRateLimit: z.number().int().min(10).max(2_000_000_000),
+  /**
+   * Requests per client id (`X-Client-Id`) per 5 minutes, from any number of IPs, before the WAF
+   * answers 429. At least twice a stress run's requests per window (environments test).
+   */
+  wafClientRateLimit: z.number().int().min(10).max(2_000_000_000),
   /** Highest order total, in minor units (cents). */
   orderTotalLimit: z.number().int().min(1),
   /** Currencies allowed per market: market (2 lowercase letters) -> ISO 4217 codes. */
@@ -192,6 +241,7 @@ export const environmentSchema = base.superRefine((config, ctx) => {
   if (config.azCount < 2 && (config.name === 'staging' || config.name === 'prod')) {
     issue(['azCount'], `${config.name} must span at least 2 availability zones`);
   }
+  checkConcurrencyBudget(config, issue);
   for (const [name, consumer] of Object.entries(config.consumers)) {
     // SQS caps the visibility timeout at 12 hours.
     if (6 * consumer.timeoutSeconds + consumer.maxBatchingWindowSeconds > 43_200) {
@@ -199,6 +249,56 @@ export const environmentSchema = base.superRefine((config, ctx) => {
     }
   }
 });
+
+type BaseConfig = z.output<typeof base>;
+
+/** Concurrency reserved by the environment's functions, in all. */
+export function reservedConcurrencyTotal(config: Pick<BaseConfig, 'lambda'>): number {
+  return Object.values(config.lambda.reservations).reduce((sum, { concurrency }) => sum + concurrency, 0);
+}
+
+/**
+ * Reservations are a budget: they must leave Lambda's unreserved minimum of the declared account
+ * quota, name functions that exist, and hold every SQS event source of the reserved function
+ * (the DLQ handler's mappings together, as each scales on its own).
+ */
+function checkConcurrencyBudget(
+  config: BaseConfig,
+  issue: (path: (string | number)[], message: string) => void,
+) {
+  const { accountConcurrency, reservations } = config.lambda;
+  const known = new Set<string>([...CORE_FUNCTIONS, ...Object.keys(config.consumers)]);
+  for (const name of Object.keys(reservations)) {
+    if (!known.has(name)) issue(['lambda', 'reservations', name], `no function is named ${name}`);
+  }
+  const total = reservedConcurrencyTotal(config);
+  const budget = accountConcurrency - UNRESERVED_CONCURRENCY_MINIMUM;
+  if (total > budget) {
+    issue(
+      ['lambda', 'reservations'],
+      `reservations add up to ${total}, more than the account quota ${accountConcurrency} minus Lambda's ` +
+        `unreserved minimum ${UNRESERVED_CONCURRENCY_MINIMUM} (${budget}): lower them or raise the quota`,
+    );
+  }
+  for (const [name, consumer] of Object.entries(config.consumers)) {
+    const reserved = reservations[name]?.concurrency;
+    if (reserved !== undefined && consumer.maxConcurrency > reserved) {
+      issue(
+        ['consumers', name, 'maxConcurrency'],
+        `${consumer.maxConcurrency} is more than ${name}'s reserved concurrency ${reserved}: throttled batches would dead-letter`,
+      );
+    }
+  }
+  const dlqReserved = reservations.dlq?.concurrency;
+  const dlqMappings = DEAD_LETTER_QUEUES_PER_SUBSCRIBER * Object.keys(config.consumers).length;
+  const dlqMax = dlqMappings * config.functions.dlq.maxConcurrency;
+  if (dlqReserved !== undefined && dlqMax > dlqReserved) {
+    issue(
+      ['functions', 'dlq', 'maxConcurrency'],
+      `${dlqMappings} DLQ mappings x ${config.functions.dlq.maxConcurrency} = ${dlqMax} is more than the DLQ handler's reserved concurrency ${dlqReserved}`,
+    );
+  }
+}
 
 /** A validated environment configuration. */
 export type EnvironmentConfig = z.output<typeof environmentSchema>;

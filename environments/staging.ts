@@ -1,4 +1,4 @@
-import { EXPECTED_STATUS_CODES, MARKET_CURRENCIES } from './defaults';
+import { EXPECTED_STATUS_CODES, MARKET_CURRENCIES, RESERVATION_PROTECTS } from './defaults';
 import type { EnvironmentInput } from './schema';
 
 /** Settings shared by this environment's fan-out consumers. */
@@ -9,6 +9,7 @@ const consumerSettings = {
   timeoutSeconds: 10,
   maxReceiveCount: 5,
   memoryMb: 512,
+  maxConcurrency: 20,
 };
 
 /** Production's twin for the pipeline's stress test: two AZs, HTTPS only, WAF on. */
@@ -17,11 +18,22 @@ export const staging: EnvironmentInput = {
   region: 'eu-west-1',
   azCount: 2,
   gatewayPrefixLists: { s3: 'pl-6da54004', dynamodb: 'pl-6fa54006' },
-  lambda: { architecture: 'arm64', reservedConcurrency: 50 },
+  // 123 reserved of the account's 1,000 (Lambda keeps 100 unreserved); every reservation says why.
+  lambda: {
+    architecture: 'arm64',
+    accountConcurrency: 1000,
+    reservations: {
+      publisher: { concurrency: 50, protects: RESERVATION_PROTECTS.publisher },
+      validate: { concurrency: 25, protects: RESERVATION_PROTECTS.validate },
+      billing: { concurrency: 20, protects: RESERVATION_PROTECTS.consumer },
+      archive: { concurrency: 20, protects: RESERVATION_PROTECTS.consumer },
+      dlq: { concurrency: 8, protects: RESERVATION_PROTECTS.dlq },
+    },
+  },
   functions: {
     publisher: { memoryMb: 1024, timeoutSeconds: 10 },
     validate: { memoryMb: 512, timeoutSeconds: 5 },
-    dlq: { memoryMb: 256, timeoutSeconds: 10, batchSize: 10 },
+    dlq: { memoryMb: 256, timeoutSeconds: 10, batchSize: 10, maxConcurrency: 2 },
   },
   workflowType: 'EXPRESS',
   logRetentionDays: 30,
@@ -41,7 +53,8 @@ export const staging: EnvironmentInput = {
   certificateArn: 'arn:aws:acm:eu-west-1:222222222222:certificate/00000000-0000-0000-0000-000000000002',
   allowHttp: false,
   wafEnabled: true,
-  wafRateLimit: 5000,
+  wafRateLimit: 10_000,
+  wafClientRateLimit: 10_000,
   orderTotalLimit: 1_000_000,
   marketCurrencies: MARKET_CURRENCIES,
   clientSecretsCacheSeconds: 30,

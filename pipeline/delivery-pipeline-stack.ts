@@ -121,8 +121,40 @@ export class DeliveryPipelineStack extends Stack {
     // Build now rather than at synthesis, so the generated projects and roles can be inspected
     // (and acknowledged for cdk-nag) like any other construct.
     this.pipeline.buildPipeline();
+    this.connectionPrefixMatchesArn(delivery.connectionArn);
     this.logArtifactAccess();
     this.roleArnsAsSub();
+  }
+
+  /**
+   * CDK's source action grants `codestar-connections:UseConnection` whatever the connection's ARN
+   * says, but IAM matches an action only within its own service prefix: a connection created as
+   * `arn:aws:codeconnections:...` needs `codeconnections:UseConnection`, or the Source stage is
+   * denied (https://docs.aws.amazon.com/dtconsole/latest/userguide/security_iam_id-based-policy-examples-connections.html). Every grant on
+   * the connection is rewritten to the ARN's prefix.
+   */
+  private connectionPrefixMatchesArn(connectionArn: string): void {
+    const prefix = connectionArn.split(':')[2]!;
+    const policies = this.node
+      .findAll()
+      .filter((c): c is iam.CfnPolicy => c instanceof iam.CfnPolicy && Stack.of(c) === this);
+    for (const policy of policies) {
+      const document = this.resolve(policy.policyDocument) as {
+        Statement: { Action: string | string[]; Resource: unknown }[];
+      };
+      let changed = false;
+      for (const statement of document.Statement) {
+        if (![statement.Resource].flat().includes(connectionArn)) continue;
+        const actions = [statement.Action].flat();
+        const renamed = actions.map((action) =>
+          action.replace(/^(codestar-connections|codeconnections):/, `${prefix}:`),
+        );
+        if (renamed.join() === actions.join()) continue;
+        statement.Action = renamed.length === 1 ? renamed[0]! : renamed;
+        changed = true;
+      }
+      if (changed) policy.policyDocument = document;
+    }
   }
 
   /**

@@ -32,11 +32,19 @@ export function exactBranchRef(branch: string): string {
  * A CodeBuild project that runs `buildspec.yml` from the pull request's head for every pull
  * request into the base branches and reports the result as a GitHub commit status. It reaches
  * GitHub through the CodeConnections connection (project source auth), so no personal access
- * token exists anywhere; pull requests from forks wait for a maintainer's approval comment
- * because the build runs the proposed code.
+ * token exists anywhere.
+ *
+ * The build runs the proposed code with the project's service role, and CodeBuild requires that
+ * role to hold `GetConnectionToken` for CODECONNECTIONS source auth (it fetches the source and
+ * creates the webhook with it, https://docs.aws.amazon.com/codebuild/latest/userguide/connections-github-app.html);
+ * CodeBuild has no separate source role, so the grant cannot be kept from the build. What keeps
+ * unreviewed code away from it: every pull request, not only those from forks, waits for an
+ * approval comment by someone with write access before it builds.
  */
 export class PullRequestCheck extends Construct {
   public readonly project: codebuild.Project;
+  /** The connection grant the project is created after. */
+  public readonly connectionPolicy: iam.Policy;
 
   constructor(scope: Construct, id: string, props: PullRequestCheckProps) {
     super(scope, id);
@@ -77,15 +85,23 @@ export class PullRequestCheck extends Construct {
     // CODECONNECTIONS auth uses the connection's GitHub App instead.
     project.addPropertyOverride('Source.Auth', { Type: 'CODECONNECTIONS', Resource: props.connectionArn });
     project.addPropertyOverride('Triggers.PullRequestBuildPolicy', {
-      RequiresCommentApproval: 'FORK_PULL_REQUESTS',
+      RequiresCommentApproval: 'ALL_PULL_REQUESTS',
       ApproverRoles: ['GITHUB_WRITE', 'GITHUB_MAINTAIN', 'GITHUB_ADMIN'],
     });
-    this.project.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'UseRepositoryConnection',
-        actions: [`${connectionService}:GetConnectionToken`, `${connectionService}:GetConnection`],
-        resources: [props.connectionArn],
-      }),
-    );
+    // CloudFormation creates the webhook with the project, and creating it needs the connection
+    // already. The role's default policy refers to the project (its log and report groups), so the
+    // project cannot wait for it; the connection grant lives in a policy of its own that it waits for.
+    this.connectionPolicy = new iam.Policy(this, 'ConnectionPolicy', {
+      roles: [this.project.role!],
+      statements: [
+        new iam.PolicyStatement({
+          sid: 'UseRepositoryConnection',
+          actions: [`${connectionService}:GetConnectionToken`, `${connectionService}:GetConnection`],
+          resources: [props.connectionArn],
+        }),
+      ],
+    });
+    // On the CfnProject only: the project construct also holds the role the policy attaches to.
+    project.node.addDependency(this.connectionPolicy);
   }
 }

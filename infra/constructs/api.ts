@@ -1,7 +1,7 @@
-import { Duration } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
-import * as targets from 'aws-cdk-lib/aws-elasticloadbalancingv2-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
@@ -25,8 +25,39 @@ export interface OrderApiProps {
   readonly accessLogBucket: s3.IBucket;
   /** Whether deleting the ALB needs deletion protection turned off first (prod). */
   readonly deletionProtection: boolean;
-  /** WAFv2 web ACL with a rate-based rule per source IP. */
-  readonly waf?: { readonly rateLimitPer5Minutes: number };
+  /** WAFv2 web ACL with rate-based rules per source IP and per client id. */
+  readonly waf?: OrderApiWafProps;
+}
+
+/** The WAF's rate limits, requests per {@link RATE_LIMIT_WINDOW_SECONDS}. */
+export interface OrderApiWafProps {
+  /** Requests one source IP may send per window. */
+  readonly rateLimitPer5Minutes: number;
+  /** Requests carrying one `X-Client-Id` may send per window, from any number of IPs. */
+  readonly clientRateLimitPer5Minutes: number;
+}
+
+/** The rate-based rules' evaluation window (WAF's default, and the unit of the limits). */
+export const RATE_LIMIT_WINDOW_SECONDS = 300;
+
+/** Body of the WAF's answer to a client over a rate limit (CONTRACT.md v1.1). */
+export const RATE_LIMITED_BODY = JSON.stringify({ error: 'rate_limited' });
+
+/** The header the per-client rule counts by, as CONTRACT.md names it (WAF matches names case-insensitively). */
+export const CLIENT_ID_HEADER = 'x-client-id';
+
+/**
+ * Name of the publisher's target group. Lambda must allow the load balancer to invoke the
+ * publisher before the target group registers it, so the permission cannot name the target
+ * group's ARN (that would be a cycle); it names the ARN pattern of this fixed name instead
+ * (target group names are unique per account and region, at most 32 characters).
+ */
+export function publisherTargetGroupName(stackName: string): string {
+  const name = `${stackName}-publisher`.replace(/[^A-Za-z0-9-]/g, '-');
+  if (name.length > 32) {
+    throw new Error(`Target group name "${name}" is longer than the load balancer's 32 characters`);
+  }
+  return name;
 }
 
 /**
@@ -57,10 +88,36 @@ export class OrderApi extends Construct {
     });
     this.loadBalancer.logAccessLogs(props.accessLogBucket, 'alb');
 
+    const stack = Stack.of(this);
+    const targetGroupName = publisherTargetGroupName(stack.stackName);
+    // Only this account's target group of this name may invoke the publisher, so no other
+    // account's load balancer can target it and bypass the WAF
+    // (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/lambda-functions.html).
+    props.publisher.addPermission('InvokeByLoadBalancer', {
+      principal: new iam.ServicePrincipal('elasticloadbalancing.amazonaws.com'),
+      action: 'lambda:InvokeFunction',
+      sourceAccount: stack.account,
+      sourceArn: stack.formatArn({
+        service: 'elasticloadbalancing',
+        resource: 'targetgroup',
+        resourceName: `${targetGroupName}/*`,
+        arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+      }),
+    });
     this.targetGroup = new elbv2.ApplicationTargetGroup(this, 'PublisherTargets', {
       targetType: elbv2.TargetType.LAMBDA,
-      targets: [new targets.LambdaTarget(props.publisher)],
+      targetGroupName,
+      targets: [
+        {
+          attachToApplicationTargetGroup: () => ({
+            targetType: elbv2.TargetType.LAMBDA,
+            targetJson: { id: props.publisher.functionArn },
+          }),
+        },
+      ],
     });
+    // Registering the target needs the permission to exist already.
+    this.targetGroup.node.addDependency(props.publisher.permissionsNode.findChild('InvokeByLoadBalancer'));
 
     const notFound = elbv2.ListenerAction.fixedResponse(404, {
       contentType: 'application/json',
@@ -106,19 +163,65 @@ export class OrderApi extends Construct {
         sampledRequestsEnabled: true,
         metricName,
       });
+      // 429 with Retry-After instead of WAF's default 403: a block lasts until the rate over the
+      // window falls under the limit, so the window is the longest a client has to wait.
+      // https://docs.aws.amazon.com/waf/latest/developerguide/customizing-the-response-for-blocked-requests.html
+      const rateLimited: wafv2.CfnWebACL.RuleActionProperty = {
+        block: {
+          customResponse: {
+            responseCode: 429,
+            customResponseBodyKey: 'rate-limited',
+            responseHeaders: [
+              { name: 'Retry-After', value: String(RATE_LIMIT_WINDOW_SECONDS) },
+              { name: 'Cache-Control', value: 'no-store' },
+            ],
+          },
+        },
+      };
       this.webAcl = new wafv2.CfnWebACL(this, 'WebAcl', {
         scope: 'REGIONAL',
         defaultAction: { allow: {} },
         visibilityConfig: visibility('OrderPipelineWebAcl'),
+        customResponseBodies: {
+          'rate-limited': { contentType: 'APPLICATION_JSON', content: RATE_LIMITED_BODY },
+        },
         rules: [
           {
             name: 'RateLimitPerSourceIp',
             priority: 0,
-            action: { block: {} },
+            action: rateLimited,
             statement: {
-              rateBasedStatement: { limit: props.waf.rateLimitPer5Minutes, aggregateKeyType: 'IP' },
+              rateBasedStatement: {
+                limit: props.waf.rateLimitPer5Minutes,
+                evaluationWindowSec: RATE_LIMIT_WINDOW_SECONDS,
+                aggregateKeyType: 'IP',
+              },
             },
             visibilityConfig: visibility('RateLimitPerSourceIp'),
+          },
+          {
+            // Many clients behind one NAT share the per-IP budget; one client spread over many
+            // IPs would have none. A custom key counts per header value; a request without the
+            // header is not counted by this rule (only by the per-IP one).
+            // https://docs.aws.amazon.com/waf/latest/developerguide/waf-rule-statement-type-rate-based-aggregation-options.html
+            // The header is not authenticated at the WAF: someone who knows a client id can
+            // spend that client's budget (README "Clients" says so).
+            name: 'RateLimitPerClientId',
+            priority: 1,
+            action: rateLimited,
+            statement: {
+              rateBasedStatement: {
+                limit: props.waf.clientRateLimitPer5Minutes,
+                evaluationWindowSec: RATE_LIMIT_WINDOW_SECONDS,
+                aggregateKeyType: 'CUSTOM_KEYS',
+                customKeys: [
+                  {
+                    header: { name: CLIENT_ID_HEADER, textTransformations: [{ priority: 0, type: 'NONE' }] },
+                  },
+                ],
+              },
+            },
+            visibilityConfig: visibility('RateLimitPerClientId'),
           },
         ],
       });

@@ -18,6 +18,8 @@ export interface ConsumerQueueSettings {
   readonly timeoutSeconds: number;
   /** Receives before a message moves to the DLQ (>= 5). */
   readonly maxReceiveCount: number;
+  /** Most concurrent invocations of the queue's mapping (2..1000, at most the consumer's reservation). */
+  readonly maxConcurrency: number;
 }
 
 /** One subscriber of the orders topic: a queue, its consumer and an optional filter policy. */
@@ -38,6 +40,8 @@ export interface FanOutProps {
   readonly deadLetterHandler: lambda.IFunction;
   readonly deadLetterHandlerTimeout: Duration;
   readonly deadLetterHandlerBatchSize: number;
+  /** Most concurrent invocations of each DLQ's mapping. */
+  readonly deadLetterHandlerMaxConcurrency: number;
   readonly removalPolicy: RemovalPolicy;
 }
 
@@ -75,6 +79,8 @@ export class FanOut extends Construct {
   public readonly queueKey: kms.Key;
   public readonly topic: sns.Topic;
   public readonly subscribers: readonly SubscriberQueues[];
+  /** Visibility timeout of every DLQ (6 x the DLQ handler's timeout). */
+  public readonly deadLetterVisibilityTimeout: Duration;
 
   constructor(scope: Construct, id: string, props: FanOutProps) {
     super(scope, id);
@@ -111,10 +117,12 @@ export class FanOut extends Construct {
         removalPolicy: props.removalPolicy,
       });
     const dlqVisibility = visibilityTimeoutFor(props.deadLetterHandlerTimeout.toSeconds(), 0);
+    this.deadLetterVisibilityTimeout = dlqVisibility;
     const consumeDeadLetters = (deadLetters: sqs.IQueue) =>
       props.deadLetterHandler.addEventSource(
         new SqsEventSource(deadLetters, {
           batchSize: props.deadLetterHandlerBatchSize,
+          maxConcurrency: props.deadLetterHandlerMaxConcurrency,
           reportBatchItemFailures: true,
         }),
       );
@@ -150,6 +158,7 @@ export class FanOut extends Construct {
             settings.maxBatchingWindowSeconds > 0
               ? Duration.seconds(settings.maxBatchingWindowSeconds)
               : undefined,
+          maxConcurrency: settings.maxConcurrency,
           reportBatchItemFailures: true,
         }),
       );

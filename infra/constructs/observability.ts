@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -26,6 +26,17 @@ export interface AlarmThresholds {
   readonly dynamoThrottles: number;
 }
 
+/**
+ * What one failure signal of a canary looks like: a metric that counts what a broken version
+ * produces, and the count at which the deployment rolls back.
+ */
+export interface CanarySignal {
+  readonly metric: cloudwatch.IMetric;
+  /** @default 1: a canary rolls back on the first failure it sees */
+  readonly threshold?: number;
+  readonly description: string;
+}
+
 export interface ObservabilityProps {
   /** Receives every alarm notification. */
   readonly alarmEmail: string;
@@ -34,7 +45,7 @@ export interface ObservabilityProps {
   readonly functions: Readonly<Record<string, lambda.IFunction>>;
   /** Work queues (age of the oldest message is watched), by name. */
   readonly queues: Readonly<Record<string, sqs.IQueue>>;
-  /** Dead-letter queues (one arriving message is an alarm), by name. */
+  /** Dead-letter queues (one arrival is an alarm), by name. */
   readonly deadLetterQueues: Readonly<Record<string, sqs.IQueue>>;
   readonly loadBalancer: elbv2.ApplicationLoadBalancer;
   readonly targetGroup: elbv2.ApplicationTargetGroup;
@@ -62,15 +73,30 @@ export class Observability extends Construct {
       enableKeyRotation: true,
       removalPolicy: props.removalPolicy,
     });
-    // CloudWatch publishes alarm notifications to the encrypted topic.
+    // CDK's enforceSSL policy replaces SNS's default topic policy, so CloudWatch may publish only
+    // because this statement says so; both it and the key grant are limited to this account's
+    // alarms (confused-deputy protection, https://docs.aws.amazon.com/sns/latest/dg/sns-access-policy-use-cases.html).
+    const cloudWatch = new iam.ServicePrincipal('cloudwatch.amazonaws.com');
+    const fromTheseAlarms = alarmSourceConditions(this);
     this.alarmKey.addToResourcePolicy(
       new iam.PolicyStatement({
-        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        sid: 'CloudWatchAlarmsEncryptNotifications',
+        principals: [cloudWatch],
         actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
         resources: ['*'],
+        conditions: fromTheseAlarms,
       }),
     );
     this.alarmTopic = new sns.Topic(this, 'AlarmTopic', { masterKey: this.alarmKey, enforceSSL: true });
+    this.alarmTopic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'CloudWatchAlarmsPublish',
+        principals: [cloudWatch],
+        actions: ['sns:Publish'],
+        resources: [this.alarmTopic.topicArn],
+        conditions: fromTheseAlarms,
+      }),
+    );
     this.alarmTopic.addSubscription(new snsSubscriptions.EmailSubscription(props.alarmEmail));
     const action = new actions.SnsAction(this.alarmTopic);
 
@@ -116,18 +142,13 @@ export class Observability extends Construct {
         `${name} queue: oldest message waits too long`,
       );
     }
-    // Arrivals, not depth: the DLQ handler drains each DLQ within seconds, so its visible count
-    // stays ~0. Nor NumberOfMessagesSent: "if a message is sent to a dead-letter queue as a result
-    // of a failed processing attempt, it isn't captured by this metric" (SQS Developer Guide,
-    // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-dead-letter-queues.html).
-    // Every dead-lettered message is received by the DLQ handler, so NumberOfMessagesReceived counts
-    // each arrival (and keeps counting while the handler fails and the message is received again).
+    // Arrivals, not depth (deadLetterArrivals says why).
     for (const [name, queue] of Object.entries(props.deadLetterQueues)) {
       alarm(
         `${name}Arrivals`,
-        queue.metricNumberOfMessagesReceived({ period, statistic: 'Sum' }),
+        deadLetterArrivals(queue, period),
         1,
-        `${name}: messages gave up and need attention`,
+        `${name}: messages gave up and need attention (see the failed-orders table)`,
       );
     }
 
@@ -212,10 +233,8 @@ export class Observability extends Construct {
         ),
       ),
       graph(
-        'DLQ depth',
-        Object.values(props.deadLetterQueues).map((queue) =>
-          queue.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Maximum' }),
-        ),
+        'DLQ arrivals',
+        Object.values(props.deadLetterQueues).map((queue) => deadLetterArrivals(queue, period)),
       ),
       graph(
         'Lambda errors',
@@ -228,4 +247,57 @@ export class Observability extends Construct {
       new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24, height: 6 }),
     );
   }
+
+  /**
+   * The alarms a CodeDeploy canary of one function watches: one per signal, not notifying anyone
+   * (the rollback is the action, and the pipeline reports the failed deployment). Each evaluates one
+   * minute at a time, so a broken version is caught within the canary's first minutes.
+   */
+  public canaryAlarms(
+    functionName: string,
+    signals: Readonly<Record<string, CanarySignal>>,
+  ): cloudwatch.Alarm[] {
+    return Object.entries(signals).map(
+      ([signal, { metric, threshold, description }]) =>
+        new cloudwatch.Alarm(this, `${functionName}Canary${signal}`, {
+          metric,
+          threshold: threshold ?? 1,
+          evaluationPeriods: 1,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+          alarmDescription: `Canary of ${functionName}: ${description}`,
+        }),
+    );
+  }
+}
+
+/**
+ * Messages that reached a dead-letter queue. The DLQ handler drains each DLQ in seconds, so the
+ * queue's visible messages stay ~0 at every sample; and a redrive from a source queue is not
+ * counted in `NumberOfMessagesSent`
+ * (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-dead-letter-queues.html).
+ * The handler receives every message that arrives, whether SQS redrove it or SNS sent it, so its
+ * receives count arrivals (and keep counting while it fails and receives a message again).
+ */
+export function deadLetterArrivals(queue: sqs.IQueue, period: Duration): cloudwatch.Metric {
+  return queue.metricNumberOfMessagesReceived({ period, statistic: 'Sum' });
+}
+
+/**
+ * Conditions limiting a CloudWatch service-principal grant to this account's alarms
+ * (`aws:SourceAccount` and `aws:SourceArn`, which CloudWatch sets when an alarm action publishes).
+ */
+export function alarmSourceConditions(scope: Construct): Record<string, Record<string, unknown>> {
+  const stack = Stack.of(scope);
+  return {
+    StringEquals: { 'aws:SourceAccount': stack.account },
+    ArnLike: {
+      'aws:SourceArn': stack.formatArn({
+        service: 'cloudwatch',
+        resource: 'alarm',
+        resourceName: '*',
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      }),
+    },
+  };
 }

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Annotations, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
-import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -65,6 +65,8 @@ export class OrderPipelineFunction extends Construct {
   public readonly role: iam.Role;
   public readonly logGroup: logs.LogGroup;
   public readonly handlerName: HandlerName;
+  /** Powertools service name: the `service` dimension of the function's EMF metrics. */
+  public readonly serviceName: string;
   /** The `live` alias, when the function deploys through one. */
   public readonly alias?: lambda.Alias;
   /** What event sources, the ALB and the workflow invoke: the `live` alias if any, else the function. */
@@ -73,6 +75,7 @@ export class OrderPipelineFunction extends Construct {
   constructor(scope: Construct, id: string, props: OrderPipelineFunctionProps) {
     super(scope, id);
     this.handlerName = props.handler;
+    this.serviceName = props.serviceName ?? `order-${props.handler}`;
     this.logGroup = new logs.LogGroup(this, 'LogGroup', {
       retention: props.logRetention,
       removalPolicy: props.removalPolicy,
@@ -120,7 +123,7 @@ export class OrderPipelineFunction extends Construct {
       reservedConcurrentExecutions: props.reservedConcurrency,
       environment: {
         ...props.environment,
-        POWERTOOLS_SERVICE_NAME: props.serviceName ?? `order-${props.handler}`,
+        POWERTOOLS_SERVICE_NAME: this.serviceName,
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         NODE_OPTIONS: '--enable-source-maps',
       },
@@ -164,15 +167,57 @@ export class OrderPipelineFunction extends Construct {
   }
 
   /**
+   * An AWS/Lambda metric of the version this deployment publishes, as invoked through the `live`
+   * alias: Lambda reports alias invocations with the `Resource` (`<function>:<alias>`) and
+   * `ExecutedVersion` dimensions, so a canary sees the new version apart from the old one
+   * (https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html).
+   */
+  public newVersionMetric(metricName: 'Errors' | 'Throttles', period: Duration): cloudwatch.Metric {
+    if (!this.alias) throw new Error(`The ${this.handlerName} Lambda has no live alias`);
+    return new cloudwatch.Metric({
+      namespace: 'AWS/Lambda',
+      metricName,
+      dimensionsMap: {
+        FunctionName: this.function.functionName,
+        Resource: `${this.function.functionName}:${LIVE_ALIAS}`,
+        ExecutedVersion: this.function.currentVersion.version,
+      },
+      statistic: 'Sum',
+      period,
+    });
+  }
+
+  /** One of the function's Powertools EMF metrics (namespace {@link METRICS_NAMESPACE}, dimension `service`). */
+  public emfMetric(metricName: string, period: Duration): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: METRICS_NAMESPACE,
+      metricName,
+      dimensionsMap: { service: this.serviceName },
+      statistic: 'Sum',
+      period,
+    });
+  }
+
+  /**
    * Shifts traffic of the `live` alias to each new version by a CodeDeploy canary, rolling back
-   * when any of `alarms` fires during the shift.
+   * when any of `alarms` fires during the shift. The alias waits for the alarms that watch the new
+   * version ({@link newVersionMetric}), so they point at it before CodeDeploy starts shifting.
    */
   public deployGradually(
     application: codedeploy.ILambdaApplication,
     deploymentConfig: codedeploy.ILambdaDeploymentConfig,
-    alarms: readonly cloudwatch.IAlarm[],
+    alarms: readonly cloudwatch.Alarm[],
   ): codedeploy.LambdaDeploymentGroup {
     if (!this.alias) throw new Error(`The ${this.handlerName} Lambda has no live alias to deploy gradually`);
+    if (alarms.length === 0 || alarms.length > 10) {
+      // CodeDeploy accepts 1 to 10 alarms per deployment group.
+      throw new Error(`The ${this.handlerName} canary needs 1 to 10 alarms, got ${alarms.length}`);
+    }
+    for (const alarm of alarms) {
+      if (alarm.metric instanceof cloudwatch.Metric && alarm.metric.dimensions?.ExecutedVersion) {
+        this.alias.node.addDependency(alarm);
+      }
+    }
     return new codedeploy.LambdaDeploymentGroup(this, 'Deployment', {
       application,
       alias: this.alias,

@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -60,6 +60,12 @@ const errorPath = '$.error';
 export class OrderWorkflow extends Construct {
   public readonly stateMachine: sfn.StateMachine;
   public readonly logGroup: logs.LogGroup;
+  /**
+   * ARN of the state machine, built from its fixed name rather than referring to it: alarms a
+   * canary watches cannot refer to the state machine, which refers to the `live` aliases whose
+   * CodeDeploy update policies refer to those alarms (a cycle).
+   */
+  public readonly stateMachineArnByName: string;
   /** The business-validation Lambda the `Validate` state invokes. */
   public readonly validateFunction: lambda.IFunction;
 
@@ -235,11 +241,25 @@ export class OrderWorkflow extends Construct {
         .otherwise(formatReasons.next(markRejected).next(new sfn.Succeed(this, 'Rejected'))),
     );
 
+    // Step Functions adds each logging state machine's group to the account's CloudWatch Logs
+    // resource policy, which is capped at 5,120 characters; groups under /aws/vendedlogs/ do not
+    // grow it (https://docs.aws.amazon.com/step-functions/latest/dg/bp-cwl.html).
     this.logGroup = new logs.LogGroup(this, 'LogGroup', {
+      logGroupName: `/aws/vendedlogs/states/${Stack.of(this).stackName}-orders`,
       retention: props.logRetention,
       removalPolicy: props.removalPolicy,
     });
+    // The name carries the type, the one other property whose change replaces the state machine, so
+    // a replacement never collides with the fixed name of the machine it replaces.
+    const stateMachineName = `${Stack.of(this).stackName}-orders-${props.workflowType.toLowerCase()}`;
+    this.stateMachineArnByName = Stack.of(this).formatArn({
+      service: 'states',
+      resource: 'stateMachine',
+      resourceName: stateMachineName,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+      stateMachineName,
       definitionBody: sfn.DefinitionBody.fromChainable(definition),
       stateMachineType:
         props.workflowType === 'EXPRESS' ? sfn.StateMachineType.EXPRESS : sfn.StateMachineType.STANDARD,

@@ -1,16 +1,19 @@
-import { CfnOutput, Duration, Fn, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { Aspects, CfnOutput, Duration, Fn, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../../environments';
-import { ENV } from '../../lambdas/shared/runtime-contract';
+import { ENV, METRICS } from '../../lambdas/shared/runtime-contract';
 import { OrderApi } from '../constructs/api';
 import { Data } from '../constructs/data';
 import { FanOut } from '../constructs/fan-out';
 import { grantItemActions, grantKey } from '../constructs/grants';
+import { ServicePrincipalsFromThisAccount } from '../constructs/key-policies';
 import { Network } from '../constructs/network';
-import { Observability } from '../constructs/observability';
+import { deadLetterArrivals, Observability, type CanarySignal } from '../constructs/observability';
 import {
   OrderPipelineFunction,
   type OrderPipelineFunctionProps,
@@ -77,6 +80,7 @@ export class OrderPipelineStack extends Stack {
     const subscribers = props.subscribers ?? SUBSCRIBERS;
     const removalPolicy = config.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
     const logRetention = config.logRetentionDays as logs.RetentionDays;
+    Aspects.of(this).add(new ServicePrincipalsFromThisAccount());
 
     this.network = new Network(this, 'Network', {
       azCount: this.zones.length,
@@ -94,6 +98,8 @@ export class OrderPipelineStack extends Stack {
     const lambdaFunction = (
       id: string,
       props: Pick<OrderPipelineFunctionProps, 'handler' | 'description' | 'environment' | 'serviceName'> & {
+        /** The function's name in the config (`lambda.reservations`). */
+        configName: string;
         memoryMb: number;
         timeoutSeconds: number;
       },
@@ -105,13 +111,14 @@ export class OrderPipelineStack extends Stack {
         vpcSubnets: this.network.functionSubnets,
         securityGroup: this.network.lambdaSecurityGroup,
         logRetention,
-        reservedConcurrency: config.lambda.reservedConcurrency,
+        reservedConcurrency: config.lambda.reservations[props.configName]?.concurrency,
         removalPolicy,
         liveAlias: config.canaryDeployments,
       });
 
     const { ordersTable, billingTable, failedOrdersTable } = this.data;
     const validate = lambdaFunction('ValidateFunction', {
+      configName: 'validate',
       handler: 'validate',
       description: 'Order workflow: business validation',
       ...config.functions.validate,
@@ -121,6 +128,7 @@ export class OrderPipelineStack extends Stack {
       },
     });
     const deadLetterHandler = lambdaFunction('DlqFunction', {
+      configName: 'dlq',
       handler: 'dlq',
       description: 'Records messages that reached a DLQ and marks their orders FAILED',
       memoryMb: config.functions.dlq.memoryMb,
@@ -141,6 +149,7 @@ export class OrderPipelineStack extends Stack {
         );
       }
       const fn = lambdaFunction(`${pascal(subscriber.name)}Function`, {
+        configName: subscriber.name,
         handler: subscriber.handler,
         serviceName: `order-${subscriber.name}`,
         description: `Orders topic subscriber: ${subscriber.name}`,
@@ -168,6 +177,7 @@ export class OrderPipelineStack extends Stack {
       deadLetterHandler: deadLetterHandler.invokeTarget,
       deadLetterHandlerTimeout: Duration.seconds(config.functions.dlq.timeoutSeconds),
       deadLetterHandlerBatchSize: config.functions.dlq.batchSize,
+      deadLetterHandlerMaxConcurrency: config.functions.dlq.maxConcurrency,
       removalPolicy,
     });
 
@@ -182,6 +192,7 @@ export class OrderPipelineStack extends Stack {
     });
 
     const publisher = lambdaFunction('PublisherFunction', {
+      configName: 'publisher',
       handler: 'publisher',
       description: 'Verifies signed order requests and starts the order workflow',
       ...config.functions.publisher,
@@ -215,7 +226,9 @@ export class OrderPipelineStack extends Stack {
       allowHttp: config.allowHttp,
       accessLogBucket: this.data.accessLogBucket,
       deletionProtection: config.retainData,
-      waf: config.wafEnabled ? { rateLimitPer5Minutes: config.wafRateLimit } : undefined,
+      waf: config.wafEnabled
+        ? { rateLimitPer5Minutes: config.wafRateLimit, clientRateLimitPer5Minutes: config.wafClientRateLimit }
+        : undefined,
     });
 
     this.functions = {
@@ -245,7 +258,6 @@ export class OrderPipelineStack extends Stack {
       removalPolicy,
     });
 
-    const errorAlarms = this.observability.functionErrorAlarms;
     const application = config.canaryDeployments
       ? new codedeploy.LambdaApplication(this, 'Deployments')
       : undefined;
@@ -253,7 +265,11 @@ export class OrderPipelineStack extends Stack {
       ? Object.fromEntries(
           Object.entries(this.functions).map(([name, fn]) => [
             name,
-            fn.deployGradually(application, CANARY_DEPLOYMENT, [errorAlarms[pascal(name)]!]),
+            fn.deployGradually(
+              application,
+              CANARY_DEPLOYMENT,
+              this.observability.canaryAlarms(pascal(name), this.canarySignals(name, fn)),
+            ),
           ]),
         )
       : {};
@@ -294,6 +310,85 @@ export class OrderPipelineStack extends Stack {
       });
       output(OUTPUTS.postDeployRoleArn, this.postDeployAccess.role.roleArn, 'Role of the post-deploy test');
     }
+  }
+
+  /**
+   * What a broken version of each function produces, which its canary watches. `Errors` alone sees
+   * nothing: the publisher answers failures with 503 and the consumers and DLQ handler report batch
+   * item failures, so Lambda counts no error while a broken version serves. Lambda's own metrics
+   * are scoped to the new version; the load balancer's, the queues' and the EMF metrics have no
+   * version dimension and see both versions during the shift. No signal may refer to anything
+   * that refers to an alias (target group, state machine, event source mappings): the alias's
+   * CodeDeploy update policy refers to the group and so to its alarms.
+   */
+  private canarySignals(name: string, fn: OrderPipelineFunction): Record<string, CanarySignal> {
+    const period = Duration.minutes(1);
+    const signals: Record<string, CanarySignal> = {
+      Errors: { metric: fn.newVersionMetric('Errors', period), description: 'the new version failed' },
+    };
+    const subscriber = this.fanOut.subscribers.find((candidate) => candidate.name === name);
+    if (name === 'publisher') {
+      // The load balancer's count, not the target group's: the target group refers to the alias,
+      // whose CodeDeploy update policy refers to this group and its alarms (a cycle). The
+      // publisher is the load balancer's only target.
+      signals.Target5xx = {
+        metric: this.api.loadBalancer.metrics.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, {
+          period,
+          statistic: 'Sum',
+        }),
+        description: 'the publisher answered 5xx (503 on a dependency failure or an unhandled error)',
+      };
+      signals.DependencyFailures = {
+        metric: fn.emfMetric(METRICS.dependencyFailures, period),
+        description: 'the publisher could not reach a dependency',
+      };
+      signals.UnhandledErrors = {
+        metric: fn.emfMetric(METRICS.unhandledErrors, period),
+        description: 'the publisher hit an unexpected error',
+      };
+    } else if (subscriber) {
+      signals.RecordFailures = {
+        metric: fn.emfMetric(METRICS.recordFailures, period),
+        description: `${name} failed records`,
+      };
+      signals.DeadLetters = {
+        metric: deadLetterArrivals(subscriber.deadLetterQueue, period),
+        description: `${name} messages reached the dead-letter queue`,
+      };
+    } else if (name === 'validate') {
+      // A broken validation throws (Errors above) or returns what the workflow cannot use; either
+      // way the execution fails.
+      signals.WorkflowFailures = {
+        metric: new cloudwatch.Metric({
+          namespace: 'AWS/States',
+          metricName: 'ExecutionsFailed',
+          dimensionsMap: { StateMachineArn: this.workflow.stateMachineArnByName },
+          statistic: 'Sum',
+          period,
+        }),
+        description: 'workflow executions failed',
+      };
+    } else if (name === 'dlq') {
+      // A message the handler recorded is deleted within seconds of arriving; one older than the
+      // DLQs' visibility timeout was received and not deleted, i.e. the handler failed on it.
+      const ages = Object.fromEntries(
+        this.fanOut.deadLetterQueues.map((queue, i) => [
+          `age${i}`,
+          queue.metricApproximateAgeOfOldestMessage({ period, statistic: 'Maximum' }),
+        ]),
+      );
+      signals.DeadLettersNotRecorded = {
+        metric: new cloudwatch.MathExpression({
+          label: 'oldest dead-lettered message',
+          expression: `MAX([${Object.keys(ages).join(', ')}])`,
+          usingMetrics: ages,
+          period,
+        }),
+        threshold: this.fanOut.deadLetterVisibilityTimeout.toSeconds(),
+        description: 'a dead-lettered message stayed unrecorded past one receive',
+      };
+    }
+    return signals;
   }
 
   /** The first zones of the region; overriding the getter keeps synthesis free of AWS lookups. */

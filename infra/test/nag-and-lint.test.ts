@@ -119,6 +119,7 @@ describe('bad configuration fails synthesis with a clear message', () => {
   it('a subscriber without settings names the missing key', () => {
     const config = structuredClone(loadEnvironment('dev'));
     delete (config.consumers as Record<string, unknown>).archive;
+    delete config.lambda.reservations.archive;
     expect(() => synthesizeEnvironment(config)).toThrow(/no consumers\.archive settings/);
   });
 });

@@ -1,4 +1,5 @@
 import { Match } from 'aws-cdk-lib/assertions';
+import { loadEnvironment } from '../../environments';
 import { ENV } from '../../lambdas/shared/runtime-contract';
 import { logicalIds, show, synth, SYNTH_TIMEOUT_MS, type Synthesized } from './template-helpers';
 
@@ -94,11 +95,13 @@ describe('network and functions', () => {
       expect(props.LoggingConfig).toEqual({ LogGroup: { Ref: expect.stringMatching(/LogGroup/) } });
       expect(typeof props.MemorySize).toBe('number');
       expect(typeof props.Timeout).toBe('number');
-      expect(props.ReservedConcurrentExecutions).toBe(50);
+      const entry = (fn.Metadata as Record<string, string>)['OrderPipelineEntry']!;
+      expect(props.ReservedConcurrentExecutions).toBe(
+        loadEnvironment('staging').lambda.reservations[entry]!.concurrency,
+      );
       const vpc = props.VpcConfig as { SubnetIds: { Ref: string }[]; SecurityGroupIds: unknown[] };
       for (const subnet of vpc.SubnetIds) expect(isolated).toContain(subnet.Ref);
       expect(show(vpc.SecurityGroupIds)).toMatch(/^NetworkLambdaSecurityGroup/);
-      const entry = (fn.Metadata as Record<string, string>)['OrderPipelineEntry']!;
       const variables = Object.keys((props.Environment as { Variables: object }).Variables).sort();
       expect(variables).toEqual([...EXPECTED_ENV[entry]!, ...POWERTOOLS].sort());
     }

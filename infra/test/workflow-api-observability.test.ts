@@ -1,5 +1,6 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { logicalIds, show, synth, SYNTH_TIMEOUT_MS, type Synthesized } from './template-helpers';
+import { loadEnvironment } from '../../environments';
 
 type State = {
   Type: string;
@@ -155,10 +156,47 @@ describe('workflow, API and alarms (prod)', () => {
         { Key: 'access_logs.s3.enabled', Value: 'true' },
       ]),
     });
+    const prod = loadEnvironment('prod');
+    const rateLimited = {
+      Block: {
+        CustomResponse: {
+          ResponseCode: 429,
+          CustomResponseBodyKey: 'rate-limited',
+          ResponseHeaders: Match.arrayWith([{ Name: 'Retry-After', Value: '300' }]),
+        },
+      },
+    };
     s.template.hasResourceProperties('AWS::WAFv2::WebACL', {
       Scope: 'REGIONAL',
+      CustomResponseBodies: {
+        'rate-limited': { ContentType: 'APPLICATION_JSON', Content: '{"error":"rate_limited"}' },
+      },
       Rules: [
-        Match.objectLike({ Statement: { RateBasedStatement: { Limit: 2000, AggregateKeyType: 'IP' } } }),
+        Match.objectLike({
+          Name: 'RateLimitPerSourceIp',
+          Action: rateLimited,
+          Statement: {
+            RateBasedStatement: {
+              Limit: prod.wafRateLimit,
+              EvaluationWindowSec: 300,
+              AggregateKeyType: 'IP',
+            },
+          },
+        }),
+        Match.objectLike({
+          Name: 'RateLimitPerClientId',
+          Action: rateLimited,
+          Statement: {
+            RateBasedStatement: {
+              Limit: prod.wafClientRateLimit,
+              EvaluationWindowSec: 300,
+              AggregateKeyType: 'CUSTOM_KEYS',
+              CustomKeys: [
+                { Header: { Name: 'x-client-id', TextTransformations: [{ Priority: 0, Type: 'NONE' }] } },
+              ],
+            },
+          },
+        }),
       ],
     });
     s.template.resourceCountIs('AWS::WAFv2::WebACLAssociation', 1);
@@ -179,9 +217,10 @@ describe('workflow, API and alarms (prod)', () => {
   });
 
   it('raises the complete alarm set, each notifying the alarm topic', () => {
-    const alarms = logicalIds(s.json, 'AWS::CloudWatch::Alarm').map(
-      (id) => s.json.Resources[id]!.Properties!,
-    );
+    // The canaries' alarms (first-deploy.test.ts) roll deployments back and notify no one.
+    const alarms = logicalIds(s.json, 'AWS::CloudWatch::Alarm')
+      .filter((id) => !id.includes('Canary'))
+      .map((id) => s.json.Resources[id]!.Properties!);
     const names = (metric: string) => alarms.filter((a) => a.MetricName === metric).length;
     expect(names('Errors')).toBe(5);
     expect(names('Throttles')).toBe(5);
