@@ -101,8 +101,7 @@ export const DRILLS: Drill[] = [
     name: 'publisher dependencies unreachable',
     summary:
       'the AWS endpoint the publisher calls refuses connections for 6 s while orders arrive: it answers 503',
-    expected: [/AlbTarget5xx$/],
-    tolerated: [/DependencyFailures/],
+    expected: [/AlbTarget5xx$/, /PublisherCanaryTarget5xx$/, /PublisherCanaryDependencyFailures$/],
     faultProxy: true,
     async run(context) {
       context.stack.faultProxy?.interrupt(6_000);
@@ -114,34 +113,67 @@ export const DRILLS: Drill[] = [
   {
     name: 'consumer failure injection 1.0',
     summary:
-      'the billing consumer fails every record: messages reach its DLQ after maxReceiveCount receives and the DLQ handler records them',
-    expected: [/BillingDeadLetterQueue/],
-    tolerated: [/RecordFailures|InjectedFailures|FailuresRecorded/],
-    deadlineSeconds: 150,
+      'billing and archive fail every record: messages reach their DLQs after maxReceiveCount receives and the DLQ handler records them',
+    expected: [
+      /BillingDeadLetterQueueArrivals$/,
+      /ArchiveDeadLetterQueueArrivals$/,
+      /BillingCanaryRecordFailures$/,
+      /ArchiveCanaryRecordFailures$/,
+      /BillingCanaryDeadLetters$/,
+      /ArchiveCanaryDeadLetters$/,
+    ],
+    deadlineSeconds: 120,
     async run(context) {
-      context.fn('billing').updateEnvironment({ [ENV.failureInjectionRate]: '1' });
+      for (const entry of ['billing', 'archive'])
+        context.fn(entry).updateEnvironment({ [ENV.failureInjectionRate]: '1' });
       const codes = await context.sendOrders(3, 3);
+      // Each order's billing and archive messages are dead-lettered and recorded: two rows.
       const rows = await waitFor(
         context,
-        120_000,
+        110_000,
         () => context.failedOrderRows(),
-        (count) => count >= 3,
+        (count) => count >= 6,
       );
       context.note(`failed-orders rows: ${rows}`);
       return [
         check(
-          'the DLQ handler recorded every order',
-          rows >= 3,
+          'the DLQ handler recorded every dead-lettered message',
+          rows >= 2 * (codes[202] ?? 0) && rows > 0,
           `${rows} failed-orders rows for ${codes[202] ?? 0} accepted orders`,
         ),
       ];
     },
   },
   {
+    name: 'DLQ handler failing',
+    summary:
+      'billing fails every record and the DLQ handler fails at init (no FAILED_ORDERS_TABLE_NAME): dead letters stay unrecorded',
+    expected: [
+      /DlqErrors$/,
+      /DlqCanaryErrors$/,
+      /DlqCanaryDeadLettersNotRecorded$/,
+      /BillingDeadLetterQueueArrivals$/,
+      /BillingCanaryRecordFailures$/,
+      /BillingCanaryDeadLetters$/,
+    ],
+    deadlineSeconds: 120,
+    async run(context) {
+      context.fn('billing').updateEnvironment({ [ENV.failureInjectionRate]: '1' });
+      context.fn('dlq').updateEnvironment({ [ENV.failedOrdersTable]: '' });
+      await context.sendOrders(2, 2);
+      return [];
+    },
+  },
+  {
     name: 'workflow step failing',
     summary:
       'the validate step fails at init (a bad ORDER_TOTAL_LIMIT): executions fail and each order gets a failed-orders row',
-    expected: [/WorkflowExecutionsFailed$/, /ValidateErrors$/],
+    expected: [
+      /WorkflowExecutionsFailed$/,
+      /ValidateErrors$/,
+      /ValidateCanaryErrors$/,
+      /ValidateCanaryWorkflowFailures$/,
+    ],
     async run(context) {
       context.fn('validate').updateEnvironment({ [ENV.orderTotalLimit]: 'not-a-number' });
       const codes = await context.sendOrders(3, 3);
@@ -183,27 +215,31 @@ export const DRILLS: Drill[] = [
   {
     name: 'slow dependency',
     summary:
-      'every call the publisher makes to AWS takes 1.2 s more: its p99 response time crosses the threshold',
-    expected: [/AlbTargetResponseTimeP99$/],
+      'every AWS call of the publisher and the consumers takes 1.2 s more: p99 response time crosses its threshold, consumers time out',
+    expected: [
+      /AlbTargetResponseTimeP99$/,
+      /BillingErrors$/,
+      /ArchiveErrors$/,
+      /BillingCanaryErrors$/,
+      /ArchiveCanaryErrors$/,
+    ],
     async run(context) {
       const emulator = new URL(context.stack.emulatorEndpoint);
       const link = new SlowLink({ host: emulator.hostname, port: Number(emulator.port) }, 1_200);
       const endpoint = await link.listen();
-      try {
-        context.fn('publisher').updateEnvironment({ AWS_ENDPOINT_URL: endpoint });
-        const codes = await context.sendOrders(8, 4);
-        context.note(`answers: ${codesText(codes)}`);
-        return [check('orders were still accepted', (codes[202] ?? 0) > 0, codesText(codes))];
-      } finally {
-        await link.close();
-      }
+      context.defer(() => link.close());
+      for (const entry of ['publisher', 'billing', 'archive'])
+        context.fn(entry).updateEnvironment({ AWS_ENDPOINT_URL: endpoint });
+      const codes = await context.sendOrders(8, 4);
+      context.note(`answers: ${codesText(codes)}`);
+      return [check('orders were still accepted', (codes[202] ?? 0) > 0, codesText(codes))];
     },
   },
   {
     name: 'publisher fails at init',
     summary:
       'a configuration without ORDERS_TABLE_NAME: every publisher invocation fails, the load balancer answers 502',
-    expected: [/AlbElb5xx$/, /PublisherErrors$/],
+    expected: [/AlbElb5xx$/, /PublisherErrors$/, /PublisherCanaryErrors$/],
     async run(context) {
       context.fn('publisher').updateEnvironment({ [ENV.ordersTable]: '' });
       const codes = await context.sendOrders(6, 3);
@@ -230,8 +266,7 @@ export const DRILLS: Drill[] = [
     name: 'broken publisher version, canary',
     summary:
       'a new publisher version with a wrong table name behind `live`: 10 % of traffic shifts to it, its alarms fire, the alias returns to version 1',
-    expected: [/AlbTarget5xx$/],
-    tolerated: [/DependencyFailures|Canary|NewVersion/],
+    expected: [/AlbTarget5xx$/, /PublisherCanaryTarget5xx$/, /PublisherCanaryDependencyFailures$/],
     async run(context) {
       const fn = context.fn('publisher');
       const group = context.deploymentGroup('publisher');

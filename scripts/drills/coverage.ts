@@ -23,6 +23,11 @@ export const NOT_DRILLABLE: ReadonlyArray<{ pattern: RegExp; reason: string }> =
       "the local state machine (aws-local-stepfunctions) does not enforce the workflow's TimeoutSeconds, so no execution times out locally",
   },
   {
+    pattern: /PublisherCanaryUnhandledErrors$/,
+    reason:
+      'only a code defect produces UnhandledErrors (every AWS failure is a DependencyUnavailableError); the drills change configuration and dependencies, not code',
+  },
+  {
     pattern: /SubscriptionDeadLetterQueue/,
     reason:
       'SNS delivery to SQS never fails in the emulator (moto delivers in-process and does not implement subscription redrive), so nothing reaches a subscription DLQ',

@@ -29,6 +29,8 @@ export interface DrillContext {
   sleep(ms: number): Promise<void>;
   /** A line in the drill's log. */
   note(text: string): void;
+  /** Runs `cleanup` when the drill is over (after its alarms were watched). */
+  defer(cleanup: () => Promise<void>): void;
 }
 
 /** A check a drill makes besides its alarms. */
@@ -61,6 +63,8 @@ export interface FiredAlarm {
   /** Clock seconds from the fault to the ALARM state. */
   secondsToFire: number;
   notified: boolean;
+  /** The alarm has ALARM actions (canary alarms have none: the rollback is their action). */
+  hasActions: boolean;
   /** Why a notification was not published, if it was not. */
   notDelivered?: string;
 }
@@ -121,6 +125,7 @@ export async function runDrill(drill: Drill, options: DrillRunOptions): Promise<
     faultProxy: drill.faultProxy ?? false,
   });
   let monitoring: LocalMonitoring | undefined;
+  const cleanups: Array<() => Promise<void>> = [];
   try {
     const orders = new OrderClient({
       url: stack.url,
@@ -158,8 +163,12 @@ export async function runDrill(drill: Drill, options: DrillRunOptions): Promise<
       { length: 4 },
       (_, index) => JSON.parse(orderBody(index)) as { order_id: string },
     );
-    await Promise.all(warm.map((order) => orders.submit(JSON.stringify(order))));
-    await Promise.all(warm.map((order) => orders.waitForTerminal(order.order_id, { deadlineMs: 30_000 })));
+    await Promise.all(warm.map((order) => orders.submit(JSON.stringify(order)).catch(() => undefined)));
+    await Promise.all(
+      warm.map((order) =>
+        orders.waitForTerminal(order.order_id, { deadlineMs: 30_000 }).catch(() => undefined),
+      ),
+    );
     monitoring.cloudWatch.store.clear();
     monitoring.alarms.start();
     const { clock } = monitoring;
@@ -193,6 +202,7 @@ export async function runDrill(drill: Drill, options: DrillRunOptions): Promise<
       },
       sleep,
       note,
+      defer: (cleanup) => cleanups.push(cleanup),
     };
     const faultAt = clock.now();
     const checks = await drill.run(context);
@@ -214,6 +224,7 @@ export async function runDrill(drill: Drill, options: DrillRunOptions): Promise<
         id,
         secondsToFire: Math.max(0, Math.round((transition.at - faultAt) / 1000)),
         notified: delivered.has(transition.alarm.name),
+        hasActions: transition.alarm.alarmActions.length > 0,
         notDelivered:
           failed?.error ?? (transition.actions.length === 0 ? 'the alarm has no ALARM action' : undefined),
       };
@@ -222,7 +233,9 @@ export async function runDrill(drill: Drill, options: DrillRunOptions): Promise<
     const unexpected = firedList
       .map((alarm) => alarm.id)
       .filter((id) => !matches(id, drill.expected) && !matches(id, drill.tolerated ?? []));
-    const undelivered = firedList.filter((alarm) => matches(alarm.id, drill.expected) && !alarm.notified);
+    const undelivered = firedList.filter(
+      (alarm) => matches(alarm.id, drill.expected) && alarm.hasActions && !alarm.notified,
+    );
     const allChecks = [
       ...checks,
       ...undelivered.map((alarm) => ({
@@ -243,6 +256,7 @@ export async function runDrill(drill: Drill, options: DrillRunOptions): Promise<
       log,
     };
   } finally {
+    for (const cleanup of cleanups) await cleanup().catch(() => undefined);
     await monitoring?.stop().catch(() => undefined);
     await stack.stop();
   }

@@ -152,7 +152,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     }
     const aliases = registerAliases(templates);
     const machineSpecs = templates.resourcesOfType('AWS::StepFunctions::StateMachine').map((ref) => {
-      const name = localName(ref, 80);
+      // A StateMachineName in the template is the physical name, as CloudFormation makes it.
+      const given = ref.resource.Properties?.StateMachineName;
+      const name = given === undefined ? localName(ref, 80) : templates.resolveString(ref.stack, given);
       const arn = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:stateMachine:${name}`;
       templates.register(ref.stack, ref.logicalId, { ref: arn, attributes: { Arn: arn, Name: name } });
       return { ref, name, arn };

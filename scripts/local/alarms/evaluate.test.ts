@@ -151,6 +151,9 @@ describe('metric math', () => {
     expect(run('a - -b')).toBe(5);
     expect(run('a + gone')).toBeUndefined();
     expect(run('a + FILL(gone, 0)')).toBe(2);
+    expect(run('MAX([a, b, gone])')).toBe(3);
+    expect(run('SUM([a, b])')).toBe(5);
+    expect(run('MAX([gone])')).toBeUndefined();
     expect(() => parseExpression('ANOMALY_DETECTION_BAND(m1)')).toThrow(UnsupportedExpressionError);
   });
 });

@@ -1,7 +1,8 @@
 /**
  * The arithmetic part of CloudWatch metric math
  * (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/using-metric-math.html):
- * `+ - * /`, parentheses, numbers, metric ids, and FILL(id, value). It is evaluated one period at
+ * `+ - * /`, parentheses, numbers, metric ids, FILL(id, value), and MAX / MIN / SUM / AVG of an
+ * array of series (`MAX([m1, m2])`), which per period combine the series that have a value. It is evaluated one period at
  * a time: an id without a datapoint in the period is missing, and arithmetic on a missing value
  * is missing (there is no datapoint at that timestamp), unless FILL gives it a value.
  */
@@ -16,9 +17,12 @@ type Node =
   | { kind: 'id'; id: string }
   | { kind: 'binary'; op: '+' | '-' | '*' | '/'; left: Node; right: Node }
   | { kind: 'negate'; operand: Node }
-  | { kind: 'fill'; operand: Node; value: Node };
+  | { kind: 'fill'; operand: Node; value: Node }
+  | { kind: 'aggregate'; fn: 'MAX' | 'MIN' | 'SUM' | 'AVG'; operands: Node[] };
 
-const TOKEN = /\s*(\d+(?:\.\d+)?|[A-Za-z_][A-Za-z0-9_]*|[-+*/(),])/y;
+const AGGREGATES = ['MAX', 'MIN', 'SUM', 'AVG'] as const;
+
+const TOKEN = /\s*(\d+(?:\.\d+)?|[A-Za-z_][A-Za-z0-9_]*|[-+*/(),[\]])/y;
 
 /** Parses `expression`; throws UnsupportedExpressionError for what it does not implement. */
 export function parseExpression(expression: string): Node {
@@ -48,7 +52,25 @@ export function parseExpression(expression: string): Node {
     if (token === '-') return { kind: 'negate', operand: primary() };
     if (/^\d/.test(token)) return { kind: 'number', value: Number(token) };
     if (peek() === '(') {
-      if (token.toUpperCase() !== 'FILL')
+      const name = token.toUpperCase();
+      const aggregate = AGGREGATES.find((candidate) => candidate === name);
+      if (aggregate) {
+        // MAX([m1, m2]) over several series, or MAX(m1) over one: per period, of what is present.
+        take('(');
+        const operands: Node[] = [];
+        if (peek() === '[') {
+          take('[');
+          operands.push(sum());
+          while (peek() === ',') {
+            take(',');
+            operands.push(sum());
+          }
+          take(']');
+        } else operands.push(sum());
+        take(')');
+        return { kind: 'aggregate', fn: aggregate, operands };
+      }
+      if (name !== 'FILL')
         throw new UnsupportedExpressionError(`"${expression}": function ${token} is not evaluated locally`);
       take('(');
       const operand = sum();
@@ -93,6 +115,19 @@ export function evaluateExpression(
     }
     case 'fill':
       return evaluateExpression(node.operand, value) ?? evaluateExpression(node.value, value);
+    case 'aggregate': {
+      const present = node.operands
+        .map((operand) => evaluateExpression(operand, value))
+        .filter((item): item is number => item !== undefined);
+      if (present.length === 0) return undefined;
+      const total = present.reduce((sum, item) => sum + item, 0);
+      return {
+        MAX: Math.max(...present),
+        MIN: Math.min(...present),
+        SUM: total,
+        AVG: total / present.length,
+      }[node.fn];
+    }
     case 'binary': {
       const left = evaluateExpression(node.left, value);
       const right = evaluateExpression(node.right, value);
@@ -122,6 +157,8 @@ export function expressionIds(node: Node): string[] {
       return expressionIds(node.operand);
     case 'fill':
       return [...expressionIds(node.operand), ...expressionIds(node.value)];
+    case 'aggregate':
+      return node.operands.flatMap(expressionIds);
     case 'binary':
       return [...expressionIds(node.left), ...expressionIds(node.right)];
   }
