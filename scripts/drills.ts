@@ -35,7 +35,13 @@ function printMatrix(results: readonly DrillResult[]): void {
     result.fired.map((alarm) => alarm.id.replace(/^Observability/, '')).join(', ') || '(none)',
     result.fired.map((alarm) => `${alarm.secondsToFire}s`).join(', ') || '-',
     result.fired
-      .map((alarm) => (alarm.notified ? 'yes' : `NO (${alarm.notDelivered ?? 'not received'})`))
+      .map((alarm) =>
+        alarm.notified
+          ? 'yes'
+          : alarm.hasActions
+            ? `NO (${alarm.notDelivered ?? 'not received'})`
+            : 'no action (canary alarm: the rollback is its action)',
+      )
       .join(', ') || '-',
   ]);
   const header = [

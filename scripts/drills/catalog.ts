@@ -265,7 +265,7 @@ export const DRILLS: Drill[] = [
   {
     name: 'broken publisher version, canary',
     summary:
-      'a new publisher version with a wrong table name behind `live`: 10 % of traffic shifts to it, its alarms fire, the alias returns to version 1',
+      'the publisher version under deployment has a wrong table name: 10 % of the `live` traffic shifts to it, its alarms fire, the alias returns to the previous version',
     expected: [/AlbTarget5xx$/, /PublisherCanaryTarget5xx$/, /PublisherCanaryDependencyFailures$/],
     async run(context) {
       const fn = context.fn('publisher');
@@ -304,7 +304,7 @@ export const DRILLS: Drill[] = [
   {
     name: 'healthy publisher version, canary',
     summary:
-      'a new publisher version with only a release marker changed: the canary shift completes and the alias points at it',
+      'the publisher version under deployment is the template as synthesized: the canary shift completes and the alias points at it',
     expected: [],
     async run(context) {
       const fn = context.fn('publisher');
