@@ -1,4 +1,5 @@
 import { LIVE_ALIAS } from '../../infra/constructs/order-pipeline-function';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { ENV } from '../../lambdas/shared/runtime-contract';
 import { TEMPLATE_VERSION } from '../local/stack';
 import { normalizeMix } from '../stress/mix';
@@ -195,12 +196,32 @@ export const DRILLS: Drill[] = [
   {
     name: 'throttled functions',
     summary:
-      'publisher, validate and billing capped at one concurrent execution while 24 orders arrive 8 at a time',
-    expected: [/PublisherThrottles$/, /ValidateThrottles$/, /BillingThrottles$/, /AlbElb5xx$/],
+      'publisher, validate, billing and archive capped at one concurrent execution while 24 orders arrive 8 at a time; the DLQ handler at zero while a message reaches a DLQ',
+    expected: [
+      /PublisherThrottles$/,
+      /ValidateThrottles$/,
+      /BillingThrottles$/,
+      /ArchiveThrottles$/,
+      /DlqThrottles$/,
+      /AlbElb5xx$/,
+      /BillingDeadLetterQueueArrivals$/,
+      /BillingCanaryDeadLetters$/,
+    ],
+    // The message the throttled DLQ handler cannot take stays unrecorded past one receive.
+    tolerated: [/DlqCanaryDeadLettersNotRecorded$/],
     async run(context) {
-      for (const entry of ['publisher', 'validate', 'billing']) {
+      for (const entry of ['publisher', 'validate', 'billing', 'archive'])
         Object.assign(context.fn(entry).spec, { maxConcurrency: 1, throttleWhenBusy: true });
-      }
+      // Reserved concurrency 0: every invocation of the DLQ handler is throttled.
+      Object.assign(context.fn('dlq').spec, { maxConcurrency: 0, throttleWhenBusy: true });
+      const deadLetterQueue = context.stack.outputs.BillingDeadLetterQueueUrl;
+      if (!deadLetterQueue) throw new Error('the stack has no BillingDeadLetterQueueUrl output');
+      await new SQSClient(context.stack.aws).send(
+        new SendMessageCommand({
+          QueueUrl: deadLetterQueue,
+          MessageBody: JSON.stringify({ drill: 'throttled DLQ handler' }),
+        }),
+      );
       const codes = await context.sendOrders(24, 8);
       context.note(`answers: ${codesText(codes)}`);
       return [
@@ -247,18 +268,19 @@ export const DRILLS: Drill[] = [
     },
   },
   {
-    name: 'stalled consumer',
+    name: 'stalled consumers',
     summary:
-      "the billing queue's event source is disabled for 70 s: the age of its oldest message crosses 60 s",
-    expected: [/BillingQueueOldestMessage$/],
+      "the billing and archive event sources are disabled for 70 s: the age of each queue's oldest message crosses 60 s",
+    expected: [/BillingQueueOldestMessage$/, /ArchiveQueueOldestMessage$/],
     deadlineSeconds: 20,
     async run(context) {
-      const source = context.stack.eventSources.find((candidate) => candidate.fn === context.fn('billing'));
-      if (!source) throw new Error('no event source for billing');
-      await source.stop();
+      const sources = context.stack.eventSources.filter((candidate) =>
+        [context.fn('billing'), context.fn('archive')].includes(candidate.fn),
+      );
+      await Promise.all(sources.map((source) => source.stop()));
       await context.sendOrders(2, 2);
       await context.sleep(70_000);
-      source.start();
+      for (const source of sources) source.start();
       return [];
     },
   },
