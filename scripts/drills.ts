@@ -27,13 +27,15 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 class UsageError extends Error {}
 
-function printMatrix(results: readonly DrillResult[]): void {
+function printMatrix(results: readonly DrillResult[], speed: number): void {
   const rows = results.map((result) => [
     result.passed ? 'PASS' : 'FAIL',
     result.drill,
     result.expected.join(', ') || '(none)',
     result.fired.map((alarm) => alarm.id.replace(/^Observability/, '')).join(', ') || '(none)',
-    result.fired.map((alarm) => `${alarm.secondsToFire}s`).join(', ') || '-',
+    result.fired
+      .map((alarm) => `${alarm.secondsToFire}s (${Math.round(alarm.secondsToFire / speed)}s wall)`)
+      .join(', ') || '-',
     result.fired
       .map((alarm) =>
         alarm.notified
@@ -105,7 +107,7 @@ async function main(): Promise<number> {
     console.log(`[drills] ${drill.name}: ${result.passed ? 'PASS' : 'FAIL'} in ${result.wallSeconds} s`);
     results.push(result);
   }
-  printMatrix(results);
+  printMatrix(results, speed);
 
   let coverageOk = true;
   if (!values.only) {

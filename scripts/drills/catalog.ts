@@ -196,7 +196,7 @@ export const DRILLS: Drill[] = [
   {
     name: 'throttled functions',
     summary:
-      'publisher, validate, billing and archive capped at one concurrent execution while 24 orders arrive 8 at a time; the DLQ handler at zero while a message reaches a DLQ',
+      'publisher capped at two concurrent executions, validate, billing and archive at one, while 40 orders arrive 8 at a time; the DLQ handler at zero while a message reaches a DLQ',
     expected: [
       /PublisherThrottles$/,
       /ValidateThrottles$/,
@@ -210,7 +210,9 @@ export const DRILLS: Drill[] = [
     // The message the throttled DLQ handler cannot take stays unrecorded past one receive.
     tolerated: [/DlqCanaryDeadLettersNotRecorded$/],
     async run(context) {
-      for (const entry of ['publisher', 'validate', 'billing', 'archive'])
+      // The publisher at two, so that enough orders get through to throttle the others at one.
+      Object.assign(context.fn('publisher').spec, { maxConcurrency: 2, throttleWhenBusy: true });
+      for (const entry of ['validate', 'billing', 'archive'])
         Object.assign(context.fn(entry).spec, { maxConcurrency: 1, throttleWhenBusy: true });
       // Reserved concurrency 0: every invocation of the DLQ handler is throttled.
       Object.assign(context.fn('dlq').spec, { maxConcurrency: 0, throttleWhenBusy: true });

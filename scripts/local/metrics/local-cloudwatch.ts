@@ -245,10 +245,10 @@ class QueueTracker {
     this.put('NumberOfMessagesReceived', messages.length, 'Count');
     for (const message of messages) {
       const id = message.MessageId ?? '';
-      const receives = Number(message.Attributes?.ApproximateReceiveCount ?? '1');
+      // Receives in this queue: a message redriven here keeps its source queue's receive count.
       const known = this.outstanding.get(id);
       if (known) {
-        known.receives = receives;
+        known.receives += 1;
         continue;
       }
       if (this.seen.has(id)) continue;
@@ -259,12 +259,12 @@ class QueueTracker {
         // (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-dead-letter-queues.html),
         // and the message's age starts again at the move.
         movedFrom.outstanding.delete(id);
-        this.outstanding.set(id, { since: Date.now(), receives });
+        this.outstanding.set(id, { since: Date.now(), receives: 1 });
         continue;
       }
       const sent = Number(message.Attributes?.SentTimestamp ?? Date.now());
       this.put('NumberOfMessagesSent', 1, 'Count', this.clock.fromWallClock(sent));
-      this.outstanding.set(id, { since: sent, receives });
+      this.outstanding.set(id, { since: sent, receives: 1 });
     }
   }
 
