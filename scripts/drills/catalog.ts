@@ -222,7 +222,15 @@ export const DRILLS: Drill[] = [
           MessageBody: JSON.stringify({ drill: 'throttled DLQ handler' }),
         }),
       );
-      // First the others, with orders getting through an unlimited publisher; then the publisher.
+      // Validate runs for milliseconds, so overlaps are rare: at zero for 1.5 s, its first tasks are
+      // throttled, and the workflow's retries (Lambda.TooManyRequestsException) succeed after.
+      const validate = context.fn('validate').spec;
+      Object.assign(validate, { maxConcurrency: 0 });
+      const early = context.sendOrders(4, 4);
+      await context.sleep(1_500);
+      Object.assign(validate, { maxConcurrency: 1 });
+      await early;
+      // Then the consumers, with orders getting through an unlimited publisher; then the publisher.
       const through = await context.sendOrders(30, 8);
       Object.assign(context.fn('publisher').spec, { maxConcurrency: 1, throttleWhenBusy: true });
       const codes = await context.sendOrders(16, 8);
@@ -239,7 +247,7 @@ export const DRILLS: Drill[] = [
   {
     name: 'slow dependency',
     summary:
-      'every AWS call of the publisher and the consumers takes 1.2 s more: p99 response time crosses its threshold, consumers time out',
+      'every AWS call of the publisher and the consumers takes 0.8 s more: p99 response time crosses its threshold, consumers time out',
     expected: [
       /AlbTargetResponseTimeP99$/,
       /BillingErrors$/,
@@ -249,7 +257,7 @@ export const DRILLS: Drill[] = [
     ],
     async run(context) {
       const emulator = new URL(context.stack.emulatorEndpoint);
-      const link = new SlowLink({ host: emulator.hostname, port: Number(emulator.port) }, 1_200);
+      const link = new SlowLink({ host: emulator.hostname, port: Number(emulator.port) }, 800);
       const endpoint = await link.listen();
       context.defer(() => link.close());
       for (const entry of ['publisher', 'billing', 'archive'])
@@ -290,7 +298,7 @@ export const DRILLS: Drill[] = [
   {
     name: 'broken publisher version, canary',
     summary:
-      'the publisher version under deployment has a wrong table name: 10 % of the `live` traffic shifts to it, its alarms fire, the alias returns to the previous version',
+      'the publisher version under deployment names a table and a state machine that do not exist: 10 % of the `live` traffic shifts to it, its alarms fire, the alias returns to the previous version',
     expected: [/AlbTarget5xx$/, /PublisherCanaryTarget5xx$/, /PublisherCanaryDependencyFailures$/],
     async run(context) {
       const fn = context.fn('publisher');
@@ -298,7 +306,10 @@ export const DRILLS: Drill[] = [
       // The release before runs; the template's version, now carrying a wrong table name, deploys.
       fn.setAlias({ name: LIVE_ALIAS, version: PREVIOUS_VERSION });
       const broken = TEMPLATE_VERSION;
-      fn.reconfigureVersion(broken, { [ENV.ordersTable]: 'Local-OrderPipeline-NoSuchTable' });
+      fn.reconfigureVersion(broken, {
+        [ENV.ordersTable]: 'Local-OrderPipeline-NoSuchTable',
+        [ENV.stateMachineArn]: 'arn:aws:states:us-east-1:123456789012:stateMachine:NoSuchMachine',
+      });
       const { result, codes } = await trafficDuring(
         context,
         context.deployer.deploy(fn, group, broken, (step) => context.note(`alias live: ${step}`)),
@@ -314,7 +325,7 @@ export const DRILLS: Drill[] = [
           `${result.status}; alarms in ALARM: ${result.alarmsInAlarm.join(', ') || 'none'}`,
         ),
         check(
-          'the alias serves version 1 alone again',
+          'the alias serves the previous version alone again',
           alias?.version === '1' && !alias.additionalVersion,
           JSON.stringify(alias),
         ),
