@@ -207,8 +207,13 @@ export const DRILLS: Drill[] = [
       /BillingDeadLetterQueueArrivals$/,
       /BillingCanaryDeadLetters$/,
     ],
-    // The message the throttled DLQ handler cannot take stays unrecorded past one receive.
-    tolerated: [/DlqCanaryDeadLettersNotRecorded$/],
+    // The message the throttled DLQ handler cannot take stays unrecorded past one receive; a
+    // validate task throttled past the workflow's retries fails its execution, as on AWS.
+    tolerated: [
+      /DlqCanaryDeadLettersNotRecorded$/,
+      /WorkflowExecutionsFailed$/,
+      /ValidateCanaryWorkflowFailures$/,
+    ],
     async run(context) {
       for (const entry of ['validate', 'billing', 'archive'])
         Object.assign(context.fn(entry).spec, { maxConcurrency: 1, throttleWhenBusy: true });
