@@ -20,6 +20,12 @@ export interface EventSourceMappingSpec {
   concurrency: number;
 }
 
+/** Sees what the pollers receive and delete; set by the local CloudWatch. */
+export interface QueueActivityObserver {
+  received(source: SqsEventSource, messages: readonly Message[]): void;
+  deleted(source: SqsEventSource, messages: readonly Message[]): void;
+}
+
 /** Counters of one event source, for the console and the tests. */
 export interface EventSourceStats {
   invocations: number;
@@ -39,6 +45,8 @@ export class SqsEventSource {
   private running = false;
   private loops: Array<Promise<void>> = [];
   private abort = new AbortController();
+  /** Sees received and deleted messages; set by the local CloudWatch. */
+  observer: QueueActivityObserver | undefined;
 
   constructor(
     readonly spec: EventSourceMappingSpec,
@@ -107,6 +115,7 @@ export class SqsEventSource {
         }),
         { abortSignal: this.abort.signal },
       );
+      if (received.Messages?.length) this.observer?.received(this, received.Messages);
       batch.push(...(received.Messages ?? []));
     } while (
       this.running &&
@@ -146,6 +155,11 @@ export class SqsEventSource {
             ReceiptHandle: message.ReceiptHandle,
           })),
         }),
+      );
+      const failedIds = new Set((deleted.Failed ?? []).map((failure) => failure.Id));
+      this.observer?.deleted(
+        this,
+        chunk.filter((_message, index) => !failedIds.has(String(start + index))),
       );
       for (const failure of deleted.Failed ?? []) {
         this.onError(new Error(`could not delete message ${failure.Id}: ${failure.Message ?? failure.Code}`));

@@ -62,6 +62,13 @@ export interface LocalStackOptions {
    * what Lambda would ship to CloudWatch Logs (the bench measures log bytes per order with it).
    */
   functionOutput?: (entry: string, chunk: Buffer) => void;
+  /**
+   * Let the handlers write their Powertools EMF metrics to stdout, for a local CloudWatch to read
+   * (scripts/local/metrics); without one attached the lines would go to the console. @default false
+   */
+  emitMetrics?: boolean;
+  /** Templates already synthesized from `config` (drills start many stacks of one synthesis). */
+  templates?: Record<string, CfnTemplate>;
 }
 
 /** A demo client registered in the local client-secrets secret. */
@@ -82,6 +89,9 @@ export interface LocalStack {
   functions: LocalFunction[];
   eventSources: SqsEventSource[];
   stepFunctions: LocalStepFunctions;
+  loadBalancer: LocalLoadBalancer;
+  /** The synthesized templates, resolved against the local names (alarms, dimensions). */
+  templates: TemplateSet;
   /** Present when started with `faultProxy: true`. */
   faultProxy?: FaultProxy;
   stop(): Promise<void>;
@@ -124,10 +134,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   };
   try {
     progress('synthesizing the environment');
-    const templates = new TemplateSet(await synthesizeTemplates(config), {
-      region: LOCAL_REGION,
-      accountId: LOCAL_ACCOUNT_ID,
-    });
+    const templates = new TemplateSet(
+      structuredClone(options.templates ?? (await synthesizeTemplates(config))),
+      {
+        region: LOCAL_REGION,
+        accountId: LOCAL_ACCOUNT_ID,
+      },
+    );
 
     progress('starting the AWS emulator (moto_server)');
     const emulator: Emulator = await startEmulator();
@@ -159,8 +172,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         attributes: { Arn: `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:function:${name}` },
       });
     }
+    const aliases = registerAliases(templates);
     const machineSpecs = templates.resourcesOfType('AWS::StepFunctions::StateMachine').map((ref) => {
-      const name = localName(ref, 80);
+      // A StateMachineName in the template is the physical name, as CloudFormation makes it.
+      const given = ref.resource.Properties?.StateMachineName;
+      const name = given === undefined ? localName(ref, 80) : templates.resolveString(ref.stack, given);
       const arn = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:stateMachine:${name}`;
       templates.register(ref.stack, ref.logicalId, { ref: arn, attributes: { Arn: arn, Name: name } });
       return { ref, name, arn };
@@ -211,7 +227,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
             AWS_LAMBDA_FUNCTION_NAME: physical?.ref ?? entry,
             AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(props.MemorySize ?? 128),
             POWERTOOLS_TRACE_ENABLED: 'false',
-            POWERTOOLS_METRICS_DISABLED: options.functionOutput ? 'false' : 'true',
+            POWERTOOLS_METRICS_DISABLED: options.emitMetrics || options.functionOutput ? 'false' : 'true',
             POWERTOOLS_LOG_LEVEL: options.logLevel ?? 'WARN',
             NODE_NO_WARNINGS: '1',
           },
@@ -222,6 +238,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       if (functionOutput) fn.spec.onOutput = (chunk) => functionOutput(entry, chunk);
       functionsByArn.set(fn.spec.arn, fn);
       functionIds.set(fn, ref.logicalId);
+      const alias = aliases.get(fn.spec.name);
+      if (alias) {
+        // Version 1 stands for the release before this template, version 2 is the template's
+        // own (what its alarms' ExecutedVersion names); the alias starts with all traffic on 2.
+        fn.publishVersion();
+        fn.setAlias({ name: alias.name, version: fn.publishVersion() });
+        functionsByArn.set(alias.arn, fn);
+        // Event source mappings name the alias as `<function>:<alias>`.
+        functionsByArn.set(`${fn.spec.name}:${alias.name}`, fn);
+      }
       functions.push(fn);
     }
     cleanups.push(async () => {
@@ -237,10 +263,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         FunctionResponseTypes?: string[];
       };
       const queue = resources.queues.find((candidate) => candidate.arn === props.EventSourceArn);
-      const fn = functions.find(
-        (candidate) =>
-          candidate.spec.name === props.FunctionName || candidate.spec.arn === props.FunctionName,
-      );
+      const fn =
+        functionsByArn.get(props.FunctionName) ??
+        functions.find((candidate) => candidate.spec.name === props.FunctionName);
       if (!queue || !fn) throw new Error(`event source ${ref.logicalId}: queue or function not found`);
       return new SqsEventSource(
         {
@@ -305,6 +330,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       functions,
       eventSources,
       stepFunctions,
+      loadBalancer,
+      templates,
       faultProxy,
       stop,
     };
@@ -312,6 +339,32 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     await stop();
     throw error;
   }
+}
+
+/** The number the template's `AWS::Lambda::Version` gets locally (version 1 is the release before). */
+export const TEMPLATE_VERSION = '2';
+
+/**
+ * Registers each `AWS::Lambda::Alias` (and the version it names) under the local function's
+ * name, so that callers configured with the alias ARN reach the function; returns them by function.
+ */
+function registerAliases(templates: TemplateSet): Map<string, { name: string; arn: string }> {
+  const aliases = new Map<string, { name: string; arn: string }>();
+  for (const ref of templates.resourcesOfType('AWS::Lambda::Version')) {
+    const props = templates.resolve(ref.stack, ref.resource.Properties ?? {}) as { FunctionName: string };
+    const arn = `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:function:${props.FunctionName}:${TEMPLATE_VERSION}`;
+    templates.register(ref.stack, ref.logicalId, { ref: arn, attributes: { Version: TEMPLATE_VERSION } });
+  }
+  for (const ref of templates.resourcesOfType('AWS::Lambda::Alias')) {
+    const props = templates.resolve(ref.stack, ref.resource.Properties ?? {}) as {
+      FunctionName: string;
+      Name: string;
+    };
+    const arn = `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:function:${props.FunctionName}:${props.Name}`;
+    templates.register(ref.stack, ref.logicalId, { ref: arn, attributes: { AliasArn: arn } });
+    aliases.set(props.FunctionName, { name: props.Name, arn });
+  }
+  return aliases;
 }
 
 function entryOf(ref: ResourceRef): string | undefined {

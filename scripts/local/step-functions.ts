@@ -49,6 +49,12 @@ export interface ExecutionRecord {
   cause?: string;
 }
 
+/** Sees executions start and end; set by the local CloudWatch. */
+export interface ExecutionObserver {
+  started(record: ExecutionRecord): void;
+  finished(record: ExecutionRecord): void;
+}
+
 /** An error raised by a service integration, named as Step Functions names it (`DynamoDB.X`). */
 class ServiceIntegrationError extends Error {
   constructor(name: string, message: string) {
@@ -73,6 +79,8 @@ export class LocalStepFunctions {
   private readonly dynamodb: DynamoDBClient;
   private readonly sns: SNSClient;
   private server: Server | undefined;
+  /** Sees executions start and end; set by the local CloudWatch. */
+  observer: ExecutionObserver | undefined;
 
   constructor(
     specs: LocalStateMachineSpec[],
@@ -127,6 +135,7 @@ export class LocalStepFunctions {
       startDate: new Date(),
     };
     this.executions.set(executionArn, record);
+    this.observer?.started(record);
     const execution = machine.run(parsed as JSONValue, {
       overrides: { taskResourceLocalHandlers: this.taskHandlers(spec.definition) },
       context: {
@@ -156,6 +165,7 @@ export class LocalStepFunctions {
       .finally(() => {
         record.stopDate = new Date();
         this.running.delete(done);
+        this.observer?.finished(record);
       });
     this.running.add(done);
     return record;
