@@ -22,5 +22,4 @@ export const RESERVATION_PROTECTS = {
     "guarantees the workflow's validation step, so a burst elsewhere does not throttle it into retries",
   consumer:
     "guarantees the queue mapping's maxConcurrency: a throttled batch goes back to the queue, uses up a receive and at last dead-letters",
-  dlq: 'guarantees the DLQ mappings (maxConcurrency each): a throttled dead letter would wait a visibility timeout unrecorded',
 } as const;

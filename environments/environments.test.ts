@@ -99,7 +99,12 @@ describe('concurrency is a budget', () => {
       /consumers\.billing\.maxConcurrency: 51 is more than billing's reserved concurrency 50/,
     );
     // The DLQ handler consumes 4 DLQs, each mapping scaling on its own: 4 x 3 > 8.
-    expect(attempt('prod', (config) => void (config.functions.dlq.maxConcurrency = 3))).toThrow(
+    expect(
+      attempt('prod', (config) => {
+        config.lambda.reservations!.dlq = { concurrency: 8, protects: 'the DLQ mappings, 2 each' };
+        config.functions.dlq.maxConcurrency = 3;
+      }),
+    ).toThrow(
       /functions\.dlq\.maxConcurrency: 4 DLQ mappings x 3 = 12 is more than the DLQ handler's reserved concurrency 8/,
     );
     expect(attempt('prod', (config) => void (config.consumers.archive!.maxConcurrency = 1))).toThrow(

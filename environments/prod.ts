@@ -21,7 +21,9 @@ export const prod: EnvironmentInput = {
   region: 'eu-west-1',
   azCount: 2,
   gatewayPrefixLists: { s3: 'pl-6da54004', dynamodb: 'pl-6fa54006' },
-  // 408 reserved of the account's 1,000 (Lambda keeps 100 unreserved); every reservation says why.
+  // 400 reserved of the account's 1,000 (Lambda keeps 100 unreserved); every reservation says why.
+  // The DLQ handler reserves nothing: a throttled dead letter waits on its DLQ (which has no
+  // redrive) and is recorded a visibility timeout later, and a new subscriber adds DLQ mappings.
   lambda: {
     architecture: 'arm64',
     accountConcurrency: 1000,
@@ -30,7 +32,6 @@ export const prod: EnvironmentInput = {
       validate: { concurrency: 100, protects: RESERVATION_PROTECTS.validate },
       billing: { concurrency: 50, protects: RESERVATION_PROTECTS.consumer },
       archive: { concurrency: 50, protects: RESERVATION_PROTECTS.consumer },
-      dlq: { concurrency: 8, protects: RESERVATION_PROTECTS.dlq },
     },
   },
   functions: {

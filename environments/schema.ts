@@ -265,10 +265,6 @@ export const environmentSchema = base.superRefine((config, ctx) => {
       }
     }
   }
-  if (config.canaryDeployments && config.name === 'local') {
-    // The local stack invokes functions, not aliases, and has no CodeDeploy.
-    issue(['canaryDeployments'], 'the local stack cannot run canary deployments');
-  }
   if (config.allowHttp && !HTTP_ALLOWED.includes(config.name)) {
     issue(['allowHttp'], `plain HTTP is only allowed in ${HTTP_ALLOWED.join(' and ')}`);
   }

@@ -58,6 +58,16 @@ export function applyNagAcknowledgements(stack: OrderPipelineStack): void {
     );
   }
 
+  {
+    const bucketArn = stack.resolve(stack.data.archiveBucket.bucketArn) as { 'Fn::GetAtt': [string, string] };
+    ack(
+      stack.operatorAccess.policy,
+      `AwsSolutions-IAM5[Resource::<${bucketArn['Fn::GetAtt'][0]}.Arn>/orders/*]`,
+      'The replay tool reads archived orders (s3:GetObject only) by keys it lists at run time; the orders/ ' +
+        'prefix is the narrowest resource S3 offers.',
+    );
+  }
+
   for (const subscriber of stack.fanOut.subscribers) {
     for (const deadLetters of [subscriber.deadLetterQueue, subscriber.subscriptionDeadLetterQueue]) {
       ack(

@@ -14,6 +14,7 @@ import { grantItemActions, grantKey } from '../constructs/grants';
 import { ServicePrincipalsFromThisAccount } from '../constructs/key-policies';
 import { Network } from '../constructs/network';
 import { deadLetterArrivals, Observability, type CanarySignal } from '../constructs/observability';
+import { OperatorAccess } from '../constructs/operator-access';
 import {
   OrderPipelineFunction,
   type OrderPipelineFunctionProps,
@@ -38,6 +39,7 @@ export const OUTPUTS = {
   topicArn: 'OrdersTopicArn',
   alarmTopicArn: 'AlarmTopicArn',
   postDeployRoleArn: 'PostDeployRoleArn',
+  operatorPolicyArn: 'OperatorPolicyArn',
 } as const;
 
 /** How a Lambda's new version takes traffic in environments with `canaryDeployments`. */
@@ -69,6 +71,8 @@ export class OrderPipelineStack extends Stack {
   public readonly deploymentGroups: Readonly<Record<string, codedeploy.LambdaDeploymentGroup>>;
   /** The role the delivery pipeline's post-deploy test assumes, when a pipeline account is trusted. */
   public readonly postDeployAccess?: PostDeployAccess;
+  /** The managed policy of the ops tools (redrive, replay, failed-orders). */
+  public readonly operatorAccess: OperatorAccess;
   /** The stack's outputs by name ({@link OUTPUTS} and the per-queue ones). */
   public readonly outputs: Readonly<Record<string, CfnOutput>>;
   private readonly zones: string[];
@@ -278,6 +282,11 @@ export class OrderPipelineStack extends Stack {
         )
       : {};
 
+    this.operatorAccess = new OperatorAccess(this, 'OperatorAccess', {
+      data: this.data,
+      fanOut: this.fanOut,
+    });
+
     const outputs: Record<string, CfnOutput> = {};
     this.outputs = outputs;
     const host = config.domainName ?? this.api.loadBalancer.loadBalancerDnsName;
@@ -297,6 +306,11 @@ export class OrderPipelineStack extends Stack {
     output(OUTPUTS.stateMachineArn, this.workflow.stateMachine.stateMachineArn, 'Order workflow');
     output(OUTPUTS.topicArn, this.fanOut.topic.topicArn, 'Orders topic');
     output(OUTPUTS.alarmTopicArn, this.observability.alarmTopic.topicArn, 'Alarm topic');
+    output(
+      OUTPUTS.operatorPolicyArn,
+      this.operatorAccess.policy.managedPolicyArn,
+      'Attach to the operators of the ops tools',
+    );
     for (const s of this.fanOut.subscribers) {
       const prefix = pascal(s.name);
       output(`${prefix}QueueName`, s.queue.queueName, `${s.name} queue`);

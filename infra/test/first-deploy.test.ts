@@ -233,7 +233,7 @@ describe('first deploy on a real account (prod)', () => {
       ]),
     );
     const total = Object.values(reserved).reduce<number>((sum, value) => sum + (value ?? 0), 0);
-    expect(total).toBe(408);
+    expect(total).toBe(400);
     expect(total).toBeLessThanOrEqual(1000 - 100);
     const mappingsOf: Record<string, number[]> = {};
     for (const id of logicalIds(s.json, 'AWS::Lambda::EventSourceMapping')) {
@@ -249,7 +249,10 @@ describe('first deploy on a real account (prod)', () => {
     expect(Object.keys(mappingsOf).sort()).toEqual(
       functions.filter((id) => /^(Billing|Archive|Dlq)Function/.test(id)).sort(),
     );
-    for (const [functionId, maximums] of Object.entries(mappingsOf)) {
+    const checked = Object.entries(mappingsOf).filter(([functionId]) => reserved[functionId] !== undefined);
+    // Billing and archive reserve; the DLQ handler does not (environments/prod.ts says why).
+    expect(checked).toHaveLength(2);
+    for (const [functionId, maximums] of checked) {
       const sum = maximums.reduce((a, b) => a + b, 0);
       expect(sum).toBeLessThanOrEqual(reserved[functionId]!);
     }

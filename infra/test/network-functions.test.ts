@@ -94,7 +94,7 @@ describe('network and functions', () => {
       expect(typeof props.Timeout).toBe('number');
       const entry = (fn.Metadata as Record<string, string>)['OrderPipelineEntry']!;
       expect(props.ReservedConcurrentExecutions).toBe(
-        loadEnvironment('staging').lambda.reservations[entry]!.concurrency,
+        loadEnvironment('staging').lambda.reservations[entry]?.concurrency,
       );
       const vpc = props.VpcConfig as { SubnetIds: { Ref: string }[]; SecurityGroupIds: unknown[] };
       for (const subnet of vpc.SubnetIds) expect(isolated).toContain(subnet.Ref);

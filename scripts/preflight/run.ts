@@ -122,7 +122,7 @@ export const CHECKS: readonly CheckDescription[] = [
   {
     id: 'stress.waf',
     verifies:
-      "a stress run and an immediate rerun (2 x requests from one IP in 300 s) fit under the WAF's rate limit.",
+      "a stress run and an immediate rerun (2 x the requests it sends from one IP, as one client, in 300 s) fit under the WAF's per-IP and per-client rate limits.",
     offline: true,
     run: ({ target }) => checkStressWaf(target),
   },

@@ -89,7 +89,7 @@ export function preflightTarget({
     stackName,
     platform: local ? 'local' : 'aws',
     bootstrap: { ...bootstrapParameter(template), requiredVersion: requiredBootstrapVersion(template) },
-    concurrency: { reservations: reservationsOf(template) },
+    concurrency: { declaredQuota: config.lambda.accountConcurrency, reservations: reservationsOf(template) },
     domain: config.domainName
       ? { name: config.domainName, certificateArn: config.certificateArn }
       : undefined,
@@ -103,7 +103,9 @@ export function preflightTarget({
       concurrency: config.stress.concurrency,
       ratePerSecond: config.stress.ratePerSecond,
       workflowType: config.workflowType,
-      wafRateLimit: config.wafEnabled ? config.wafRateLimit : undefined,
+      waf: config.wafEnabled
+        ? { perIp: config.wafRateLimit, perClient: config.wafClientRateLimit }
+        : undefined,
       entryFunction: ENTRY_FUNCTION,
     },
   };
