@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { appendFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -427,9 +428,19 @@ export class LocalFunction {
         pending = pending.slice(newline + 1);
         // Every line, EMF included, is what Lambda would ship to CloudWatch Logs.
         onOutput?.(Buffer.from(`${line}\n`));
-        if (!this.observer?.output(this, line) && !onOutput) process.stdout.write(`${line}\n`);
+        if (!this.observer?.output(this, line) && !onOutput) writeHandlerLine(`${line}\n`);
         newline = pending.indexOf('\n');
       }
     });
   }
+}
+
+/**
+ * Where handler log lines go when nobody consumes them: the terminal, or the file named by
+ * `HANDLER_LOG_FILE` (the test setup sets one, so handler logs stay out of Jest's report).
+ */
+function writeHandlerLine(line: string): void {
+  const file = process.env.HANDLER_LOG_FILE;
+  if (file) appendFileSync(file, line);
+  else process.stdout.write(line);
 }
