@@ -36,6 +36,10 @@ export const dev: EnvironmentInput = {
   },
   workflowType: 'EXPRESS',
   logRetentionDays: 14,
+  // Full execution history while developing; a few orders a day cost cents.
+  lambdaLogLevel: 'INFO',
+  workflowLogs: { level: 'ALL', includeExecutionData: true },
+  xraySampling: { reservoirPerSecond: 1, fixedRate: 0.05 },
   alarms: {
     email: 'orders-dev@example.com',
     periodSeconds: 300,
@@ -52,6 +56,7 @@ export const dev: EnvironmentInput = {
   allowHttp: true,
   wafEnabled: false,
   wafRateLimit: 2000,
+  wafClientRateLimit: 2_000,
   orderTotalLimit: 1_000_000,
   marketCurrencies: MARKET_CURRENCIES,
   clientSecretsCacheSeconds: 30,

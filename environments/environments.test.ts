@@ -35,6 +35,13 @@ describe('environments', () => {
     expect(Object.values(prod.consumers).every((c) => c.failureInjectionRate === 0)).toBe(true);
   });
 
+  it('keeps order data out of the prod workflow logs', () => {
+    const prod = { ...loadEnvironment('prod'), workflowLogs: { level: 'ALL', includeExecutionData: true } };
+    expect(() => validateEnvironment(prod)).toThrow(
+      /workflowLogs.includeExecutionData: prod must keep execution data out of the workflow logs/,
+    );
+  });
+
   it('rejects unknown names and plain HTTP in staging', () => {
     expect(() => loadEnvironment('qa')).toThrow(/Unknown environment "qa"/);
     const staging = { ...loadEnvironment('staging'), allowHttp: true };

@@ -30,6 +30,10 @@ export const local: EnvironmentInput = {
   },
   workflowType: 'EXPRESS',
   logRetentionDays: 1,
+  // Everything, as in dev: the local stack is for looking at runs.
+  lambdaLogLevel: 'INFO',
+  workflowLogs: { level: 'ALL', includeExecutionData: true },
+  xraySampling: { reservoirPerSecond: 1, fixedRate: 0.05 },
   alarms: {
     email: 'orders-local@example.com',
     periodSeconds: 60,
@@ -46,6 +50,7 @@ export const local: EnvironmentInput = {
   allowHttp: true,
   wafEnabled: false,
   wafRateLimit: 10_000,
+  wafClientRateLimit: 10_000,
   orderTotalLimit: 1_000_000,
   marketCurrencies: MARKET_CURRENCIES,
   clientSecretsCacheSeconds: 2,

@@ -169,6 +169,32 @@ const base = z.strictObject({
    * workflow is an idempotent conditional write (docs/internals.md).
    */
   workflowType: z.enum(['EXPRESS', 'STANDARD']).default('EXPRESS'),
+  /**
+   * The workflow's execution logging (CloudWatch vended logs, billed per GB ingested). ALL writes
+   * every history event of every order (26 on the happy path), with its input and output when
+   * `includeExecutionData`; ERROR writes only failures (failed tasks, retries, failed executions).
+   * https://docs.aws.amazon.com/step-functions/latest/dg/cloudwatch-log-level.html
+   */
+  /**
+   * Powertools log level of every function (POWERTOOLS_LOG_LEVEL). Lambda logs are billed per GB
+   * ingested; the EMF metric lines are written whatever the level.
+   */
+  lambdaLogLevel: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']),
+  workflowLogs: z.strictObject({
+    level: z.enum(['ALL', 'ERROR', 'FATAL', 'OFF']),
+    includeExecutionData: z.boolean(),
+  }),
+  /**
+   * The environment's X-Ray sampling rule (each environment has its own account): requests traced
+   * per second whatever the rate (`reservoirPerSecond`, shared by every instance), then
+   * `fixedRate` of the rest. Applies where a trace starts: the publisher (orders and status
+   * reads), each consumer batch, a workflow started without a sampled caller.
+   * https://docs.aws.amazon.com/xray/latest/devguide/xray-console-sampling.html
+   */
+  xraySampling: z.strictObject({
+    reservoirPerSecond: z.number().int().min(0).max(1000),
+    fixedRate: z.number().min(0).max(1),
+  }),
   logRetentionDays: z
     .number()
     .int()
@@ -204,6 +230,11 @@ const base = z.strictObject({
   wafEnabled: z.boolean(),
   /** Requests per source IP per 5 minutes before the WAF blocks it. */
   wafRateLimit: z.number().int().min(10).max(2_000_000_000),
+  /**
+   * Requests per client id (`X-Client-Id`) per 5 minutes, from any number of IPs, before the WAF
+   * answers 429. At least twice a stress run's requests per window (environments test).
+   */
+  wafClientRateLimit: z.number().int().min(10).max(2_000_000_000),
   /** Highest order total, in minor units (cents). */
   orderTotalLimit: z.number().int().min(1),
   /** Currencies allowed per market: market (2 lowercase letters) -> ISO 4217 codes. */
@@ -237,15 +268,18 @@ export const environmentSchema = base.superRefine((config, ctx) => {
     if (config.allowHttp) issue(['allowHttp'], 'prod must not allow plain HTTP');
     if (!config.domain) issue(['domain'], 'prod needs an HTTPS domain name');
     if (!config.retainData) issue(['retainData'], 'prod must retain its data');
+    if (config.workflowLogs.includeExecutionData) {
+      // Execution data is the order itself (customer data) and most of the log volume.
+      issue(
+        ['workflowLogs', 'includeExecutionData'],
+        'prod must keep execution data out of the workflow logs',
+      );
+    }
     for (const [name, consumer] of Object.entries(config.consumers)) {
       if (consumer.failureInjectionRate > 0) {
         issue(['consumers', name, 'failureInjectionRate'], 'failure injection must be 0 in prod');
       }
     }
-  }
-  if (config.canaryDeployments && config.name === 'local') {
-    // The local stack invokes functions, not aliases, and has no CodeDeploy.
-    issue(['canaryDeployments'], 'the local stack cannot run canary deployments');
   }
   if (config.allowHttp && !HTTP_ALLOWED.includes(config.name)) {
     issue(['allowHttp'], `plain HTTP is only allowed in ${HTTP_ALLOWED.join(' and ')}`);

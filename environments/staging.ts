@@ -36,6 +36,10 @@ export const staging: EnvironmentInput = {
   },
   workflowType: 'EXPRESS',
   logRetentionDays: 30,
+  // Prod's logging, so staging runs what prod runs; the default X-Ray sampling.
+  lambdaLogLevel: 'WARN',
+  workflowLogs: { level: 'ERROR', includeExecutionData: false },
+  xraySampling: { reservoirPerSecond: 1, fixedRate: 0.05 },
   alarms: {
     email: 'orders-staging@example.com',
     periodSeconds: 60,
@@ -56,7 +60,8 @@ export const staging: EnvironmentInput = {
   },
   allowHttp: false,
   wafEnabled: true,
-  wafRateLimit: 5000,
+  wafRateLimit: 10_000,
+  wafClientRateLimit: 10_000,
   orderTotalLimit: 1_000_000,
   marketCurrencies: MARKET_CURRENCIES,
   clientSecretsCacheSeconds: 30,

@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { DefaultStackSynthesizer, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -11,6 +11,7 @@ import { pascal } from '../infra/constructs/naming';
 import { postDeployRoleName, postDeployStepRoleName } from '../infra/constructs/post-deploy-access';
 import { OUTPUTS } from '../infra/stacks/order-pipeline-stack';
 import { OrderPipelineStage } from '../infra/stacks/order-pipeline-stage';
+import { bootstrapRoleName } from '../scripts/preflight/account';
 import { installOnly, readBuildSpec } from './build-spec';
 import { PullRequestCheck } from './pull-request-check';
 
@@ -22,6 +23,9 @@ export const BUILD_ENVIRONMENT: codebuild.BuildEnvironment = {
 
 /** AWS CLI profile the post-deploy test runs under: the stage's post-deploy role. */
 export const POST_DEPLOY_PROFILE = 'post-deploy';
+
+/** AWS CLI profile the preflight runs under: the stage account's CDK bootstrap lookup role. */
+export const PREFLIGHT_PROFILE = 'preflight';
 
 export interface DeliveryPipelineStackProps extends Omit<StackProps, 'env'> {
   readonly delivery: DeliveryConfig;
@@ -38,6 +42,8 @@ export interface DeployedStage {
   readonly config: PipelineStageConfig;
   readonly stage: OrderPipelineStage;
   readonly postDeployTest: pipelines.CodeBuildStep;
+  /** `npm run preflight` against the stage's account, right before its deploy. */
+  readonly preflight: pipelines.CodeBuildStep;
   readonly approval?: pipelines.ManualApprovalStep;
 }
 
@@ -106,8 +112,13 @@ export class DeliveryPipelineStack extends Stack {
           })
         : undefined;
       const postDeployTest = this.postDeployTest(stage, stageConfig, buildSpec);
-      this.pipeline.addStage(stage, { pre: approval ? [approval] : [], post: [postDeployTest] });
-      return { config: stageConfig, stage, postDeployTest, approval };
+      const preflight = this.preflight(stage, buildSpec);
+      if (approval) preflight.addStepDependency(approval);
+      this.pipeline.addStage(stage, {
+        pre: approval ? [approval, preflight] : [preflight],
+        post: [postDeployTest],
+      });
+      return { config: stageConfig, stage, postDeployTest, preflight, approval };
     });
 
     if (props.pullRequestCheck) {
@@ -218,6 +229,46 @@ export class DeliveryPipelineStack extends Stack {
         });
       }),
     );
+  }
+
+  /**
+   * `npm run preflight -- --env <env>` before the stage's deploy (after its approval), so a bad
+   * account stops the stage with each fix before CloudFormation starts. It reads the stage's
+   * account through the CDK bootstrap's lookup role (ReadOnlyAccess, no kms:Decrypt), which exists
+   * before the first deploy and trusts the tooling account (`cdk bootstrap --trust`).
+   */
+  private preflight(
+    stage: OrderPipelineStage,
+    buildSpec: ReturnType<typeof readBuildSpec>,
+  ): pipelines.CodeBuildStep {
+    const { config } = stage;
+    const qualifier =
+      (this.node.tryGetContext('@aws-cdk/core:bootstrapQualifier') as string | undefined) ??
+      DefaultStackSynthesizer.DEFAULT_QUALIFIER;
+    const lookupRoleArn = this.formatArn({
+      service: 'iam',
+      region: '',
+      account: config.account,
+      resource: 'role',
+      resourceName: bootstrapRoleName('lookup', qualifier, config.account ?? '', config.region),
+    });
+    return new pipelines.CodeBuildStep(`Preflight${pascal(config.name)}`, {
+      input: this.source,
+      partialBuildSpec: codebuild.BuildSpec.fromObject(installOnly(buildSpec)),
+      commands: [
+        `aws configure set profile.${PREFLIGHT_PROFILE}.role_arn ${lookupRoleArn}`,
+        `aws configure set profile.${PREFLIGHT_PROFILE}.credential_source EcsContainer`,
+        // The run's Source action has just used the connection: no need to read it.
+        `npm run preflight -- --env ${config.name} --profile ${PREFLIGHT_PROFILE} --skip connection`,
+      ],
+      rolePolicyStatements: [
+        new iam.PolicyStatement({
+          sid: 'AssumeStageLookupRole',
+          actions: ['sts:AssumeRole'],
+          resources: [lookupRoleArn],
+        }),
+      ],
+    });
   }
 
   /**

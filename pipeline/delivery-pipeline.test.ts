@@ -121,6 +121,7 @@ describe('pipeline stacks', () => {
       actionsOf('ProdPipeline', 'Prod').map((action) => [action.Name, action.ActionTypeId.Category]),
     ).toEqual([
       ['ApproveProd', 'Approval'],
+      ['PreflightProd', 'Build'],
       ['OrderPipeline.Prepare', 'Deploy'],
       ['OrderPipeline.Deploy', 'Deploy'],
       ['SmokeTest', 'Build'],
@@ -282,6 +283,49 @@ describe('post-deploy tests', () => {
       },
     });
   });
+});
+
+describe('preflight before each deploy', () => {
+  it.each([
+    ['NonProdPipeline', 'Dev', 'dev', '111111111111'],
+    ['NonProdPipeline', 'Staging', 'staging', '222222222222'],
+    ['ProdPipeline', 'Prod', 'prod', '333333333333'],
+  ])(
+    '%s %s: runs npm run preflight through the lookup role before the deploy',
+    (name, stage, env, account) => {
+      const actions = actionsOf(name, stage);
+      const deploy = actions.find(
+        (action) => action.Name === 'OrderPipeline.Prepare' || action.Name === 'OrderPipeline.Deploy',
+      )!;
+      const preflight = actions.find((action) => action.Name === `Preflight${stage}`)!;
+      expect(preflight.RunOrder).toBeLessThan(deploy.RunOrder);
+      const approval = actions.find((action) => action.Name === `Approve${stage}`);
+      if (approval) expect(preflight.RunOrder).toBeGreaterThan(approval.RunOrder);
+      const lookupRole = `arn:aws:iam::${account}:role/cdk-hnb659fds-lookup-role-${account}-eu-west-1`;
+      const spec = buildSpecOf(name, preflight);
+      expect(spec.phases.install).toEqual(readBuildSpec().phases.install);
+      expect(spec.phases.build!.commands).toEqual([
+        `aws configure set profile.preflight.role_arn ${lookupRole}`,
+        'aws configure set profile.preflight.credential_source EcsContainer',
+        `npm run preflight -- --env ${env} --profile preflight --skip connection`,
+      ]);
+      // The step's role may assume that read-only role and nothing else.
+      const projectRef = (preflight.Configuration!.ProjectName as { Ref: string }).Ref;
+      const roleRef = (
+        stacks[name]!.template.findResources('AWS::CodeBuild::Project')[projectRef]!.Properties as {
+          ServiceRole: { 'Fn::GetAtt': [string, string] };
+        }
+      ).ServiceRole['Fn::GetAtt'][0];
+      const statements = Object.values(stacks[name]!.template.findResources('AWS::IAM::Policy'))
+        .filter((policy) => JSON.stringify(policy.Properties.Roles) === JSON.stringify([{ Ref: roleRef }]))
+        .flatMap(
+          (policy) => policy.Properties.PolicyDocument.Statement as { Action: unknown; Resource: unknown }[],
+        );
+      expect(statements.filter((statement) => JSON.stringify(statement.Action).includes('sts:'))).toEqual([
+        expect.objectContaining({ Action: 'sts:AssumeRole', Resource: lookupRole }),
+      ]);
+    },
+  );
 });
 
 describe('pull-request check', () => {

@@ -6,53 +6,10 @@ import { synthesizeEnvironment } from '../infra/stacks/synthesize';
 import { LocalStackNotRunningError, readLocalStack } from './lib/local-state';
 import { preflightClients } from './preflight/clients';
 import { localPreflight } from './preflight/local';
+import { PREFLIGHT_HELP } from './preflight/help';
 import { CHECKS, formatResult, formatTotals, runPreflight, type PreflightOptions } from './preflight/run';
 import { preflightTarget } from './preflight/target';
 import type { CheckResult, PreflightClients } from './preflight/types';
-
-const wrap = (text: string, indent: string) =>
-  text
-    .split(' ')
-    .reduce<string[]>(
-      (lines, word) => {
-        const last = lines[lines.length - 1] ?? '';
-        if (last.length + word.length + 1 > 96 - indent.length) lines.push(word);
-        else lines[lines.length - 1] = last ? `${last} ${word}` : word;
-        return lines;
-      },
-      [''],
-    )
-    .map((line) => `${indent}${line}`)
-    .join('\n');
-
-const HELP = `Usage: npm run preflight -- --env <${ENVIRONMENT_NAMES.join('|')}> [options]
-
-Checks, with read-only calls, that an account can take this environment before its first deploy
-(and before each deploy of the pipeline). One line per check: ✓ passed, ✗ failed (with the fix
-under it), - skipped (with the reason). Exits non-zero on any ✗.
-
-Options:
-  --env E              ${ENVIRONMENT_NAMES.join(', ')} (required); local checks the stack \`npm start\` runs
-  --profile P          AWS profile of the environment's account (default: the SDK's default chain,
-                       AWS_PROFILE or the CodeBuild role)
-  --region R           region of the environment (default: the environment's configured region)
-  --tooling-profile P  profile of the tooling account, where the connection lives (default: --profile)
-  --stack S            CloudFormation stack (default: the one the environment's stage deploys)
-  -h, --help           show this help
-
-Checks:
-${CHECKS.map(
-  (check) =>
-    `  ${check.id}\n${wrap(check.verifies, '      ')}${
-      check.notOnEmulator ? `\n${wrap(`local: skipped, ${check.notOnEmulator}.`, '      ')}` : ''
-    }`,
-).join('\n')}
-
-Permissions: every call is a read; the CDK bootstrap's lookup role (ReadOnlyAccess) in the
-environment's account allows all of them, plus codeconnections:GetConnection in the tooling account.
-
-Exit status: 0 no check failed; 1 a check failed; 2 usage error; 3 the preflight could not run
-(invalid configuration, no local stack).`;
 
 class UsageError extends Error {
   override readonly name = 'UsageError';
@@ -71,6 +28,7 @@ async function main(): Promise<number> {
         region: { type: 'string' },
         'tooling-profile': { type: 'string' },
         stack: { type: 'string' },
+        skip: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     }).values;
@@ -78,7 +36,7 @@ async function main(): Promise<number> {
     throw new UsageError((error as Error).message);
   }
   if (values.help) {
-    console.log(HELP);
+    console.log(PREFLIGHT_HELP);
     return 0;
   }
   if (!values.env) throw new UsageError(`--env is required (${ENVIRONMENT_NAMES.join(', ')})`);
@@ -92,6 +50,16 @@ async function main(): Promise<number> {
     throw new UsageError(
       '--env local checks the emulator of `npm start`: --profile, --tooling-profile and --region do not apply',
     );
+  }
+
+  const skip = (values.skip ?? '')
+    .split(',')
+    .map((id) => id.trim())
+    .filter(Boolean);
+  const skippable = CHECKS.filter((check) => check.run).map((check) => check.id);
+  const unknown = skip.filter((id) => !skippable.includes(id));
+  if (unknown.length > 0) {
+    throw new UsageError(`--skip takes ${skippable.join(', ')}; not ${unknown.join(', ')}`);
   }
 
   const delivery = loadDelivery();
@@ -113,7 +81,7 @@ async function main(): Promise<number> {
   if (target.platform === 'local') {
     const local = localPreflight(await readLocalStack());
     clients = local.clients;
-    options = { readStack: local.readStack, onResult };
+    options = { readStack: local.readStack, onResult, skip };
     where = 'the emulator of npm start';
   } else {
     clients = preflightClients({
@@ -122,7 +90,7 @@ async function main(): Promise<number> {
       toolingProfile: values['tooling-profile'],
       toolingRegion: delivery.region,
     });
-    options = { lookupNameServers: resolveNs, onResult };
+    options = { lookupNameServers: resolveNs, onResult, skip };
     where = `account ${target.account ?? "(the credentials')"} in ${target.region}`;
   }
   console.log(`Preflight of ${target.environment} (${target.stackName}) against ${where}\n`);

@@ -1,5 +1,9 @@
 import { parseArgs } from 'node:util';
 import { signRequest } from '../lambdas/shared/signing';
+import { rm } from 'node:fs/promises';
+import { alarmId } from './local/alarms/definitions';
+import { startMonitoring } from './local/alarms/monitoring';
+import { ALARM_STATE_FILE, writeAlarmStates } from './local/alarms/state-file';
 import { EmulatorUnavailableError } from './local/moto-server';
 import { startLocalStack } from './local/stack';
 
@@ -43,7 +47,26 @@ async function main(): Promise<void> {
     port,
     logLevel,
     onProgress: (message) => console.log(`[local] ${message}...`),
+    emitMetrics: true,
   });
+  // The local CloudWatch: every alarm of the template, evaluated in real time; state changes
+  // are printed as they happen and kept in .local/alarms.json for `npm run alarms`.
+  const monitoring = await startMonitoring(stack, {
+    onTransition: (transition) => {
+      const delivery = transition.actions
+        .map((action) => (action.published ? 'notified' : `not notified: ${action.error}`))
+        .join('; ');
+      if (transition.from === 'INSUFFICIENT_DATA' && transition.to === 'OK') return;
+      console.log(
+        `[alarm] ${alarmId(transition.alarm.logicalId)}: ${transition.from} -> ${transition.to} (${transition.reason})${delivery ? ` [${delivery}]` : ''}`,
+      );
+      void writeAlarmStates(monitoring.alarms.status());
+    },
+    onNotification: (notification) =>
+      console.log(`[alarm] the pager got: ${notification.subject ?? notification.alarmName}`),
+  });
+  const stateWriter = setInterval(() => void writeAlarmStates(monitoring.alarms.status()), 5_000);
+  await writeAlarmStates(monitoring.alarms.status());
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
 
   const body =
@@ -63,6 +86,8 @@ Order pipeline running locally (ready in ${seconds} s)
   secret     ${stack.client.secret}
   emulator   ${stack.emulatorEndpoint}
 
+Alarms: state changes print here as [alarm] lines; list them with: npm run alarms
+
 Send an order and follow it to the end:
   npm run order -- --file examples/order.json
 
@@ -79,10 +104,15 @@ Ctrl-C stops everything.`);
     if (stopping) return;
     stopping = true;
     console.log(`\n[local] ${signal}: stopping (waiting for running executions)...`);
-    void stack.stop().then(() => {
-      console.log('[local] stopped');
-      process.exit(0);
-    });
+    clearInterval(stateWriter);
+    void monitoring
+      .stop()
+      .then(() => rm(ALARM_STATE_FILE, { force: true }))
+      .then(() => stack.stop())
+      .then(() => {
+        console.log('[local] stopped');
+        process.exit(0);
+      });
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));

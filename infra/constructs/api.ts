@@ -35,9 +35,26 @@ export interface OrderApiProps {
   readonly accessLogBucket: s3.IBucket;
   /** Whether deleting the ALB needs deletion protection turned off first (prod). */
   readonly deletionProtection: boolean;
-  /** WAFv2 web ACL with a rate-based rule per source IP. */
-  readonly waf?: { readonly rateLimitPer5Minutes: number };
+  /** WAFv2 web ACL with rate-based rules per source IP and per client id. */
+  readonly waf?: OrderApiWafProps;
 }
+
+/** The WAF's rate limits, requests per {@link RATE_LIMIT_WINDOW_SECONDS}. */
+export interface OrderApiWafProps {
+  /** Requests one source IP may send per window. */
+  readonly rateLimitPer5Minutes: number;
+  /** Requests carrying one `X-Client-Id` may send per window, from any number of IPs. */
+  readonly clientRateLimitPer5Minutes: number;
+}
+
+/** The rate-based rules' evaluation window (WAF's default, and the unit of the limits). */
+export const RATE_LIMIT_WINDOW_SECONDS = 300;
+
+/** Body of the WAF's answer to a client over a rate limit (CONTRACT.md v1.1). */
+export const RATE_LIMITED_BODY = JSON.stringify({ error: 'rate_limited' });
+
+/** The header the per-client rule counts by, as CONTRACT.md names it (WAF matches names case-insensitively). */
+export const CLIENT_ID_HEADER = 'x-client-id';
 
 /**
  * Name of the publisher's target group. Lambda must allow the load balancer to invoke the
@@ -184,19 +201,65 @@ export class OrderApi extends Construct {
         sampledRequestsEnabled: true,
         metricName,
       });
+      // 429 with Retry-After instead of WAF's default 403: a block lasts until the rate over the
+      // window falls under the limit, so the window is the longest a client has to wait.
+      // https://docs.aws.amazon.com/waf/latest/developerguide/customizing-the-response-for-blocked-requests.html
+      const rateLimited: wafv2.CfnWebACL.RuleActionProperty = {
+        block: {
+          customResponse: {
+            responseCode: 429,
+            customResponseBodyKey: 'rate-limited',
+            responseHeaders: [
+              { name: 'Retry-After', value: String(RATE_LIMIT_WINDOW_SECONDS) },
+              { name: 'Cache-Control', value: 'no-store' },
+            ],
+          },
+        },
+      };
       this.webAcl = new wafv2.CfnWebACL(this, 'WebAcl', {
         scope: 'REGIONAL',
         defaultAction: { allow: {} },
         visibilityConfig: visibility('OrderPipelineWebAcl'),
+        customResponseBodies: {
+          'rate-limited': { contentType: 'APPLICATION_JSON', content: RATE_LIMITED_BODY },
+        },
         rules: [
           {
             name: 'RateLimitPerSourceIp',
             priority: 0,
-            action: { block: {} },
+            action: rateLimited,
             statement: {
-              rateBasedStatement: { limit: props.waf.rateLimitPer5Minutes, aggregateKeyType: 'IP' },
+              rateBasedStatement: {
+                limit: props.waf.rateLimitPer5Minutes,
+                evaluationWindowSec: RATE_LIMIT_WINDOW_SECONDS,
+                aggregateKeyType: 'IP',
+              },
             },
             visibilityConfig: visibility('RateLimitPerSourceIp'),
+          },
+          {
+            // Many clients behind one NAT share the per-IP budget; one client spread over many
+            // IPs would have none. A custom key counts per header value; a request without the
+            // header is not counted by this rule (only by the per-IP one).
+            // https://docs.aws.amazon.com/waf/latest/developerguide/waf-rule-statement-type-rate-based-aggregation-options.html
+            // The header is not authenticated at the WAF: someone who knows a client id can
+            // spend that client's budget (README "Clients" says so).
+            name: 'RateLimitPerClientId',
+            priority: 1,
+            action: rateLimited,
+            statement: {
+              rateBasedStatement: {
+                limit: props.waf.clientRateLimitPer5Minutes,
+                evaluationWindowSec: RATE_LIMIT_WINDOW_SECONDS,
+                aggregateKeyType: 'CUSTOM_KEYS',
+                customKeys: [
+                  {
+                    header: { name: CLIENT_ID_HEADER, textTransformations: [{ priority: 0, type: 'NONE' }] },
+                  },
+                ],
+              },
+            },
+            visibilityConfig: visibility('RateLimitPerClientId'),
           },
         ],
       });

@@ -4,16 +4,16 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 
 /**
- * Interface endpoints for the AWS APIs the Lambdas call from isolated subnets. SQS is absent on
- * purpose: consumers never call SQS (event source mappings poll outside the VPC).
+ * Interface endpoints for the AWS APIs the Lambdas call from isolated subnets, and only those
+ * (each costs an hourly fee per AZ). Absent on purpose: SQS (event source mappings poll outside
+ * the VPC), SNS (the workflow publishes, from the Step Functions service), KMS (DynamoDB, S3 and
+ * Secrets Manager use the keys server-side) and CloudWatch Logs (Lambda ships function output
+ * itself). X-Ray stays: the tracing daemon in each sandbox sends segments over the VPC.
  */
 export const INTERFACE_ENDPOINTS = {
-  Sns: ec2.InterfaceVpcEndpointAwsService.SNS,
   StepFunctions: ec2.InterfaceVpcEndpointAwsService.STEP_FUNCTIONS,
   SecretsManager: ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER,
-  CloudWatchLogs: ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS,
   XRay: ec2.InterfaceVpcEndpointAwsService.XRAY,
-  Kms: ec2.InterfaceVpcEndpointAwsService.KMS,
 } as const;
 
 const HTTPS = ec2.Port.tcp(443);

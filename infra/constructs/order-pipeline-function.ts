@@ -44,6 +44,8 @@ export interface OrderPipelineFunctionProps {
   readonly reservedConcurrency?: number;
   /** What happens to the log group when the stack is deleted. */
   readonly removalPolicy: RemovalPolicy;
+  /** Powertools log level (POWERTOOLS_LOG_LEVEL). */
+  readonly logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
   /**
    * Publish a version per deployment behind a `live` alias that callers invoke, so CodeDeploy can
    * shift traffic to a new version gradually (see {@link OrderPipelineFunction.deployGradually}).
@@ -125,6 +127,7 @@ export class OrderPipelineFunction extends Construct {
         ...props.environment,
         POWERTOOLS_SERVICE_NAME: this.serviceName,
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+        POWERTOOLS_LOG_LEVEL: props.logLevel,
         NODE_OPTIONS: '--enable-source-maps',
       },
     };

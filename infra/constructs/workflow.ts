@@ -41,6 +41,11 @@ export interface OrderWorkflowProps {
   /** EXPRESS (default in every environment) or STANDARD. */
   readonly workflowType: 'EXPRESS' | 'STANDARD';
   readonly logRetention: logs.RetentionDays;
+  /** Execution logging: which history events reach the log group, with or without their data. */
+  readonly logging: {
+    readonly level: 'ALL' | 'ERROR' | 'FATAL' | 'OFF';
+    readonly includeExecutionData: boolean;
+  };
   readonly removalPolicy: RemovalPolicy;
 }
 
@@ -60,6 +65,8 @@ const errorPath = '$.error';
 export class OrderWorkflow extends Construct {
   public readonly stateMachine: sfn.StateMachine;
   public readonly logGroup: logs.LogGroup;
+  /** The execution logging it was built with (the environment's setting). */
+  public readonly logging: OrderWorkflowProps['logging'];
   /**
    * ARN of the state machine, built from its fixed name rather than referring to it: alarms a
    * canary watches cannot refer to the state machine, which refers to the `live` aliases whose
@@ -73,6 +80,7 @@ export class OrderWorkflow extends Construct {
     super(scope, id);
     const { ordersTable, failedOrdersTable } = props;
     this.validateFunction = props.validateFunction;
+    this.logging = props.logging;
 
     const retry = (state: sfn.TaskStateBase, errors: readonly string[]) =>
       state.addRetry({
@@ -265,7 +273,11 @@ export class OrderWorkflow extends Construct {
         props.workflowType === 'EXPRESS' ? sfn.StateMachineType.EXPRESS : sfn.StateMachineType.STANDARD,
       timeout: Duration.minutes(2),
       tracingEnabled: true,
-      logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
+      logs: {
+        destination: this.logGroup,
+        level: sfn.LogLevel[props.logging.level],
+        includeExecutionData: props.logging.includeExecutionData,
+      },
     });
     // The tables and topic are encrypted with customer-managed keys; the role uses them directly.
     for (const key of new Set([ordersTable.encryptionKey, failedOrdersTable.encryptionKey])) {

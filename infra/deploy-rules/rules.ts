@@ -1,3 +1,4 @@
+import { UNRESERVED_CONCURRENCY_MINIMUM } from '../../environments';
 import {
   SOURCE_CONDITION_KEYS,
   actionMatches,
@@ -37,8 +38,6 @@ export interface DeployRule {
   check(view: TemplateView, account: AccountFacts): Finding[];
 }
 
-/** Lambda keeps this many executions unreserved in every account. */
-export const UNRESERVED_CONCURRENCY_MINIMUM = 100;
 /** The smallest `MaximumConcurrency` an SQS event source mapping accepts. */
 export const SQS_MINIMUM_MAX_CONCURRENCY = 2;
 const DEFAULT_CONCURRENCY_QUOTA = 1000;

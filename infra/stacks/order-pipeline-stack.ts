@@ -14,6 +14,7 @@ import { grantItemActions, grantKey } from '../constructs/grants';
 import { ServicePrincipalsFromThisAccount } from '../constructs/key-policies';
 import { Network } from '../constructs/network';
 import { deadLetterArrivals, Observability, type CanarySignal } from '../constructs/observability';
+import { OperatorAccess } from '../constructs/operator-access';
 import {
   OrderPipelineFunction,
   type OrderPipelineFunctionProps,
@@ -21,6 +22,7 @@ import {
 import { pascal } from '../constructs/naming';
 import { PostDeployAccess } from '../constructs/post-deploy-access';
 import { ClientSecrets, SMOKE_CLIENT_ID } from '../constructs/secrets';
+import { TraceSampling } from '../constructs/tracing';
 import { OrderWorkflow } from '../constructs/workflow';
 import { SUBSCRIBERS, type SubscriberDefinition } from './subscribers';
 
@@ -38,6 +40,7 @@ export const OUTPUTS = {
   alarmTopicArn: 'AlarmTopicArn',
   postDeployRoleArn: 'PostDeployRoleArn',
   smokeClientSecretId: 'SmokeClientSecretId',
+  operatorPolicyArn: 'OperatorPolicyArn',
 } as const;
 
 /** How a Lambda's new version takes traffic in environments with `canaryDeployments`. */
@@ -69,6 +72,8 @@ export class OrderPipelineStack extends Stack {
   public readonly deploymentGroups: Readonly<Record<string, codedeploy.LambdaDeploymentGroup>>;
   /** The role the delivery pipeline's post-deploy test assumes, when a pipeline account is trusted. */
   public readonly postDeployAccess?: PostDeployAccess;
+  /** The managed policy of the ops tools (redrive, replay, failed-orders). */
+  public readonly operatorAccess: OperatorAccess;
   /** The stack's outputs by name ({@link OUTPUTS} and the per-queue ones). */
   public readonly outputs: Readonly<Record<string, CfnOutput>>;
   private readonly zones: string[];
@@ -112,6 +117,7 @@ export class OrderPipelineStack extends Stack {
         vpcSubnets: this.network.functionSubnets,
         securityGroup: this.network.lambdaSecurityGroup,
         logRetention,
+        logLevel: config.lambdaLogLevel,
         reservedConcurrency: config.lambda.reservations[props.configName]?.concurrency,
         removalPolicy,
         liveAlias: config.canaryDeployments,
@@ -189,8 +195,10 @@ export class OrderPipelineStack extends Stack {
       topic: this.fanOut.topic,
       workflowType: config.workflowType,
       logRetention,
+      logging: config.workflowLogs,
       removalPolicy,
     });
+    new TraceSampling(this, 'TraceSampling', { environment: config.name, ...config.xraySampling });
 
     const publisher = lambdaFunction('PublisherFunction', {
       configName: 'publisher',
@@ -227,7 +235,9 @@ export class OrderPipelineStack extends Stack {
       allowHttp: config.allowHttp,
       accessLogBucket: this.data.accessLogBucket,
       deletionProtection: config.retainData,
-      waf: config.wafEnabled ? { rateLimitPer5Minutes: config.wafRateLimit } : undefined,
+      waf: config.wafEnabled
+        ? { rateLimitPer5Minutes: config.wafRateLimit, clientRateLimitPer5Minutes: config.wafClientRateLimit }
+        : undefined,
     });
 
     this.functions = {
@@ -273,6 +283,11 @@ export class OrderPipelineStack extends Stack {
         )
       : {};
 
+    this.operatorAccess = new OperatorAccess(this, 'OperatorAccess', {
+      data: this.data,
+      fanOut: this.fanOut,
+    });
+
     const outputs: Record<string, CfnOutput> = {};
     this.outputs = outputs;
     const output = (name: string, value: string, description: string) =>
@@ -296,6 +311,11 @@ export class OrderPipelineStack extends Stack {
     output(OUTPUTS.stateMachineArn, this.workflow.stateMachine.stateMachineArn, 'Order workflow');
     output(OUTPUTS.topicArn, this.fanOut.topic.topicArn, 'Orders topic');
     output(OUTPUTS.alarmTopicArn, this.observability.alarmTopic.topicArn, 'Alarm topic');
+    output(
+      OUTPUTS.operatorPolicyArn,
+      this.operatorAccess.policy.managedPolicyArn,
+      'Attach to the operators of the ops tools',
+    );
     for (const s of this.fanOut.subscribers) {
       const prefix = pascal(s.name);
       output(`${prefix}QueueName`, s.queue.queueName, `${s.name} queue`);

@@ -26,6 +26,8 @@ export interface SynthesizeOptions {
   readonly outdir?: string;
   /** Subscribers of the orders topic; @default SUBSCRIBERS */
   readonly subscribers?: readonly SubscriberDefinition[];
+  /** The delivery pipeline's account trusted by the post-deploy role; @default no post-deploy role */
+  readonly postDeployTrustedAccount?: string;
 }
 
 export interface SynthesizedEnvironment {
@@ -71,6 +73,7 @@ export function synthesizeEnvironment(
   const stage = new OrderPipelineStage(app, pascal(config.name), {
     config,
     subscribers: options.subscribers,
+    postDeployTrustedAccount: options.postDeployTrustedAccount,
   });
   const assembly = app.synth();
   const artifact = assembly.getNestedAssembly(stage.artifactId).getStackArtifact(stage.stack.artifactId);

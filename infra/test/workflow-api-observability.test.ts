@@ -1,5 +1,6 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { logicalIds, show, synth, SYNTH_TIMEOUT_MS, type Synthesized } from './template-helpers';
+import { loadEnvironment } from '../../environments';
 
 type State = {
   Type: string;
@@ -105,11 +106,20 @@ describe('workflow, API and alarms (prod)', () => {
     expect(text).toContain('"currency":{"DataType":"String","StringValue.$":"$.validation.order.currency"}');
   });
 
-  it('is an Express state machine with full logging and tracing', () => {
+  it('is an Express state machine logging only errors, without order data, and sampling 1 % for X-Ray', () => {
     s.template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
       StateMachineType: 'EXPRESS',
       TracingConfiguration: { Enabled: true },
-      LoggingConfiguration: Match.objectLike({ Level: 'ALL', IncludeExecutionData: true }),
+      LoggingConfiguration: Match.objectLike({ Level: 'ERROR', IncludeExecutionData: false }),
+    });
+    s.template.resourceCountIs('AWS::XRay::SamplingRule', 1);
+    s.template.hasResourceProperties('AWS::XRay::SamplingRule', {
+      SamplingRule: Match.objectLike({
+        RuleName: 'order-pipeline-prod',
+        ReservoirSize: 0,
+        FixedRate: 0.01,
+        Priority: 100,
+      }),
     });
   });
 
@@ -155,10 +165,47 @@ describe('workflow, API and alarms (prod)', () => {
         { Key: 'access_logs.s3.enabled', Value: 'true' },
       ]),
     });
+    const prod = loadEnvironment('prod');
+    const rateLimited = {
+      Block: {
+        CustomResponse: {
+          ResponseCode: 429,
+          CustomResponseBodyKey: 'rate-limited',
+          ResponseHeaders: Match.arrayWith([{ Name: 'Retry-After', Value: '300' }]),
+        },
+      },
+    };
     s.template.hasResourceProperties('AWS::WAFv2::WebACL', {
       Scope: 'REGIONAL',
+      CustomResponseBodies: {
+        'rate-limited': { ContentType: 'APPLICATION_JSON', Content: '{"error":"rate_limited"}' },
+      },
       Rules: [
-        Match.objectLike({ Statement: { RateBasedStatement: { Limit: 2000, AggregateKeyType: 'IP' } } }),
+        Match.objectLike({
+          Name: 'RateLimitPerSourceIp',
+          Action: rateLimited,
+          Statement: {
+            RateBasedStatement: {
+              Limit: prod.wafRateLimit,
+              EvaluationWindowSec: 300,
+              AggregateKeyType: 'IP',
+            },
+          },
+        }),
+        Match.objectLike({
+          Name: 'RateLimitPerClientId',
+          Action: rateLimited,
+          Statement: {
+            RateBasedStatement: {
+              Limit: prod.wafClientRateLimit,
+              EvaluationWindowSec: 300,
+              AggregateKeyType: 'CUSTOM_KEYS',
+              CustomKeys: [
+                { Header: { Name: 'x-client-id', TextTransformations: [{ Priority: 0, Type: 'NONE' }] } },
+              ],
+            },
+          },
+        }),
       ],
     });
     s.template.resourceCountIs('AWS::WAFv2::WebACLAssociation', 1);
@@ -246,5 +293,10 @@ describe('API in dev (plain HTTP allowed)', () => {
     });
     for (const id of logicalIds(s.json, 'AWS::DynamoDB::Table'))
       expect(s.json.Resources[id]!.DeletionPolicy).toBe('Delete');
+  });
+  it('keeps the full workflow history with its data in dev', () => {
+    s.template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      LoggingConfiguration: Match.objectLike({ Level: 'ALL', IncludeExecutionData: true }),
+    });
   });
 });

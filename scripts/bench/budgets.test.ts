@@ -1,5 +1,5 @@
 import { bundleRows, coldInitRow, endToEndRows, formatTable, publisherCpuRow } from './budgets';
-import { operationOf } from './counting-proxy';
+import { operationOf, receivedMessages } from './counting-proxy';
 import { median } from './publisher-cpu';
 
 describe('bench budgets', () => {
@@ -31,14 +31,25 @@ describe('bench budgets', () => {
   it('judges CPU per request and API calls per order', () => {
     expect(publisherCpuRow(50, 1024).verdict).toBe('PASS');
     expect(publisherCpuRow(50.1, 1024).verdict).toBe('MISS');
-    const rows = endToEndRows({
+    const run = {
       orders: 10,
       completed: 10,
       ordersPerSecond: 2,
       emulatorRawRequestsPerSecond: 300,
-      callsPerOrder: 10.5,
+      callsPerOrder: 11.5,
+      statusReadsPerOrder: 2.5,
+    };
+    const judged = (withoutPolls: number) =>
+      endToEndRows({ ...run, callsPerOrderWithoutPolls: withoutPolls }).find((row) =>
+        row.metric.includes('status polls excluded'),
+      )?.verdict;
+    expect(judged(9)).toBe('PASS');
+    expect(judged(9.01)).toBe('MISS');
+    const withPolls = endToEndRows({ ...run, callsPerOrderWithoutPolls: 9 }).at(-1);
+    expect(withPolls).toMatchObject({
+      metric: 'AWS API calls per order with 2.50 status polls',
+      value: '11.50',
     });
-    expect(rows.at(-1)?.verdict).toBe('MISS');
   });
 
   it('renders one aligned table with a header', () => {
@@ -74,5 +85,15 @@ describe('median', () => {
     expect(median([3, 1, 2])).toBe(2);
     expect(median([4, 1, 3, 2])).toBe(2.5);
     expect(() => median([])).toThrow();
+  });
+});
+
+describe('receivedMessages', () => {
+  it('tells a receive that returned messages from an empty one, in both SQS protocols', () => {
+    expect(receivedMessages('{"Messages":[{"MessageId":"1"}]}')).toBe(true);
+    expect(receivedMessages('{"Messages":[]}')).toBe(false);
+    expect(receivedMessages('{}')).toBe(false);
+    expect(receivedMessages('<ReceiveMessageResult><Message><MessageId>1</MessageId></Message>')).toBe(true);
+    expect(receivedMessages('<ReceiveMessageResult></ReceiveMessageResult>')).toBe(false);
   });
 });

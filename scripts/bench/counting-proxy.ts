@@ -9,6 +9,14 @@ export interface AwsRequestParts {
   body: string;
 }
 
+/** The tally's name for a ReceiveMessage that returned no message. */
+export const EMPTY_RECEIVE = 'sqs.ReceiveMessage (empty)';
+
+/** Whether a ReceiveMessage answer (JSON or query protocol) holds at least one message. */
+export function receivedMessages(body: string): boolean {
+  return /"Messages"\s*:\s*\[\s*\{/.test(body) || body.includes('<Message>');
+}
+
 const SERVICE_SCOPE = /Credential=[^/]+\/\d{8}\/[^/]+\/([^/]+)\/aws4_request/;
 
 /**
@@ -64,7 +72,7 @@ export class CountingProxy {
           headers: incoming.headers,
           body: body.subarray(0, 2048).toString('utf8'),
         });
-        this.tally.set(operation, (this.tally.get(operation) ?? 0) + 1);
+        const count = (name: string) => this.tally.set(name, (this.tally.get(name) ?? 0) + 1);
         const upstream = forward(
           {
             host: this.target.hostname,
@@ -76,7 +84,20 @@ export class CountingProxy {
           },
           (response) => {
             outgoing.writeHead(response.statusCode ?? 502, response.headers);
-            response.pipe(outgoing);
+            if (operation !== 'sqs.ReceiveMessage') {
+              count(operation);
+              response.pipe(outgoing);
+              return;
+            }
+            // A receive that found nothing is a poll of an idle queue: it depends on time, not
+            // on orders, so it is counted apart.
+            const parts: Buffer[] = [];
+            response.on('data', (chunk: Buffer) => parts.push(chunk));
+            response.on('end', () => {
+              const answer = Buffer.concat(parts);
+              count(receivedMessages(answer.toString('utf8')) ? operation : EMPTY_RECEIVE);
+              outgoing.end(answer);
+            });
           },
         );
         upstream.on('error', () => {

@@ -1,6 +1,16 @@
 import type { CfnTemplate } from '../../infra/stacks/synthesize';
-import { DEFAULT_ASSUMPTIONS, deployedDesignCost, referenceDesignCost, throughputCeiling } from './model';
-import { PRICES } from './prices';
+import type { Measurements } from './measurements';
+import {
+  DEFAULT_ASSUMPTIONS,
+  deployedDesignCost,
+  meanBatchSize,
+  referenceDesignCost,
+  throughputCeiling,
+  tracedPerSecond,
+  type CostLine,
+  type ModelInput,
+} from './model';
+import { pricesFor, SECONDS_PER_MONTH, UnpricedRegionError } from './prices';
 import { happyPath, templateFacts } from './template-facts';
 
 const fn = (handler: string, memoryMb: number, extra: Record<string, unknown> = {}) => ({
@@ -37,6 +47,7 @@ function craftedTemplate(type: 'EXPRESS' | 'STANDARD'): CfnTemplate {
         Type: 'AWS::Lambda::EventSourceMapping',
         Properties: {
           BatchSize: 5,
+          MaximumBatchingWindowInSeconds: 1,
           FunctionName: {
             'Fn::Join': [
               '',
@@ -92,54 +103,167 @@ describe('templateFacts', () => {
   });
 });
 
+function usage(byLevel: Record<string, [number, number]>) {
+  const levels = Object.fromEntries(
+    Object.entries(byLevel).map(([level, [bytes, lines]]) => [level, { bytes, lines }]),
+  );
+  const total = (key: 'bytes' | 'lines') => Object.values(levels).reduce((n, figures) => n + figures[key], 0);
+  return { invocations: 1, logBytes: total('bytes'), logLines: total('lines'), byLevel: levels };
+}
+
+/** Measurements shaped like the bench's, with round figures. */
+const MEASURED: Measurements = {
+  measuredAt: '2026-12-01T00:00:00.000Z',
+  command: 'test',
+  orders: 100,
+  pollIntervalMs: 250,
+  logLevel: 'INFO',
+  callsPerOrder: 12,
+  callsPerOrderWithoutPolls: 10,
+  statusReadsPerOrder: 2,
+  idleReceivesPerOrder: 1,
+  byOperation: { 'dynamodb.PutItem': 2, 'dynamodb.UpdateItem': 3, 'dynamodb.GetItem': 2 },
+  functions: {
+    publisher: usage({ INFO: [400, 1], METRICS: [200, 1] }),
+    validate: usage({ DEBUG: [1000, 2], INFO: [400, 1], METRICS: [300, 1] }),
+  },
+  statusRead: { reads: 50, callsPerRead: 1, publisher: usage({ DEBUG: [100, 1] }) },
+  customMetrics: ['A|service=x|M1', 'A|service=x|M2'],
+  itemBytes: { OrdersTableName: 1500, BillingTableName: 200 },
+};
+const WORKFLOW_LOGS = {
+  level: 'ALL',
+  includeExecutionData: true,
+  validBytes: 30_000,
+  validEvents: 26,
+  failedBytes: 5000,
+  failedEvents: 10,
+};
+
+const inputFor = (type: 'EXPRESS' | 'STANDARD', ordersPerMonth = 10_000_000): ModelInput => ({
+  facts: templateFacts(craftedTemplate(type)),
+  prices: pricesFor('eu-west-1'),
+  ordersPerMonth,
+  measured: MEASURED,
+  workflowLogs: WORKFLOW_LOGS,
+});
+const line = (lines: CostLine[], prefix: string) =>
+  lines.find((candidate) => candidate.item.startsWith(prefix));
+const eu = pricesFor('eu-west-1');
+
 describe('cost model', () => {
   it('prices a Standard workflow per transition and an Express one per execution', () => {
     // Act
-    const standard = deployedDesignCost(templateFacts(craftedTemplate('STANDARD')));
-    const express = deployedDesignCost(templateFacts(craftedTemplate('EXPRESS')));
+    const standard = deployedDesignCost(inputFor('STANDARD'));
+    const express = deployedDesignCost(inputFor('EXPRESS'));
 
     // Assess: 5 states entered per order
-    expect(standard.perMillion.find((l) => l.item.startsWith('Step Functions'))?.usd).toBeCloseTo(5 * 25, 6);
-    const expressLine = express.perMillion.find((l) => l.item.startsWith('Step Functions'));
-    expect(expressLine?.usd).toBeCloseTo(1 + 1e6 * (64 / 1024) * 0.3 * PRICES.sfnExpressGbSecond, 6);
-  });
-
-  it('charges interface endpoints per AZ-hour and the ALB per hour as fixed cost', () => {
-    const cost = deployedDesignCost(templateFacts(craftedTemplate('EXPRESS')));
-    expect(cost.fixedMonthly.find((l) => l.item.startsWith('VPC interface'))?.usd).toBeCloseTo(
-      2 * 0.01 * 730,
+    expect(line(standard.perMillion, 'Step Functions Standard')?.usd).toBeCloseTo(5 * 25, 6);
+    expect(line(express.perMillion, 'Step Functions Express')?.usd).toBeCloseTo(
+      1 + 1e6 * (64 / 1024) * 0.3 * eu.sfnExpressGbSecond,
       6,
     );
-    expect(cost.fixedMonthly.find((l) => l.item.startsWith('ALB hours'))?.usd).toBeCloseTo(0.0225 * 730, 6);
   });
 
-  it('amortizes consumer invocations and SQS requests over the batch size', () => {
-    const cost = deployedDesignCost(templateFacts(craftedTemplate('EXPRESS')));
-    // publisher + validate + billing at batch 5
-    expect(cost.perMillion.find((l) => l.item.startsWith('Lambda requests'))?.usd).toBeCloseTo(2.2 * 0.2, 6);
+  it('prices workflow logs from the measured bytes and events, at the region price', () => {
+    const cost = deployedDesignCost(inputFor('EXPRESS'));
+    expect(line(cost.perMillion, 'Step Functions logs (ALL')?.usd).toBeCloseTo(
+      (30_000 / 1e9) * 0.57 * 1e6,
+      6,
+    );
+  });
+
+  it('charges interface endpoints per AZ-hour, the ALB per hour and rotated keys up to 3 x', () => {
+    const cost = deployedDesignCost(inputFor('EXPRESS'));
+    expect(line(cost.fixedMonthly, 'VPC interface')?.usd).toBeCloseTo(2 * 0.011 * 730, 6);
+    expect(line(cost.fixedMonthly, 'ALB hours')?.usd).toBeCloseTo(0.0252 * 730, 6);
+    expect(line(cost.fixedMonthly, 'CloudWatch custom metrics')?.usd).toBeCloseTo(2 * 0.3, 6);
+  });
+
+  it("prices the handlers' output each function keeps at its log level, EMF lines always", () => {
+    const atInfo = deployedDesignCost(inputFor('EXPRESS'));
+    const warn = inputFor('EXPRESS');
+    warn.facts = {
+      ...warn.facts,
+      functions: warn.facts.functions.map((fn) => ({ ...fn, logLevel: 'WARN' })),
+    };
+    const atWarn = deployedDesignCost(warn);
+    // INFO: publisher 400 + 200 and validate 400 + 300 (its DEBUG line dropped); WARN: EMF only.
+    expect(line(atInfo.perMillion, 'Lambda logs')?.basis).toMatch(/^handlers' output 1300 B in 4\.0 lines/);
+    expect(line(atWarn.perMillion, 'Lambda logs')?.basis).toMatch(/^handlers' output 500 B in 2\.0 lines/);
+  });
+
+  it('counts write units from the measured calls and item sizes (an update costs the larger image)', () => {
+    const cost = deployedDesignCost(inputFor('EXPRESS'));
+    // 1 orders-table put of 1.5 KB (2 WRU) + 1 billing put (1 WRU) + 3 updates of 1.5 KB (6 WRU)
+    expect(line(cost.perMillion, 'DynamoDB writes')?.usd).toBeCloseTo(
+      9 * eu.dynamodbWriteRequestUnitPerMillion,
+      6,
+    );
+  });
+
+  it('amortizes consumer invocations and SQS requests over the batch the arrival rate fills', () => {
+    const busy = deployedDesignCost(inputFor('EXPRESS', 1e9));
+    // publisher + validate + billing at its full batch of 5
+    expect(line(busy.perMillion, 'Lambda requests')?.usd).toBeCloseTo(2.2 * 0.2, 6);
     // SNS delivery + (receive + delete) / 5
-    expect(cost.perMillion.find((l) => l.item.startsWith('SQS'))?.usd).toBeCloseTo(1.4 * 0.4, 6);
+    expect(line(busy.perMillion, 'SQS')?.usd).toBeCloseTo(1.4 * 0.4, 6);
+    // A trickle without a batching window: one message per batch.
+    const quiet = deployedDesignCost(inputFor('EXPRESS', 1000));
+    expect(line(quiet.perMillion, 'SQS')?.usd).toBeCloseTo(3 * 0.4, 6);
+  });
+
+  it('puts status reads on their own line: ALB, WAF, invocation, logs, a read unit, traces', () => {
+    const cost = deployedDesignCost(inputFor('EXPRESS'));
+    expect(cost.statusRead.map((l) => l.item)).toEqual([
+      'ALB LCU',
+      'WAF request',
+      'publisher invocation',
+      'publisher compute',
+      'Lambda logs',
+      'DynamoDB read',
+      'X-Ray traces',
+    ]);
+    expect(line(cost.statusRead, 'DynamoDB read')?.usd).toBeCloseTo(eu.dynamodbReadRequestUnitPerMillion, 6);
+    expect(cost.perMillion.some((l) => l.item.startsWith('DynamoDB reads in the order path'))).toBe(true);
   });
 
   it('makes the reference design run every task in a Lambda on a Standard workflow behind API Gateway', () => {
-    const reference = referenceDesignCost(templateFacts(craftedTemplate('EXPRESS')));
-    expect(reference.perMillion.find((l) => l.item === 'API Gateway REST')?.usd).toBe(3.5);
+    const reference = referenceDesignCost({ ...inputFor('EXPRESS'), referenceWorkflowLogs: WORKFLOW_LOGS });
+    expect(line(reference.perMillion, 'API Gateway REST')?.usd).toBe(3.5);
     // publisher + 3 tasks + 1 consumer at batch size 1
-    expect(reference.perMillion.find((l) => l.item.startsWith('Lambda requests'))?.usd).toBeCloseTo(
-      5 * 0.2,
-      6,
-    );
-    expect(reference.perMillion.find((l) => l.item.startsWith('Step Functions'))?.usd).toBeCloseTo(125, 6);
+    expect(line(reference.perMillion, 'Lambda requests')?.usd).toBeCloseTo(5 * 0.2, 6);
+    expect(line(reference.perMillion, 'Step Functions Standard')?.usd).toBeCloseTo(125, 6);
     expect(reference.fixedMonthly.some((l) => l.item.startsWith('ALB') || l.item.startsWith('VPC'))).toBe(
       false,
     );
   });
 });
 
+describe('batching and sampling as functions of volume', () => {
+  it('fills batches with the window and the arrival rate, between 1 and the batch size', () => {
+    const perMonth = (perSecond: number) => perSecond * SECONDS_PER_MONTH;
+    expect(meanBatchSize(perMonth(4), 10, 1, 5)).toBe(1);
+    expect(meanBatchSize(perMonth(4), 10, 10, 5)).toBeCloseTo(8, 6);
+    expect(meanBatchSize(perMonth(100), 10, 10, 5)).toBe(10);
+    expect(meanBatchSize(perMonth(100), 10, 0, 5)).toBe(1);
+  });
+
+  it('takes the reservoir first, then the fixed rate of the rest', () => {
+    expect(tracedPerSecond(0.5, { reservoirPerSecond: 1, fixedRate: 0.05 })).toBeCloseTo(0.5, 9);
+    expect(tracedPerSecond(21, { reservoirPerSecond: 1, fixedRate: 0.05 })).toBeCloseTo(2, 9);
+    expect(tracedPerSecond(10, { reservoirPerSecond: 0, fixedRate: 0.01 })).toBeCloseTo(0.1, 9);
+  });
+
+  it('refuses a region without prices instead of pricing another one', () => {
+    expect(() => pricesFor('ap-south-2')).toThrow(UnpricedRegionError);
+  });
+});
+
 describe('throughputCeiling', () => {
   it('names the binding quota first: orders-table write units on a fresh on-demand table', () => {
-    const limits = throughputCeiling(templateFacts(craftedTemplate('EXPRESS')));
-    const ordersWrites = 2 + 1 + 2 + 2 + 2; // StoreOrder + handlers' orders-table writes
+    const limits = throughputCeiling(inputFor('EXPRESS'));
+    const ordersWrites = (1 + 3) * 2; // one put and three updates of a 1.5 KB item
     expect(limits[0]?.quota).toMatch(/DynamoDB/);
     expect(limits[0]?.ordersPerSecond).toBeCloseTo(4000 / ordersWrites, 6);
     expect(limits.map((l) => l.ordersPerSecond)).toEqual(
@@ -148,7 +272,7 @@ describe('throughputCeiling', () => {
   });
 
   it('caps a Standard workflow by its StartExecution rate and the publisher by its reserved concurrency', () => {
-    const limits = throughputCeiling(templateFacts(craftedTemplate('STANDARD')));
+    const limits = throughputCeiling(inputFor('STANDARD'));
     expect(limits.find((l) => l.quota.startsWith('Step Functions Standard'))?.ordersPerSecond).toBe(300);
     expect(limits.find((l) => l.quota.startsWith('publisher reserved'))?.ordersPerSecond).toBeCloseTo(
       100 / (DEFAULT_ASSUMPTIONS.durationMs.publisher / 1000),

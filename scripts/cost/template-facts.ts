@@ -7,6 +7,8 @@ export interface TemplateFacts {
     memoryMb: number;
     architecture: 'arm64' | 'x86_64';
     reservedConcurrency?: number;
+    /** POWERTOOLS_LOG_LEVEL, or Powertools' default INFO when unset. */
+    logLevel: string;
   }>;
   workflow: {
     type: 'EXPRESS' | 'STANDARD';
@@ -16,10 +18,26 @@ export interface TemplateFacts {
     dynamodbTasks: number;
     snsTasks: number;
     /** Execution logging level (OFF when the definition logs nothing). */
-    logLevel: string;
+    logLevel: 'ALL' | 'ERROR' | 'FATAL' | 'OFF';
+    includeExecutionData: boolean;
   };
   /** SQS batch size by consumer handler (the handler's folder name). */
   batchSizes: Record<string, number>;
+  /** Event source mapping batching window (MaximumBatchingWindowInSeconds) by consumer handler. */
+  batchWindowsSeconds: Record<string, number>;
+  /** Event source mappings (consumers and DLQ handlers): each keeps long-polling its queue. */
+  eventSourceMappings: number;
+  queues: number;
+  tables: number;
+  topics: number;
+  /** Customer managed keys with automatic rotation. */
+  rotatedKmsKeys: number;
+  /** Buckets written with SSE-KMS without an S3 Bucket Key (one KMS call per object write). */
+  kmsBucketsWithoutBucketKey: number;
+  /** Global secondary indexes of the tables (each write touching an index key writes it too). */
+  globalSecondaryIndexes: number;
+  /** The X-Ray sampling rule of the stack, if any. */
+  samplingRule?: { reservoirPerSecond: number; fixedRate: number };
   interfaceEndpoints: number;
   /** Subnets (= AZs) each interface endpoint sits in. */
   endpointAzs: number;
@@ -110,6 +128,10 @@ export function templateFacts(template: CfnTemplate): TemplateFacts {
           props.ReservedConcurrentExecutions === undefined
             ? undefined
             : Number(props.ReservedConcurrentExecutions),
+        logLevel: String(
+          (props.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables
+            ?.POWERTOOLS_LOG_LEVEL ?? 'INFO',
+        ),
       },
     ];
   });
@@ -131,13 +153,33 @@ export function templateFacts(template: CfnTemplate): TemplateFacts {
         : resource.includes(':lambda:') || resource.includes('${token}')
           ? 'lambda'
           : 'other';
-  const logging = machineProps.LoggingConfiguration as { Level?: string } | undefined;
+  const logging = machineProps.LoggingConfiguration as
+    { Level?: TemplateFacts['workflow']['logLevel']; IncludeExecutionData?: boolean } | undefined;
 
   const batchSizes: Record<string, number> = {};
-  for (const [, mapping] of ofType(template, 'AWS::Lambda::EventSourceMapping')) {
+  const batchWindowsSeconds: Record<string, number> = {};
+  const mappings = ofType(template, 'AWS::Lambda::EventSourceMapping');
+  for (const [, mapping] of mappings) {
     const handler = handlerOfFunction(template, refOf(mapping.Properties?.FunctionName));
-    if (handler && handler !== 'dlq') batchSizes[handler] = Number(mapping.Properties?.BatchSize ?? 10);
+    if (handler && handler !== 'dlq') {
+      batchSizes[handler] = Number(mapping.Properties?.BatchSize ?? 10);
+      batchWindowsSeconds[handler] = Number(mapping.Properties?.MaximumBatchingWindowInSeconds ?? 0);
+    }
   }
+  const rule = ofType(template, 'AWS::XRay::SamplingRule')[0]?.[1].Properties?.SamplingRule as
+    { ReservoirSize?: number; FixedRate?: number } | undefined;
+  const kmsBuckets = ofType(template, 'AWS::S3::Bucket').filter(([, bucket]) => {
+    const rules =
+      (bucket.Properties?.BucketEncryption as { ServerSideEncryptionConfiguration?: unknown[] } | undefined)
+        ?.ServerSideEncryptionConfiguration ?? [];
+    return rules.some((entry) => {
+      const { ServerSideEncryptionByDefault: byDefault, BucketKeyEnabled } = entry as {
+        ServerSideEncryptionByDefault?: { SSEAlgorithm?: string };
+        BucketKeyEnabled?: boolean;
+      };
+      return byDefault?.SSEAlgorithm === 'aws:kms' && BucketKeyEnabled !== true;
+    });
+  });
 
   const interfaceEndpoints = ofType(template, 'AWS::EC2::VPCEndpoint').filter(
     ([, endpoint]) => endpoint.Properties?.VpcEndpointType === 'Interface',
@@ -152,8 +194,26 @@ export function templateFacts(template: CfnTemplate): TemplateFacts {
       dynamodbTasks: resources.filter((state) => kind(state.Resource) === 'dynamodb').length,
       snsTasks: resources.filter((state) => kind(state.Resource) === 'sns').length,
       logLevel: logging?.Level ?? 'OFF',
+      includeExecutionData: logging?.IncludeExecutionData === true,
     },
     batchSizes,
+    batchWindowsSeconds,
+    eventSourceMappings: mappings.length,
+    queues: ofType(template, 'AWS::SQS::Queue').length,
+    tables: ofType(template, 'AWS::DynamoDB::Table').length,
+    topics: ofType(template, 'AWS::SNS::Topic').length,
+    rotatedKmsKeys: ofType(template, 'AWS::KMS::Key').filter(
+      ([, key]) => key.Properties?.EnableKeyRotation === true,
+    ).length,
+    kmsBucketsWithoutBucketKey: kmsBuckets.length,
+    globalSecondaryIndexes: ofType(template, 'AWS::DynamoDB::Table').reduce(
+      (n, [, table]) =>
+        n + ((table.Properties?.GlobalSecondaryIndexes as unknown[] | undefined) ?? []).length,
+      0,
+    ),
+    samplingRule: rule
+      ? { reservoirPerSecond: Number(rule.ReservoirSize ?? 0), fixedRate: Number(rule.FixedRate ?? 0) }
+      : undefined,
     interfaceEndpoints: interfaceEndpoints.length,
     endpointAzs: Math.max(
       1,

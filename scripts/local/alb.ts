@@ -21,6 +21,17 @@ export interface AlbSpec {
   defaultAction: AlbAction;
 }
 
+/** One answered request, as the load balancer's CloudWatch metrics count it. */
+export interface AlbRequestOutcome {
+  statusCode: number;
+  /** Who produced the status: the Lambda target, the load balancer itself, or a fixed-response action. */
+  source: 'target' | 'elb' | 'fixed-response';
+  /** The target group of a forwarded request. */
+  targetGroupArn?: string;
+  /** Milliseconds from forwarding the request to the target's response (target responses only). */
+  targetResponseMs?: number;
+}
+
 /** ALB's limit for a request body forwarded to a Lambda target. */
 const LAMBDA_TARGET_MAX_BODY = 1024 * 1024;
 const TEXT_CONTENT = /^(text\/|application\/(json|javascript|xml|x-www-form-urlencoded)|[^;]*\+json)/i;
@@ -32,12 +43,15 @@ const TEXT_CONTENT = /^(text\/|application\/(json|javascript|xml|x-www-form-urle
  */
 export class LocalLoadBalancer {
   private server: Server | undefined;
+  /** Sees every answered request; set by the local CloudWatch. */
+  observer: ((outcome: AlbRequestOutcome) => void) | undefined;
 
   constructor(private readonly spec: AlbSpec) {}
 
   async listen(port: number, host = '127.0.0.1'): Promise<string> {
     this.server = createServer((request, response) => {
-      void this.handle(request, response).catch((error: Error) => {
+      void this.handle(request, response).catch((error: Error & { targetGroupArn?: string }) => {
+        this.observer?.({ statusCode: 502, source: 'elb', targetGroupArn: error.targetGroupArn });
         respond(response, {
           statusCode: 502,
           headers: { 'content-type': 'application/json' },
@@ -74,6 +88,7 @@ export class LocalLoadBalancer {
     const method = request.method ?? 'GET';
     const body = await readBody(request, LAMBDA_TARGET_MAX_BODY);
     if (body === undefined) {
+      this.observer?.({ statusCode: 413, source: 'elb' });
       respond(response, {
         statusCode: 413,
         headers: { 'content-type': 'application/json' },
@@ -83,6 +98,7 @@ export class LocalLoadBalancer {
     }
     const action = this.route(method, target.path);
     if (action.type === 'fixed-response') {
+      this.observer?.({ statusCode: action.statusCode, source: 'fixed-response' });
       respond(response, {
         statusCode: action.statusCode,
         headers: { 'content-type': action.contentType },
@@ -90,9 +106,19 @@ export class LocalLoadBalancer {
       });
       return;
     }
-    const result = (await action.fn.invoke(
-      toAlbEvent(request, target, body, action.targetGroupArn),
-    )) as ALBResult;
+    const forwarded = performance.now();
+    const result = (await action.fn
+      .invoke(toAlbEvent(request, target, body, action.targetGroupArn))
+      .catch((error: Error) => {
+        // A function error is no target response: the load balancer answers 502 itself.
+        throw Object.assign(error, { targetGroupArn: action.targetGroupArn });
+      })) as ALBResult;
+    this.observer?.({
+      statusCode: result.statusCode,
+      source: 'target',
+      targetGroupArn: action.targetGroupArn,
+      targetResponseMs: performance.now() - forwarded,
+    });
     respond(response, result);
   }
 }

@@ -100,3 +100,90 @@ describe('LocalFunction', () => {
     await expect(fn.invoke({})).rejects.toMatchObject({ errorType: 'Lambda.ServiceException' });
   });
 });
+
+describe('LocalFunction versions and alias', () => {
+  let fn: LocalFunction;
+
+  afterEach(async () => {
+    await fn?.stop();
+  });
+
+  it('routes the weight of the alias to the additional version, each version with its environment', async () => {
+    // Prepare: a "random" source that alternates below and above the 0.5 weight
+    const draws = [0.2, 0.8, 0.2, 0.8];
+    const dir = mkdtempSync(join(tmpdir(), 'local-fn-'));
+    const bundle = join(dir, 'handler.mjs');
+    writeFileSync(bundle, HANDLER);
+    fn = new LocalFunction(
+      {
+        name: 'probe',
+        entry: 'probe',
+        arn: 'arn:aws:lambda:us-east-1:123456789012:function:probe',
+        environment: { MODE: 'base' },
+        timeoutSeconds: 2,
+        memoryMb: 128,
+        maxConcurrency: 2,
+      },
+      bundle,
+      () => draws.shift() ?? 0.9,
+    );
+    const one = fn.publishVersion();
+    const two = fn.publishVersion({ MODE: 'second' });
+    fn.setAlias({ name: 'live', version: one, additionalVersion: { version: two, weight: 0.5 } });
+    const seen: string[] = [];
+    fn.observer = {
+      started: () => undefined,
+      finished: (_fn, outcome) => seen.push(`${outcome.resource}@${outcome.executedVersion}`),
+      output: () => false,
+    };
+    // Act
+    const modes: string[] = [];
+    for (let i = 0; i < 4; i += 1) modes.push(((await fn.invoke({})) as ProbeResult).mode);
+    // Assess
+    expect(modes).toEqual(['second', 'base', 'second', 'base']);
+    expect(seen).toEqual(['probe:live@2', 'probe:live@1', 'probe:live@2', 'probe:live@1']);
+  });
+
+  it('throttles at the concurrency limit when told to, without running the handler', async () => {
+    // Prepare
+    fn = localFunction({ maxConcurrency: 1, throttleWhenBusy: true });
+    const throttled: boolean[] = [];
+    fn.observer = {
+      started: () => undefined,
+      finished: (_fn, outcome) => throttled.push(outcome.throttled),
+      output: () => false,
+    };
+    // Act
+    const results = await Promise.allSettled([fn.invoke({ sleepMs: 200 }), fn.invoke({})]);
+    // Assess
+    expect(results[0].status).toBe('fulfilled');
+    expect(results[1]).toMatchObject({
+      status: 'rejected',
+      reason: { errorType: 'Lambda.TooManyRequestsException' },
+    });
+    expect(throttled.sort()).toEqual([false, true]);
+  });
+
+  it('starts the timeout after init, as Lambda does not count the init phase', async () => {
+    // Prepare: a module that takes 1.5 s to load, with a 1 s timeout
+    const dir = mkdtempSync(join(tmpdir(), 'local-fn-'));
+    const bundle = join(dir, 'handler.mjs');
+    writeFileSync(
+      bundle,
+      `await new Promise((r) => setTimeout(r, 1500));\nexport const handler = async () => 'ok';\n`,
+    );
+    fn = new LocalFunction(
+      {
+        name: 'slow-init',
+        entry: 'slow-init',
+        arn: 'arn:aws:lambda:us-east-1:123456789012:function:slow-init',
+        environment: {},
+        timeoutSeconds: 1,
+        memoryMb: 128,
+      },
+      bundle,
+    );
+    // Act / Assess
+    await expect(fn.invoke({})).resolves.toBe('ok');
+  });
+});

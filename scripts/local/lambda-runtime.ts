@@ -31,6 +31,42 @@ export interface LocalFunctionSpec {
   memoryMb: number;
   /** Sandboxes that may run at once (the function's concurrency). @default 4 */
   maxConcurrency?: number;
+  /** Receives the handler's stdout and stderr (what Lambda ships to CloudWatch Logs); @default the terminal */
+  onOutput?: (chunk: Buffer) => void;
+  /**
+   * Reject an invocation that finds every sandbox busy with `TooManyRequestsException`, as Lambda
+   * throttles a function at its reserved concurrency, instead of queueing it. @default false
+   */
+  throttleWhenBusy?: boolean;
+}
+
+/** What an invocation reports to a {@link InvocationObserver}. */
+export interface InvocationOutcome {
+  /** The version that ran (`$LATEST` unless the function is invoked through an alias). */
+  executedVersion: string;
+  /** `<function>:<alias>` when invoked through an alias. */
+  resource?: string;
+  durationMs: number;
+  /** The handler's error, or the sandbox's (timeout, crash); undefined on success. */
+  error?: FunctionError;
+  /** The invocation was refused at the concurrency limit (it did not run). */
+  throttled: boolean;
+}
+
+/** Sees every invocation and every output line of a function (the local CloudWatch uses it). */
+export interface InvocationObserver {
+  /** An invocation got a sandbox; `concurrent` counts the sandboxes now running one. */
+  started(fn: LocalFunction, concurrent: number, executedVersion: string, resource?: string): void;
+  finished(fn: LocalFunction, outcome: InvocationOutcome): void;
+  /** A line the handler wrote to stdout; returns true when it consumed the line. */
+  output(fn: LocalFunction, line: string): boolean;
+}
+
+/** A `live` alias: its version, and optionally a second version taking `weight` of the traffic. */
+export interface AliasRouting {
+  name: string;
+  version: string;
+  additionalVersion?: { version: string; weight: number };
 }
 
 /**
@@ -59,12 +95,14 @@ const { pathToFileURL } = require('node:url');
 const loaded = import(pathToFileURL(workerData.bundle).href);
 // An init error (a missing variable, say) is reported on each invocation, as Lambda does.
 loaded.catch(() => undefined);
+// The init phase (module load) is not part of an invocation's timeout on Lambda: say when it ends.
+loaded.then(() => parentPort.postMessage({ ready: true }), () => parentPort.postMessage({ ready: true }));
 parentPort.on('message', async ({ id, event, timeoutMs }) => {
   const deadline = Date.now() + timeoutMs;
   const context = {
     functionName: workerData.name,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: workerData.arn,
+    functionVersion: workerData.version,
+    invokedFunctionArn: workerData.invokedArn,
     memoryLimitInMB: String(workerData.memoryMb),
     awsRequestId: randomUUID(),
     logGroupName: '/aws/lambda/' + workerData.name,
@@ -85,6 +123,7 @@ parentPort.on('message', async ({ id, event, timeoutMs }) => {
 
 interface Invocation {
   event: unknown;
+  version: string;
   resolve: (value: unknown) => void;
   reject: (error: Error) => void;
 }
@@ -94,8 +133,18 @@ interface Sandbox {
   worker: Worker;
   /** Environment generation it was started with (see {@link LocalFunction.updateEnvironment}). */
   generation: number;
-  current?: { id: string; invocation: Invocation; timer: NodeJS.Timeout };
+  /** The function version whose code and environment it runs. */
+  version: string;
+  /** Resolves when the init phase (loading the handler module) is over. */
+  ready: Promise<void>;
+  current?: { id: string; invocation: Invocation; timer?: NodeJS.Timeout; startedAt: number };
 }
+
+/** Lambda's limit on the init phase of an on-demand function. */
+const INIT_TIMEOUT_MS = 10_000;
+
+/** Version name of the unpublished function. */
+export const LATEST = '$LATEST';
 
 /** Sandboxes per function when the spec sets no limit: enough for the local stack's pollers. */
 const DEFAULT_CONCURRENCY = 4;
@@ -112,10 +161,16 @@ export class LocalFunction {
   private readonly waiting: Invocation[] = [];
   private generation = 0;
   private stopped = false;
+  /** Published versions: environment variables that differ from the function's, and the bundle. */
+  private readonly versions = new Map<string, { environment: Record<string, string>; bundle: string }>();
+  private routing: AliasRouting | undefined;
+  /** Sees invocations and output; set by the local CloudWatch. */
+  observer: InvocationObserver | undefined;
 
   constructor(
     readonly spec: LocalFunctionSpec,
     private readonly bundle: string,
+    private readonly random: () => number = Math.random,
   ) {}
 
   /** Invokes the handler with `event`; rejects with a FunctionError when the handler throws. */
@@ -123,10 +178,78 @@ export class LocalFunction {
     if (this.stopped) {
       return Promise.reject(new FunctionError('Lambda.ServiceException', `${this.spec.name} is stopped`));
     }
+    const version = this.pickVersion();
+    if (this.spec.throttleWhenBusy && this.busy()) {
+      this.observer?.finished(this, {
+        executedVersion: version,
+        resource: this.resource,
+        durationMs: 0,
+        throttled: true,
+      });
+      return Promise.reject(
+        new FunctionError('Lambda.TooManyRequestsException', `Rate Exceeded. (${this.spec.name})`),
+      );
+    }
     return new Promise((resolve, reject) => {
-      this.waiting.push({ event, resolve, reject });
+      this.waiting.push({ event, version, resolve, reject });
       this.dispatch();
     });
+  }
+
+  /**
+   * Like PublishVersion after an UpdateFunctionConfiguration / UpdateFunctionCode: a new
+   * immutable version with `environment` merged over the function's and, optionally, other code.
+   * Returns the version number.
+   */
+  publishVersion(environment: Readonly<Record<string, string>> = {}, bundle = this.bundle): string {
+    const version = String(this.versions.size + 1);
+    this.versions.set(version, { environment: { ...environment }, bundle });
+    return version;
+  }
+
+  /**
+   * Changes what a published version runs. Lambda versions are immutable; a drill uses this to
+   * give the version under deployment (the template's) the defect a bad release would carry.
+   */
+  reconfigureVersion(version: string, environment: Readonly<Record<string, string>>): void {
+    const published = this.versions.get(version);
+    if (!published) throw new Error(`${this.spec.name} has no version ${version}`);
+    published.environment = { ...published.environment, ...environment };
+    for (const sandbox of this.sandboxes)
+      if (sandbox.version === version && !sandbox.current) this.discard(sandbox);
+  }
+
+  /** Points an alias at a version, optionally sending `weight` (0..1) to a second one, as UpdateAlias does. */
+  setAlias(routing: AliasRouting): void {
+    for (const version of [routing.version, routing.additionalVersion?.version]) {
+      if (version !== undefined && !this.versions.has(version))
+        throw new Error(`${this.spec.name} has no version ${version}`);
+    }
+    const weight = routing.additionalVersion?.weight ?? 0;
+    if (weight < 0 || weight >= 1)
+      throw new RangeError(`an alias routing weight is in [0, 1), got ${weight}`);
+    this.routing = { ...routing };
+  }
+
+  /** The alias callers invoke, if any. */
+  get alias(): AliasRouting | undefined {
+    return this.routing ? { ...this.routing } : undefined;
+  }
+
+  /** `<function>:<alias>`: the Resource dimension of alias invocations. */
+  get resource(): string | undefined {
+    return this.routing ? `${this.spec.name}:${this.routing.name}` : undefined;
+  }
+
+  private pickVersion(): string {
+    if (!this.routing) return LATEST;
+    const extra = this.routing.additionalVersion;
+    return extra && this.random() < extra.weight ? extra.version : this.routing.version;
+  }
+
+  private busy(): boolean {
+    const running = [...this.sandboxes].filter((sandbox) => sandbox.current).length;
+    return running + this.waiting.length >= this.concurrency;
   }
 
   /**
@@ -157,33 +280,61 @@ export class LocalFunction {
 
   private dispatch(): void {
     while (!this.stopped && this.waiting.length > 0) {
+      const next = this.waiting[0];
+      if (!next) return;
       let sandbox = [...this.sandboxes].find(
-        (candidate) => !candidate.current && candidate.generation === this.generation,
+        (candidate) =>
+          !candidate.current &&
+          candidate.generation === this.generation &&
+          candidate.version === next.version,
       );
       if (!sandbox) {
+        // An idle sandbox of another version gives way, as Lambda reclaims idle environments.
+        const idle = [...this.sandboxes].find((candidate) => !candidate.current);
+        if (this.sandboxes.size >= this.concurrency && idle) this.discard(idle);
         if (this.sandboxes.size >= this.concurrency) return;
-        sandbox = this.startSandbox();
+        sandbox = this.startSandbox(next.version);
       }
-      const invocation = this.waiting.shift();
-      if (invocation) this.run(sandbox, invocation);
+      this.waiting.shift();
+      this.run(sandbox, next);
     }
   }
 
   private run(sandbox: Sandbox, invocation: Invocation): void {
     const id = randomUUID();
     const timeoutMs = this.spec.timeoutSeconds * 1000;
-    const timer = setTimeout(() => {
+    const timedOut = (error: FunctionError) => {
       // Lambda ends a timed-out sandbox; the next invocation gets a fresh one.
       this.discard(sandbox);
-      this.settle(sandbox, {
-        error: new FunctionError(
-          'Sandbox.Timedout',
-          `Task timed out after ${this.spec.timeoutSeconds} seconds`,
-        ),
-      });
-    }, timeoutMs + 50);
-    sandbox.current = { id, invocation, timer };
-    sandbox.worker.postMessage({ id, event: invocation.event, timeoutMs });
+      this.settle(sandbox, { error });
+    };
+    const current: NonNullable<Sandbox['current']> = {
+      id,
+      invocation,
+      startedAt: performance.now(),
+      timer: setTimeout(
+        () =>
+          timedOut(new FunctionError('Runtime.InitTimeout', `${this.spec.name}: init exceeded 10 seconds`)),
+        INIT_TIMEOUT_MS,
+      ),
+    };
+    sandbox.current = current;
+    const running = [...this.sandboxes].filter((candidate) => candidate.current).length;
+    this.observer?.started(this, running, sandbox.version, this.resource);
+    void sandbox.ready.then(() => {
+      if (sandbox.current !== current) return;
+      // The invocation's timeout and its Duration start once init is over, as on Lambda.
+      clearTimeout(current.timer);
+      current.startedAt = performance.now();
+      current.timer = setTimeout(
+        () =>
+          timedOut(
+            new FunctionError('Sandbox.Timedout', `Task timed out after ${this.spec.timeoutSeconds} seconds`),
+          ),
+        timeoutMs + 50,
+      );
+      sandbox.worker.postMessage({ id, event: invocation.event, timeoutMs });
+    });
   }
 
   private settle(sandbox: Sandbox, outcome: { result?: unknown; error?: Error }): void {
@@ -191,6 +342,13 @@ export class LocalFunction {
     if (!current) return;
     sandbox.current = undefined;
     clearTimeout(current.timer);
+    this.observer?.finished(this, {
+      executedVersion: sandbox.version,
+      resource: this.resource,
+      durationMs: performance.now() - current.startedAt,
+      error: outcome.error instanceof FunctionError ? outcome.error : undefined,
+      throttled: false,
+    });
     if (outcome.error) current.invocation.reject(outcome.error);
     else current.invocation.resolve(outcome.result);
     if (sandbox.generation !== this.generation) this.discard(sandbox);
@@ -202,21 +360,38 @@ export class LocalFunction {
     void sandbox.worker.terminate();
   }
 
-  private startSandbox(): Sandbox {
+  private startSandbox(version: string): Sandbox {
+    const published = this.versions.get(version);
     const worker = new Worker(WORKER_BOOTSTRAP, {
       eval: true,
-      env: this.spec.environment,
+      env: {
+        ...this.spec.environment,
+        ...published?.environment,
+        AWS_LAMBDA_FUNCTION_VERSION: version,
+      },
+      stdout: true,
+      stderr: this.spec.onOutput !== undefined,
       workerData: {
-        bundle: this.bundle,
+        bundle: published?.bundle ?? this.bundle,
         name: this.spec.name,
-        arn: this.spec.arn,
+        version,
+        invokedArn: this.routing ? `${this.spec.arn}:${this.routing.name}` : this.spec.arn,
         memoryMb: this.spec.memoryMb,
       },
     });
-    const sandbox: Sandbox = { worker, generation: this.generation };
+    this.readOutput(worker);
+    let initDone = () => undefined as void;
+    const ready = new Promise<void>((resolve) => (initDone = resolve));
+    const sandbox: Sandbox = { worker, generation: this.generation, version, ready };
     worker.on(
       'message',
-      (message: { id: string; result?: unknown; error?: { errorType: string; errorMessage: string } }) => {
+      (message: {
+        id: string;
+        ready?: boolean;
+        result?: unknown;
+        error?: { errorType: string; errorMessage: string };
+      }) => {
+        if (message.ready) initDone();
         if (message.id !== sandbox.current?.id) return;
         this.settle(
           sandbox,
@@ -236,5 +411,25 @@ export class LocalFunction {
     worker.on('exit', (code) => crashed(new Error(`exit code ${code}`)));
     this.sandboxes.add(sandbox);
     return sandbox;
+  }
+
+  /** Hands each stdout line to the observer; what it does not consume goes to this process's stdout. */
+  private readOutput(worker: Worker): void {
+    const onOutput = this.spec.onOutput;
+    if (onOutput) worker.stderr.on('data', onOutput);
+    let pending = '';
+    worker.stdout.setEncoding('utf8');
+    worker.stdout.on('data', (chunk: string) => {
+      pending += chunk;
+      let newline = pending.indexOf('\n');
+      while (newline >= 0) {
+        const line = pending.slice(0, newline);
+        pending = pending.slice(newline + 1);
+        // Every line, EMF included, is what Lambda would ship to CloudWatch Logs.
+        onOutput?.(Buffer.from(`${line}\n`));
+        if (!this.observer?.output(this, line) && !onOutput) process.stdout.write(`${line}\n`);
+        newline = pending.indexOf('\n');
+      }
+    });
   }
 }

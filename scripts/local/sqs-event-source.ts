@@ -1,5 +1,6 @@
 import {
   DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
   ReceiveMessageCommand,
   SQSClient,
   type Message,
@@ -17,6 +18,12 @@ export interface EventSourceMappingSpec {
   reportBatchItemFailures: boolean;
   /** Pollers working the queue at once (Lambda's scaling, kept small on one machine). */
   concurrency: number;
+}
+
+/** Sees what the pollers receive and delete; set by the local CloudWatch. */
+export interface QueueActivityObserver {
+  received(source: SqsEventSource, messages: readonly Message[]): void;
+  deleted(source: SqsEventSource, messages: readonly Message[]): void;
 }
 
 /** Counters of one event source, for the console and the tests. */
@@ -38,6 +45,8 @@ export class SqsEventSource {
   private running = false;
   private loops: Array<Promise<void>> = [];
   private abort = new AbortController();
+  /** Sees received and deleted messages; set by the local CloudWatch. */
+  observer: QueueActivityObserver | undefined;
 
   constructor(
     readonly spec: EventSourceMappingSpec,
@@ -58,6 +67,17 @@ export class SqsEventSource {
     if (this.running) return;
     this.running = true;
     this.abort = new AbortController();
+    // Lambda reads the queue's attributes when a mapping is enabled (it needs sqs:GetQueueAttributes).
+    Promise.resolve()
+      .then(() =>
+        this.sqs.send(
+          new GetQueueAttributesCommand({
+            QueueUrl: this.spec.queueUrl,
+            AttributeNames: ['VisibilityTimeout'],
+          }),
+        ),
+      )
+      .catch((error: Error) => this.onError(error));
     this.loops = Array.from({ length: this.spec.concurrency }, () => this.poll());
   }
 
@@ -95,6 +115,7 @@ export class SqsEventSource {
         }),
         { abortSignal: this.abort.signal },
       );
+      if (received.Messages?.length) this.observer?.received(this, received.Messages);
       batch.push(...(received.Messages ?? []));
     } while (
       this.running &&
@@ -134,6 +155,11 @@ export class SqsEventSource {
             ReceiptHandle: message.ReceiptHandle,
           })),
         }),
+      );
+      const failedIds = new Set((deleted.Failed ?? []).map((failure) => failure.Id));
+      this.observer?.deleted(
+        this,
+        chunk.filter((_message, index) => !failedIds.has(String(start + index))),
       );
       for (const failure of deleted.Failed ?? []) {
         this.onError(new Error(`could not delete message ${failure.Id}: ${failure.Message ?? failure.Code}`));

@@ -14,6 +14,14 @@ import {
 } from './aws-config';
 import { LocalLoadBalancer, type AlbAction, type AlbRule } from './alb';
 import { TemplateSet, type CfnTemplate, type ResourceRef } from './cfn-template';
+import type { CallRecorder } from './calls/recorder';
+import {
+  handlerCredentials,
+  recordLoadBalancerInvocations,
+  roleOf,
+  signingAs,
+  stateMachineInvokeRecorder,
+} from './calls/stack-hooks';
 import { bundleHandler, LocalFunction, PROJECT_ROOT } from './lambda-runtime';
 import { FaultProxy } from './fault-proxy';
 import { startEmulator, type Emulator } from './moto-server';
@@ -47,6 +55,20 @@ export interface LocalStackOptions {
    * the local Step Functions); every caller then uses the returned endpoint.
    */
   interceptEndpoint?: (endpoint: string) => Promise<{ endpoint: string; close(): Promise<void> }>;
+  /** Records every AWS call with the principal that would make it on AWS (scripts/local/calls). */
+  recorder?: CallRecorder;
+  /**
+   * Receives each handler's output instead of the terminal, with Powertools metrics on, so it is
+   * what Lambda would ship to CloudWatch Logs (the bench measures log bytes per order with it).
+   */
+  functionOutput?: (entry: string, chunk: Buffer) => void;
+  /**
+   * Let the handlers write their Powertools EMF metrics to stdout, for a local CloudWatch to read
+   * (scripts/local/metrics); without one attached the lines would go to the console. @default false
+   */
+  emitMetrics?: boolean;
+  /** Templates already synthesized from `config` (drills start many stacks of one synthesis). */
+  templates?: Record<string, CfnTemplate>;
 }
 
 /** A demo client registered in the local client-secrets secret. */
@@ -67,6 +89,9 @@ export interface LocalStack {
   functions: LocalFunction[];
   eventSources: SqsEventSource[];
   stepFunctions: LocalStepFunctions;
+  loadBalancer: LocalLoadBalancer;
+  /** The synthesized templates, resolved against the local names (alarms, dimensions). */
+  templates: TemplateSet;
   /** Present when started with `faultProxy: true`. */
   faultProxy?: FaultProxy;
   stop(): Promise<void>;
@@ -95,17 +120,27 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
   };
   const intercept = async (endpoint: string) => {
-    if (!options.interceptEndpoint) return endpoint;
-    const interceptor = await options.interceptEndpoint(endpoint);
-    cleanups.push(() => interceptor.close());
-    return interceptor.endpoint;
+    let outer = endpoint;
+    for (const interceptEndpoint of [
+      options.recorder?.intercept.bind(options.recorder),
+      options.interceptEndpoint,
+    ]) {
+      if (!interceptEndpoint) continue;
+      const interceptor = await interceptEndpoint(outer);
+      cleanups.push(() => interceptor.close());
+      outer = interceptor.endpoint;
+    }
+    return outer;
   };
   try {
     progress('synthesizing the environment');
-    const templates = new TemplateSet(await synthesizeTemplates(config), {
-      region: LOCAL_REGION,
-      accountId: LOCAL_ACCOUNT_ID,
-    });
+    const templates = new TemplateSet(
+      structuredClone(options.templates ?? (await synthesizeTemplates(config))),
+      {
+        region: LOCAL_REGION,
+        accountId: LOCAL_ACCOUNT_ID,
+      },
+    );
 
     progress('starting the AWS emulator (moto_server)');
     const emulator: Emulator = await startEmulator();
@@ -137,20 +172,27 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         attributes: { Arn: `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:function:${name}` },
       });
     }
+    const aliases = registerAliases(templates);
     const machineSpecs = templates.resourcesOfType('AWS::StepFunctions::StateMachine').map((ref) => {
-      const name = localName(ref, 80);
+      // A StateMachineName in the template is the physical name, as CloudFormation makes it.
+      const given = ref.resource.Properties?.StateMachineName;
+      const name = given === undefined ? localName(ref, 80) : templates.resolveString(ref.stack, given);
       const arn = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:stateMachine:${name}`;
       templates.register(ref.stack, ref.logicalId, { ref: arn, attributes: { Arn: arn, Name: name } });
       return { ref, name, arn };
     });
 
     const functionsByArn = new Map<string, LocalFunction>();
+    const functionIds = new Map<LocalFunction, string>();
+    const logicalIdOf = (fn: LocalFunction) => functionIds.get(fn) ?? fn.spec.name;
+    const machineRole = machineSpecs[0] ? roleOf(machineSpecs[0].ref) : 'NoStateMachine';
     const stepFunctions = new LocalStepFunctions(
       machineSpecs.map(({ ref, name, arn }) => stateMachineSpec(templates, ref, name, arn)),
       functionsByArn,
-      aws,
+      signingAs(aws, { kind: 'role', role: machineRole, origin: 'service' }),
       (record) =>
         console.error(`[workflow] execution ${record.name} failed: ${record.error}: ${record.cause}`),
+      stateMachineInvokeRecorder(options.recorder, machineRole, functionsByArn, logicalIdOf),
     );
     cleanups.push(() => stepFunctions.close());
     const sfnEndpoint = await intercept(await stepFunctions.listen());
@@ -178,18 +220,34 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
             ...Object.fromEntries(
               Object.entries(props.Environment?.Variables ?? {}).map(([k, v]) => [k, String(v)]),
             ),
-            ...awsEnvironment(handlerEndpoint, { AWS_ENDPOINT_URL_SFN: sfnEndpoint }),
+            ...awsEnvironment(handlerEndpoint, {
+              AWS_ENDPOINT_URL_SFN: sfnEndpoint,
+              ...handlerCredentials(roleOf(ref)),
+            }),
             AWS_LAMBDA_FUNCTION_NAME: physical?.ref ?? entry,
             AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(props.MemorySize ?? 128),
             POWERTOOLS_TRACE_ENABLED: 'false',
-            POWERTOOLS_METRICS_DISABLED: 'true',
+            POWERTOOLS_METRICS_DISABLED: options.emitMetrics || options.functionOutput ? 'false' : 'true',
             POWERTOOLS_LOG_LEVEL: options.logLevel ?? 'WARN',
             NODE_NO_WARNINGS: '1',
           },
         },
         bundle,
       );
+      const functionOutput = options.functionOutput;
+      if (functionOutput) fn.spec.onOutput = (chunk) => functionOutput(entry, chunk);
       functionsByArn.set(fn.spec.arn, fn);
+      functionIds.set(fn, ref.logicalId);
+      const alias = aliases.get(fn.spec.name);
+      if (alias) {
+        // Version 1 stands for the release before this template, version 2 is the template's
+        // own (what its alarms' ExecutedVersion names); the alias starts with all traffic on 2.
+        fn.publishVersion();
+        fn.setAlias({ name: alias.name, version: fn.publishVersion() });
+        functionsByArn.set(alias.arn, fn);
+        // Event source mappings name the alias as `<function>:<alias>`.
+        functionsByArn.set(`${fn.spec.name}:${alias.name}`, fn);
+      }
       functions.push(fn);
     }
     cleanups.push(async () => {
@@ -205,10 +263,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         FunctionResponseTypes?: string[];
       };
       const queue = resources.queues.find((candidate) => candidate.arn === props.EventSourceArn);
-      const fn = functions.find(
-        (candidate) =>
-          candidate.spec.name === props.FunctionName || candidate.spec.arn === props.FunctionName,
-      );
+      const fn =
+        functionsByArn.get(props.FunctionName) ??
+        functions.find((candidate) => candidate.spec.name === props.FunctionName);
       if (!queue || !fn) throw new Error(`event source ${ref.logicalId}: queue or function not found`);
       return new SqsEventSource(
         {
@@ -220,7 +277,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           concurrency: 2,
         },
         fn,
-        aws,
+        // Lambda polls with the function's execution role.
+        signingAs(aws, {
+          kind: 'role',
+          role: roleOf(functionRefs[functions.indexOf(fn)]!),
+          origin: 'service',
+        }),
         (error) => {
           if (options.logLevel === 'DEBUG' || options.logLevel === 'INFO')
             console.error(`[${fn.spec.entry}] ${error.message}`);
@@ -232,11 +294,19 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       await Promise.all(eventSources.map((source) => source.stop()));
     });
 
-    const loadBalancer = new LocalLoadBalancer(loadBalancerSpec(templates, functionsByArn));
+    const albSpec = loadBalancerSpec(templates, functionsByArn);
+    recordLoadBalancerInvocations(
+      options.recorder,
+      [albSpec.defaultAction, ...albSpec.rules.map((rule) => rule.action)],
+      templates,
+      logicalIdOf,
+    );
+    const loadBalancer = new LocalLoadBalancer(albSpec);
     const url = await loadBalancer.listen(options.port ?? 8080);
     cleanups.push(() => loadBalancer.close());
 
     const outputs = resolveOutputs(templates, url);
+    options.recorder?.attach(templates);
     if (options.writeStateFile ?? true) {
       const state: LocalStackState = {
         url,
@@ -260,6 +330,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       functions,
       eventSources,
       stepFunctions,
+      loadBalancer,
+      templates,
       faultProxy,
       stop,
     };
@@ -267,6 +339,32 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     await stop();
     throw error;
   }
+}
+
+/** The number the template's `AWS::Lambda::Version` gets locally (version 1 is the release before). */
+export const TEMPLATE_VERSION = '2';
+
+/**
+ * Registers each `AWS::Lambda::Alias` (and the version it names) under the local function's
+ * name, so that callers configured with the alias ARN reach the function; returns them by function.
+ */
+function registerAliases(templates: TemplateSet): Map<string, { name: string; arn: string }> {
+  const aliases = new Map<string, { name: string; arn: string }>();
+  for (const ref of templates.resourcesOfType('AWS::Lambda::Version')) {
+    const props = templates.resolve(ref.stack, ref.resource.Properties ?? {}) as { FunctionName: string };
+    const arn = `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:function:${props.FunctionName}:${TEMPLATE_VERSION}`;
+    templates.register(ref.stack, ref.logicalId, { ref: arn, attributes: { Version: TEMPLATE_VERSION } });
+  }
+  for (const ref of templates.resourcesOfType('AWS::Lambda::Alias')) {
+    const props = templates.resolve(ref.stack, ref.resource.Properties ?? {}) as {
+      FunctionName: string;
+      Name: string;
+    };
+    const arn = `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:function:${props.FunctionName}:${props.Name}`;
+    templates.register(ref.stack, ref.logicalId, { ref: arn, attributes: { AliasArn: arn } });
+    aliases.set(props.FunctionName, { name: props.Name, arn });
+  }
+  return aliases;
 }
 
 function entryOf(ref: ResourceRef): string | undefined {

@@ -49,6 +49,12 @@ export interface ExecutionRecord {
   cause?: string;
 }
 
+/** Sees executions start and end; set by the local CloudWatch. */
+export interface ExecutionObserver {
+  started(record: ExecutionRecord): void;
+  finished(record: ExecutionRecord): void;
+}
+
 /** An error raised by a service integration, named as Step Functions names it (`DynamoDB.X`). */
 class ServiceIntegrationError extends Error {
   constructor(name: string, message: string) {
@@ -73,12 +79,16 @@ export class LocalStepFunctions {
   private readonly dynamodb: DynamoDBClient;
   private readonly sns: SNSClient;
   private server: Server | undefined;
+  /** Sees executions start and end; set by the local CloudWatch. */
+  observer: ExecutionObserver | undefined;
 
   constructor(
     specs: LocalStateMachineSpec[],
     private readonly functionsByArn: Map<string, LocalFunction>,
     aws: AwsClientConfig,
     private readonly onExecutionFailed: (record: ExecutionRecord) => void = () => undefined,
+    /** Told of each Lambda task's invocation (the call recorder). */
+    private readonly onInvoke: (functionArnOrName: string) => void = () => undefined,
   ) {
     this.dynamodb = new DynamoDBClient(aws);
     this.sns = new SNSClient(aws);
@@ -125,6 +135,7 @@ export class LocalStepFunctions {
       startDate: new Date(),
     };
     this.executions.set(executionArn, record);
+    this.observer?.started(record);
     const execution = machine.run(parsed as JSONValue, {
       overrides: { taskResourceLocalHandlers: this.taskHandlers(spec.definition) },
       context: {
@@ -154,6 +165,7 @@ export class LocalStepFunctions {
       .finally(() => {
         record.stopDate = new Date();
         this.running.delete(done);
+        this.observer?.finished(record);
       });
     this.running.add(done);
     return record;
@@ -279,6 +291,7 @@ export class LocalStepFunctions {
   }
 
   private async invokeFunction(arnOrName: string, payload: unknown): Promise<JSONValue> {
+    this.onInvoke(arnOrName);
     const fn =
       this.functionsByArn.get(arnOrName) ??
       [...this.functionsByArn.values()].find((candidate) => candidate.spec.name === arnOrName);

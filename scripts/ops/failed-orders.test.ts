@@ -1,7 +1,7 @@
 import { DynamoDBDocumentClient, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { csvField, listFailures, toCsv, toJson, toTable, type FailureRow } from './failed-orders';
+import { csvField, listFailures, printable, toCsv, toJson, toTable, type FailureRow } from './failed-orders';
 
 const dynamoMock = mockClient(DynamoDBDocumentClient);
 const client = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' }));
@@ -82,6 +82,33 @@ describe('exports', () => {
     expect(lines[3]).toBe('');
     expect(csvField(5)).toBe('5');
     expect(csvField('a\nb')).toBe('"a\nb"');
+  });
+
+  it.each([
+    ['=1+1', "'=1+1"],
+    ['+1', "'+1"],
+    ['-1', "'-1"],
+    ['@SUM(A1)', "'@SUM(A1)"],
+    ['\t=1', "'\t=1"],
+    ['\r=1', `"'\r=1"`],
+    ['＝1+1', "'＝1+1"],
+    ['＠SUM(A1)', "'＠SUM(A1)"],
+    ['a=1', 'a=1'],
+    [' =1', ' =1'],
+  ])('neutralizes the formula cell %j', (value, expected) => {
+    // Act / Assess
+    expect(csvField(value)).toBe(expected);
+  });
+
+  it('prints control characters in the table as escapes, so a row cannot fake another', () => {
+    // Act
+    const table = toTable([row({ error: 'boom\n2026-01-01  forged  billing-dlq  1  \u001b[2Jok' })]);
+
+    // Assess
+    expect(table.split('\n')).toHaveLength(3);
+    expect(table).toContain('boom\\u000a2026-01-01');
+    expect(table).not.toContain('\u001b');
+    expect(printable('a\u0085b')).toBe('a\\u0085b');
   });
 
   it('writes JSON with bodies parsed when they are JSON', () => {

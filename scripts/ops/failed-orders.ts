@@ -88,12 +88,19 @@ export const CSV_COLUMNS: readonly (keyof FailureRow)[] = [
 ];
 
 /**
- * One CSV field (RFC 4180). A value a spreadsheet would run as a formula (`=`, `+`, `-`, `@`,
- * tab, CR at the start) gets a leading `'`: bodies and errors come from outside.
+ * Cells a spreadsheet would run as a formula: `=`, `+`, `-`, `@`, tab or CR first (OWASP, CSV
+ * Injection, https://owasp.org/www-community/attacks/CSV_Injection), and their full-width forms,
+ * which some spreadsheet locales read as the same operators.
+ */
+const FORMULA_START = /^[=+\-@\t\r\uFF1D\uFF0B\uFF0D\uFF20]/;
+
+/**
+ * One CSV field (RFC 4180). A value a spreadsheet would run as a formula gets a leading `'`:
+ * bodies and errors come from outside.
  */
 export function csvField(value: string | number): string {
   let text = String(value);
-  if (typeof value === 'string' && /^[=+\-@\t\r]/.test(text)) text = `'${text}`;
+  if (typeof value === 'string' && FORMULA_START.test(text)) text = `'${text}`;
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
@@ -123,16 +130,30 @@ function parseOrKeep(body: string): unknown {
   }
 }
 
+/**
+ * Text safe to print on a terminal: control characters (newlines that would fake a row, escape
+ * sequences that would move the cursor or recolour the screen) shown as `\u` escapes.
+ */
+export function printable(text: string): string {
+  return text.replace(
+    /\p{Cc}/gu,
+    (character) => `\\u${character.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}
+
 /** A fixed-width table for a terminal: one line per row, the error cut to fit. */
 export function toTable(rows: readonly FailureRow[]): string {
   const header = ['failed_at', 'order_id', 'source', 'receives', 'error'];
-  const lines = rows.map((row) => [
-    row.failed_at,
-    row.order_id,
-    row.source,
-    String(row.receive_count),
-    row.error.length > 60 ? `${row.error.slice(0, 57)}...` : row.error,
-  ]);
+  const lines = rows.map((row) => {
+    const error = printable(row.error);
+    return [
+      printable(row.failed_at),
+      printable(row.order_id),
+      printable(row.source),
+      String(row.receive_count),
+      error.length > 60 ? `${error.slice(0, 57)}...` : error,
+    ];
+  });
   const widths = header.map((title, index) =>
     Math.max(title.length, ...lines.map((line) => line[index]?.length ?? 0)),
   );

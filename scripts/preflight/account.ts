@@ -6,7 +6,7 @@ import { GetAccountSettingsCommand } from '@aws-sdk/client-lambda';
 import { GetRoleCommand, NoSuchEntityException } from '@aws-sdk/client-iam';
 import { GetParameterCommand, ParameterNotFound } from '@aws-sdk/client-ssm';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
-import { UNRESERVED_CONCURRENCY_MINIMUM } from '../../infra/deploy-rules/rules';
+import { UNRESERVED_CONCURRENCY_MINIMUM } from '../../environments';
 import { actionMatches, actionsOf, asArray, statementsOf } from '../../infra/deploy-rules/template';
 import { failedCall } from './aws-errors';
 import type { CheckResult, DeployedStack, PreflightClients, PreflightTarget } from './types';

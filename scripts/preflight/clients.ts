@@ -16,7 +16,7 @@ export interface ClientSettings {
   readonly region: string;
   /** Profile of the target account; @default the SDK's default credential chain */
   readonly profile?: string;
-  /** Profile of the tooling account, for the connection; @default `profile` */
+  /** Profile of the tooling account, for the connection; @default the SDK's default chain */
   readonly toolingProfile?: string;
   /** Region of the connection (the pipelines' region); @default `region` */
   readonly toolingRegion?: string;
@@ -29,7 +29,7 @@ export function preflightClients(settings: ClientSettings): PreflightClients {
   const target = settings.emulator ?? { region: settings.region, profile: settings.profile };
   const tooling = settings.emulator ?? {
     region: settings.toolingRegion ?? settings.region,
-    profile: settings.toolingProfile ?? settings.profile,
+    profile: settings.toolingProfile,
   };
   return {
     sts: new STSClient(target),

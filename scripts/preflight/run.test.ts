@@ -4,6 +4,7 @@ import { GetAccountSettingsCommand, LambdaClient } from '@aws-sdk/client-lambda'
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
+import { PREFLIGHT_HELP } from './help';
 import { CHECKS, formatResult, formatTotals, runPreflight } from './run';
 import { TARGET, testClients } from './testing';
 
@@ -57,6 +58,18 @@ describe('runPreflight', () => {
     expect(lambda.commandCalls(GetAccountSettingsCommand)).toHaveLength(0);
     expect(cloudFormation.commandCalls(DescribeStacksCommand)).toHaveLength(0);
   });
+
+  it('reports a check skipped on request without calling it', async () => {
+    sts.on(GetCallerIdentityCommand).resolves({ Account: '222222222222' });
+    cloudFormation.on(DescribeStacksCommand).resolves({ Stacks: [] });
+    const results = await runPreflight(clients, TARGET, { skip: ['lambda.concurrency'] });
+    expect(results.find((result) => result.check === 'lambda.concurrency')).toEqual({
+      check: 'lambda.concurrency',
+      status: 'skip',
+      summary: 'skipped on request (--skip)',
+    });
+    expect(lambda.commandCalls(GetAccountSettingsCommand)).toHaveLength(0);
+  });
 });
 
 describe('formatting', () => {
@@ -72,5 +85,18 @@ describe('formatting', () => {
         { check: 'c', status: 'skip', summary: '' },
       ]),
     ).toBe('1 passed, 1 failed, 1 skipped');
+  });
+});
+
+describe('--help', () => {
+  it('documents every check with its call, and what the emulator skips', () => {
+    for (const check of CHECKS) {
+      expect(PREFLIGHT_HELP).toContain(`\n  ${check.id}\n`);
+      expect(PREFLIGHT_HELP.replace(/\s+/g, ' ')).toContain(check.verifies);
+      if (check.notOnEmulator) expect(PREFLIGHT_HELP.replace(/\s+/g, ' ')).toContain(check.notOnEmulator);
+    }
+    expect(PREFLIGHT_HELP).toMatch(/--env E/);
+    expect(PREFLIGHT_HELP).toMatch(/Exit status: 0 no check failed; 1 a check failed/);
+    expect(PREFLIGHT_HELP.split('\n').every((line) => line.length <= 100)).toBe(true);
   });
 });

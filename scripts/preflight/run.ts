@@ -122,7 +122,7 @@ export const CHECKS: readonly CheckDescription[] = [
   {
     id: 'stress.waf',
     verifies:
-      "a stress run and an immediate rerun (2 x requests from one IP in 300 s) fit under the WAF's rate limit.",
+      "a stress run and an immediate rerun (2 x the requests it sends from one IP, as one client, in 300 s) fit under the WAF's per-IP and per-client rate limits.",
     offline: true,
     run: ({ target }) => checkStressWaf(target),
   },
@@ -137,6 +137,8 @@ export interface PreflightOptions {
    * returns the stack check's own result.
    */
   readonly readStack?: () => Promise<{ result: CheckResult; deployed?: DeployedStack }>;
+  /** Checks to report as skipped on request (never credentials or stack). */
+  readonly skip?: readonly string[];
   /** Called with each result as soon as it is known (progress). */
   readonly onResult?: (result: CheckResult) => void;
 }
@@ -170,6 +172,10 @@ export async function runPreflight(
 
   for (const check of CHECKS) {
     if (!check.run) continue;
+    if (options.skip?.includes(check.id)) {
+      report({ check: check.id, status: 'skip', summary: 'skipped on request (--skip)' });
+      continue;
+    }
     if (target.platform === 'local' && check.notOnEmulator) {
       report({ check: check.id, status: 'skip', summary: check.notOnEmulator });
       continue;

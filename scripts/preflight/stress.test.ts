@@ -86,15 +86,20 @@ describe('checkStressWaf', () => {
     expect(requestsPerWafWindow({ orders: 200, ratePerSecond: 0 })).toBe(200);
   });
 
-  it('fails when a rerun right after a run would be blocked (the limit equals one run)', () => {
-    const result = checkStressWaf(withStress({ wafRateLimit: 5000 }));
+  it('fails when a rerun right after a run would be blocked (a limit equals one run)', () => {
+    const result = checkStressWaf(withStress({ waf: { perIp: 5000, perClient: 20_000 } }));
     expect(result.status).toBe('fail');
     expect(result.summary).toContain('5000 requests');
+    expect(result.summary).toContain('per-IP limit 5000');
+    expect(result.summary).not.toContain('per-client');
     expect(result.fix).toContain('at least 10000');
+    const client = checkStressWaf(withStress({ waf: { perIp: 20_000, perClient: 9_999 } }));
+    expect(client.status).toBe('fail');
+    expect(client.summary).toContain('per-client limit 9999');
   });
 
-  it('passes when two runs fit, and skips without a WAF', () => {
-    expect(checkStressWaf(withStress({ wafRateLimit: 10_000 })).status).toBe('pass');
-    expect(checkStressWaf(withStress({ wafRateLimit: undefined })).status).toBe('skip');
+  it('passes when two runs fit both limits, and skips without a WAF', () => {
+    expect(checkStressWaf(withStress({ waf: { perIp: 10_000, perClient: 10_000 } })).status).toBe('pass');
+    expect(checkStressWaf(withStress({ waf: undefined })).status).toBe('skip');
   });
 });

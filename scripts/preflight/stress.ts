@@ -129,26 +129,30 @@ export function checkStressWorkflowRate(target: PreflightTarget): CheckResult {
   };
 }
 
-/** A run and an immediate rerun fit in the WAF's per-IP limit of one evaluation window. */
+/** A run and an immediate rerun fit in the WAF's per-IP and per-client limits of one window. */
 export function checkStressWaf(target: PreflightTarget): CheckResult {
   const check = 'stress.waf';
-  const limit = target.stress.wafRateLimit;
-  if (limit === undefined) {
+  const waf = target.stress.waf;
+  if (!waf) {
     return { check, status: 'skip', summary: `${target.environment} runs without the WAF` };
   }
   const perRun = requestsPerWafWindow(target.stress);
   const needed = 2 * perRun;
-  if (limit < needed) {
+  const short = [
+    ...(waf.perIp < needed ? [`per-IP limit ${waf.perIp}`] : []),
+    ...(waf.perClient < needed ? [`per-client limit ${waf.perClient}`] : []),
+  ];
+  if (short.length > 0) {
     return {
       check,
       status: 'fail',
-      summary: `a run sends ${perRun} requests from one IP within ${WAF_WINDOW_SECONDS} s; a rerun right after it passes the WAF limit of ${limit} and gets 403`,
-      fix: `raise the WAF rate limit of ${target.environment} to at least ${needed}, or spread the profile over more time`,
+      summary: `a run sends ${perRun} requests from one IP as one client within ${WAF_WINDOW_SECONDS} s; a rerun right after it passes the ${short.join(' and the ')} and gets 429`,
+      fix: `raise the WAF limits of ${target.environment} (wafRateLimit, wafClientRateLimit) to at least ${needed}, or spread the profile over more time`,
     };
   }
   return {
     check,
     status: 'pass',
-    summary: `2 runs x ${perRun} requests per ${WAF_WINDOW_SECONDS} s from one IP <= WAF limit ${limit}`,
+    summary: `2 runs x ${perRun} requests per ${WAF_WINDOW_SECONDS} s <= WAF limits ${waf.perIp} per IP, ${waf.perClient} per client`,
   };
 }

@@ -43,7 +43,12 @@ describe('preflightTarget', () => {
     });
     expect(target.stackName).toBe('Prod-OrderPipeline');
     expect(target.platform).toBe('aws');
-    expect(target.stress.wafRateLimit).toBe(loadEnvironment('prod').wafRateLimit);
+    const prodConfig = loadEnvironment('prod');
+    expect(target.stress.waf).toEqual({
+      perIp: prodConfig.wafRateLimit,
+      perClient: prodConfig.wafClientRateLimit,
+    });
+    expect(target.concurrency.declaredQuota).toBe(prodConfig.lambda.accountConcurrency);
   });
 
   it("describes the local stack as the emulator in moto's account, deployed by no pipeline", () => {
@@ -57,7 +62,7 @@ describe('preflightTarget', () => {
     expect(localTarget.platform).toBe('local');
     expect(localTarget.account).toBe(LOCAL_ACCOUNT_ID);
     expect(localTarget.delivery).toBeUndefined();
-    expect(localTarget.stress.wafRateLimit).toBeUndefined();
+    expect(localTarget.stress.waf).toBeUndefined();
   });
 });
 

@@ -112,7 +112,9 @@ export function preflightTarget({
       concurrency: config.stress.concurrency,
       ratePerSecond: config.stress.ratePerSecond,
       workflowType: config.workflowType,
-      wafRateLimit: config.wafEnabled ? config.wafRateLimit : undefined,
+      waf: config.wafEnabled
+        ? { perIp: config.wafRateLimit, perClient: config.wafClientRateLimit }
+        : undefined,
       entryFunction: ENTRY_FUNCTION,
     },
   };

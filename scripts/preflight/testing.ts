@@ -39,7 +39,7 @@ export const TARGET: PreflightTarget = {
     concurrency: 50,
     ratePerSecond: 100,
     workflowType: 'EXPRESS',
-    wafRateLimit: 20_000,
+    waf: { perIp: 20_000, perClient: 20_000 },
     entryFunction: 'publisher',
   },
 };

@@ -95,8 +95,11 @@ export interface PreflightTarget {
     /** Requests per second; 0 = as fast as the concurrency allows. */
     readonly ratePerSecond: number;
     readonly workflowType: 'EXPRESS' | 'STANDARD';
-    /** Requests per source IP per 5 minutes before the WAF blocks; absent when the WAF is off. */
-    readonly wafRateLimit?: number;
+    /**
+     * The WAF's rate limits per 5 minutes, per source IP and per client id (the stress tool sends
+     * from one IP as one client); absent when the WAF is off.
+     */
+    readonly waf?: { readonly perIp: number; readonly perClient: number };
     /** The function that answers each request (its reservation bounds the requests in flight). */
     readonly entryFunction: string;
   };

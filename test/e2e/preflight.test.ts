@@ -28,7 +28,7 @@ const LOCAL: PreflightTarget = {
   delivery: undefined,
   alarmEmail: 'orders-local@example.com',
   concurrency: { reservations: [] },
-  stress: { ...TARGET.stress, orders: 200, concurrency: 8, ratePerSecond: 0, wafRateLimit: undefined },
+  stress: { ...TARGET.stress, orders: 200, concurrency: 8, ratePerSecond: 0, waf: undefined },
 };
 
 describe('preflight against moto', () => {

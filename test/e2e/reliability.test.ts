@@ -284,7 +284,9 @@ describe('reliability with consumers failing 30 % of records, an endpoint outage
       const cacheSeconds = faulty.functions.find((fn) => fn.spec.entry === 'publisher')?.spec.environment[
         ENV.secretsCacheSeconds
       ];
-      const waitForCaches = () => sleep((Number(cacheSeconds ?? 30) + 1) * 1000);
+      // At least 5 s per step even with the local 2 s cache, so the sender gets enough requests
+      // through each phase of the rotation to count.
+      const waitForCaches = () => sleep((Math.max(Number(cacheSeconds ?? 30), 5) + 1) * 1000);
       const put = (rotating: string[]) =>
         secrets.send(
           new PutSecretValueCommand({
@@ -557,9 +559,10 @@ function rawRequest(
     // Raw header lists get no Host header of their own, and Node's server requires one.
     const flat = ['host', new URL(url).host, ...headers.flatMap(([name, value]) => [name, value])];
     if (body.length > 0) flat.push('content-length', String(body.length));
+    // The path goes out as written: a URL object would resolve `..` segments before sending.
+    const { hostname, port } = new URL(url);
     const req = httpRequest(
-      new URL(path, url),
-      { method, headers: flat, timeout: 20_000, agent: false },
+      { hostname, port, path, method, headers: flat, timeout: 20_000, agent: false },
       (response) => {
         const chunks: Buffer[] = [];
         response.on('data', (chunk: Buffer) => chunks.push(chunk));
