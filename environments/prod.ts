@@ -59,7 +59,12 @@ export const prod: EnvironmentInput = {
     workflowFailures: 1,
     dynamoThrottles: 5,
   },
-  certificateArn: 'arn:aws:acm:eu-west-1:333333333333:certificate/00000000-0000-0000-0000-000000000003',
+  // An existing certificate of the account that covers the name.
+  domain: {
+    name: 'orders.example.com',
+    hostedZone: { id: 'Z0000000000000000PROD', name: 'example.com' },
+    certificateArn: 'arn:aws:acm:eu-west-1:333333333333:certificate/00000000-0000-0000-0000-000000000003',
+  },
   allowHttp: false,
   wafEnabled: true,
   wafRateLimit: 2000,

@@ -13,6 +13,12 @@ const LOG_RETENTION_DAYS = [
 ] as const;
 
 const seconds = (max: number) => z.number().int().min(0).max(max);
+const hostname = z
+  .string()
+  .regex(
+    /^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,}$/,
+    'must be a lowercase DNS name such as orders.example.com',
+  );
 
 /**
  * Lambda keeps at least this much of the account's concurrency unreserved: a reservation that
@@ -196,18 +202,28 @@ const base = z.strictObject({
       message: `must be one of ${LOG_RETENTION_DAYS.join(', ')}`,
     }),
   alarms: alarmsSchema,
-  /** ACM certificate for the HTTPS listener. */
-  certificateArn: z
-    .string()
-    .regex(
-      /^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[A-Za-z0-9-]+$/,
-      'must be an ACM certificate ARN',
-    )
-    .optional(),
-  /** DNS name (matching the certificate) clients use; @default the ALB's own DNS name */
-  domainName: z
-    .string()
-    .regex(/^([a-z0-9-]+\.)+[a-z]{2,}$/)
+  /**
+   * The HTTPS name clients use, in a Route 53 public hosted zone the environment's account holds.
+   * The stack points an alias record of this name at the load balancer and serves it with the
+   * certificate: `certificateArn` (an ACM certificate in the region that covers the name), or,
+   * without it, one the stack requests and validates through the hosted zone. Required without
+   * `allowHttp`: the load balancer's own DNS name is one no certificate can cover.
+   */
+  domain: z
+    .strictObject({
+      name: hostname,
+      hostedZone: z.strictObject({
+        id: z.string().regex(/^Z[0-9A-Z]{1,32}$/, 'must be a Route 53 hosted zone id such as Z0123456789ABC'),
+        name: hostname,
+      }),
+      certificateArn: z
+        .string()
+        .regex(
+          /^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[A-Za-z0-9-]+$/,
+          'must be an ACM certificate ARN',
+        )
+        .optional(),
+    })
     .optional(),
   /** Plain-HTTP listener forwarding to the publisher (only local and dev). */
   allowHttp: z.boolean(),
@@ -250,7 +266,7 @@ export const environmentSchema = base.superRefine((config, ctx) => {
   if (config.name === 'prod') {
     if (!config.account) issue(['account'], 'prod must name its AWS account');
     if (config.allowHttp) issue(['allowHttp'], 'prod must not allow plain HTTP');
-    if (!config.certificateArn) issue(['certificateArn'], 'prod needs an ACM certificate for HTTPS');
+    if (!config.domain) issue(['domain'], 'prod needs an HTTPS domain name');
     if (!config.retainData) issue(['retainData'], 'prod must retain its data');
     if (config.workflowLogs.includeExecutionData) {
       // Execution data is the order itself (customer data) and most of the log volume.
@@ -268,8 +284,22 @@ export const environmentSchema = base.superRefine((config, ctx) => {
   if (config.allowHttp && !HTTP_ALLOWED.includes(config.name)) {
     issue(['allowHttp'], `plain HTTP is only allowed in ${HTTP_ALLOWED.join(' and ')}`);
   }
-  if (!config.allowHttp && !config.certificateArn) {
-    issue(['certificateArn'], 'without allowHttp the ALB needs a certificate, or it has no listener');
+  if (!config.allowHttp && !config.domain) {
+    issue(['domain'], 'without allowHttp the ALB needs an HTTPS domain name, or it has no listener');
+  }
+  if (config.domain) {
+    const { name, hostedZone, certificateArn } = config.domain;
+    if (name !== hostedZone.name && !name.endsWith(`.${hostedZone.name}`)) {
+      issue(['domain', 'name'], `${name} is not in the hosted zone ${hostedZone.name}`);
+    }
+    const certificateRegion = certificateArn?.split(':')[3];
+    if (certificateRegion && certificateRegion !== config.region) {
+      // A load balancer's listener takes certificates of its own region only.
+      issue(
+        ['domain', 'certificateArn'],
+        `the certificate must be in ${config.region}, not ${certificateRegion}`,
+      );
+    }
   }
   if (config.azCount < 2 && (config.name === 'staging' || config.name === 'prod')) {
     issue(['azCount'], `${config.name} must span at least 2 availability zones`);

@@ -53,7 +53,11 @@ export const staging: EnvironmentInput = {
     workflowFailures: 3,
     dynamoThrottles: 10,
   },
-  certificateArn: 'arn:aws:acm:eu-west-1:222222222222:certificate/00000000-0000-0000-0000-000000000002',
+  // No certificate ARN: the stack requests one for the name, validated through the hosted zone.
+  domain: {
+    name: 'orders.staging.example.com',
+    hostedZone: { id: 'Z00000000000000STAGE', name: 'staging.example.com' },
+  },
   allowHttp: false,
   wafEnabled: true,
   wafRateLimit: 10_000,

@@ -131,7 +131,11 @@ export function applyNagAcknowledgements(stack: OrderPipelineStack): void {
       'redirect) from any address; requests are authenticated by signature and rate-limited by WAF.',
   );
 
-  for (const secret of [stack.secrets.secret, stack.secrets.demoClientSeed]) {
+  for (const secret of [
+    stack.secrets.secret,
+    stack.secrets.demoClientSeed,
+    stack.secrets.smokeClientSecret,
+  ]) {
     if (!secret) continue;
     ack(
       secret,
@@ -193,18 +197,37 @@ export function applyPipelineNagAcknowledgements(stack: DeliveryPipelineStack): 
     .filter((construct): construct is codebuild.Project => construct instanceof codebuild.Project);
   for (const project of projects) {
     const id = logicalIdOf(project.projectName);
-    ack(
-      project,
-      `AwsSolutions-IAM5[Resource::${arn('logs', `log-group:/aws/codebuild/<${id}>:*`)}]`,
-      "CodeBuild writes this project's build logs to streams named per build inside /aws/codebuild/<project>; " +
-        'the wildcard covers the streams of that one log group.',
-    );
-    ack(
-      project,
-      `AwsSolutions-IAM5[Resource::${arn('codebuild', `report-group/<${id}>-*`)}]`,
-      'CodeBuild names the report groups of a project <project>-<report>; the wildcard covers only this ' +
-        "project's test reports.",
-    );
+    // A post-deploy step runs as a named role of its own, outside the project's construct.
+    const scopes: IConstruct[] =
+      project.role && project.role.node.scope !== project ? [project, project.role] : [project];
+    for (const target of scopes) {
+      if (target !== project) {
+        for (const finding of [
+          'Action::s3:Abort*',
+          'Action::s3:DeleteObject*',
+          'Action::s3:GetBucket*',
+          'Action::s3:GetObject*',
+          'Action::s3:List*',
+          `Resource::<${bucket}.Arn>/*`,
+          'Action::kms:GenerateDataKey*',
+          'Action::kms:ReEncrypt*',
+        ]) {
+          ack(target, `AwsSolutions-IAM5[${finding}]`, artifactAccess);
+        }
+      }
+      ack(
+        target,
+        `AwsSolutions-IAM5[Resource::${arn('logs', `log-group:/aws/codebuild/<${id}>:*`)}]`,
+        "CodeBuild writes this project's build logs to streams named per build inside /aws/codebuild/<project>; " +
+          'the wildcard covers the streams of that one log group.',
+      );
+      ack(
+        target,
+        `AwsSolutions-IAM5[Resource::${arn('codebuild', `report-group/<${id}>-*`)}]`,
+        'CodeBuild names the report groups of a project <project>-<report>; the wildcard covers only this ' +
+          "project's test reports.",
+      );
+    }
   }
 
   const selfMutation = stack.pipeline.node.findChild('UpdatePipeline').node.findChild('SelfMutation');

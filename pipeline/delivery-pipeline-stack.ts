@@ -8,7 +8,7 @@ import { Construct } from 'constructs';
 import { loadEnvironment, type EnvironmentConfig } from '../environments';
 import type { DeliveryConfig, PipelineConfig, PipelineStageConfig } from '../environments/delivery';
 import { pascal } from '../infra/constructs/naming';
-import { postDeployRoleName } from '../infra/constructs/post-deploy-access';
+import { postDeployRoleName, postDeployStepRoleName } from '../infra/constructs/post-deploy-access';
 import { OUTPUTS } from '../infra/stacks/order-pipeline-stack';
 import { OrderPipelineStage } from '../infra/stacks/order-pipeline-stage';
 import { bootstrapRoleName } from '../scripts/preflight/account';
@@ -294,8 +294,15 @@ export class DeliveryPipelineStack extends Stack {
       resource: 'role',
       resourceName: postDeployRoleName(stack.stackName, config.region),
     });
+    // Named, because the stage's post-deploy role trusts exactly this role (aws:PrincipalArn).
+    const stepRole = new iam.Role(this, `${pascal(config.name)}PostDeployStepRole`, {
+      roleName: postDeployStepRoleName(config.name),
+      assumedBy: new iam.ServicePrincipal('codebuild.amazonaws.com'),
+      description: `Runs the post-deploy test of ${config.name}`,
+    });
     return new pipelines.CodeBuildStep(`${pascal(stageConfig.postDeployTest)}Test`, {
       input: this.source,
+      role: stepRole,
       partialBuildSpec: codebuild.BuildSpec.fromObject(installOnly(buildSpec)),
       envFromCfnOutputs: {
         ORDERS_URL: output(OUTPUTS.ordersUrl),

@@ -250,6 +250,15 @@ describe('post-deploy tests', () => {
     expect(JSON.stringify(role[1].Properties.AssumeRolePolicyDocument)).toContain(
       `:iam::${delivery.toolingAccount}:root`,
     );
+    // Only the Dev post-deploy step's role of the tooling account, which the pipeline names so.
+    expect(role[1].Properties.AssumeRolePolicyDocument.Statement[0].Condition).toEqual({
+      ArnEquals: {
+        'aws:PrincipalArn': `arn:aws:iam::${delivery.toolingAccount}:role/OrderPipeline-dev-post-deploy-step`,
+      },
+    });
+    stacks.NonProdPipeline!.template.hasResourceProperties('AWS::IAM::Role', {
+      RoleName: 'OrderPipeline-dev-post-deploy-step',
+    });
     const policy = Object.values(template.findResources('AWS::IAM::Policy')).find(
       (resource) => JSON.stringify(resource.Properties.Roles) === JSON.stringify([{ Ref: role[0] }]),
     )!;
@@ -258,8 +267,8 @@ describe('post-deploy tests', () => {
     ).map((statement) => [statement.Sid, [statement.Action].flat().sort().join(',')]);
     expect(Object.fromEntries(sids)).toEqual({
       DescribeThisStack: 'cloudformation:DescribeStacks',
-      ReadClientSecrets: 'secretsmanager:GetSecretValue',
-      DecryptClientSecrets: 'kms:Decrypt',
+      ReadSmokeClientSecret: 'secretsmanager:GetSecretValue',
+      DecryptSmokeClientSecret: 'kms:Decrypt',
       ReadOrderRecords: 'dynamodb:BatchGetItem,dynamodb:GetItem,dynamodb:Query',
       ListArchive: 's3:ListBucket,s3:ListBucketVersions',
       ReadArchive: 's3:GetObject',

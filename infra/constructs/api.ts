@@ -1,8 +1,11 @@
 import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as route53 from 'aws-cdk-lib/aws-route53';
+import * as route53Targets from 'aws-cdk-lib/aws-route53-targets';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
@@ -17,8 +20,15 @@ export interface OrderApiProps {
   readonly vpc: ec2.IVpc;
   /** The Lambda behind every known path. */
   readonly publisher: lambda.IFunction;
-  /** ACM certificate: HTTPS listener plus an HTTP listener that only redirects. */
-  readonly certificateArn?: string;
+  /**
+   * The HTTPS name: an HTTPS listener with its certificate (the given ARN, or one requested and
+   * DNS-validated here), an HTTP listener that only redirects, and an alias record of the name.
+   */
+  readonly domain?: {
+    readonly name: string;
+    readonly hostedZone: { readonly id: string; readonly name: string };
+    readonly certificateArn?: string;
+  };
   /** Without a certificate, a plain-HTTP listener forwarding to the publisher (local/dev only). */
   readonly allowHttp: boolean;
   /** Bucket (SSE-S3) for ALB access logs. */
@@ -72,11 +82,20 @@ export class OrderApi extends Construct {
   public readonly webAcl?: wafv2.CfnWebACL;
   /** `https` or `http`, matching the forwarding listener. */
   public readonly scheme: 'https' | 'http';
+  /** The name clients use: the domain with HTTPS, else the load balancer's DNS name (plain HTTP). */
+  public readonly host: string;
+  /** The alias record of the domain, with HTTPS. */
+  public readonly record?: route53.ARecord;
+
+  /** The URL orders are posted to. */
+  public get ordersUrl(): string {
+    return `${this.scheme}://${this.host}/orders`;
+  }
 
   constructor(scope: Construct, id: string, props: OrderApiProps) {
     super(scope, id);
-    if (!props.certificateArn && !props.allowHttp) {
-      throw new Error('OrderApi needs a certificate or allowHttp, otherwise it has no listener');
+    if (!props.domain && !props.allowHttp) {
+      throw new Error('OrderApi needs a domain or allowHttp, otherwise it has no listener');
     }
     this.loadBalancer = new elbv2.ApplicationLoadBalancer(this, 'LoadBalancer', {
       vpc: props.vpc,
@@ -123,12 +142,30 @@ export class OrderApi extends Construct {
       contentType: 'application/json',
       messageBody: NOT_FOUND_BODY,
     });
-    if (props.certificateArn) {
+    if (props.domain) {
+      const { name, hostedZone, certificateArn } = props.domain;
+      const zone = route53.HostedZone.fromHostedZoneAttributes(this, 'Zone', {
+        hostedZoneId: hostedZone.id,
+        zoneName: hostedZone.name,
+      });
+      const certificate = certificateArn
+        ? acm.Certificate.fromCertificateArn(this, 'Certificate', certificateArn)
+        : new acm.Certificate(this, 'Certificate', {
+            domainName: name,
+            validation: acm.CertificateValidation.fromDns(zone),
+          });
+      // An A alias only: the load balancer is IPv4 (an AAAA alias needs a dual-stack load balancer).
+      this.record = new route53.ARecord(this, 'Record', {
+        zone,
+        recordName: name,
+        target: route53.RecordTarget.fromAlias(new route53Targets.LoadBalancerTarget(this.loadBalancer)),
+      });
       this.scheme = 'https';
+      this.host = name;
       this.listener = this.loadBalancer.addListener('Https', {
         protocol: elbv2.ApplicationProtocol.HTTPS,
         port: 443,
-        certificates: [elbv2.ListenerCertificate.fromArn(props.certificateArn)],
+        certificates: [certificate],
         sslPolicy: elbv2.SslPolicy.RECOMMENDED_TLS,
         defaultAction: notFound,
       });
@@ -140,6 +177,7 @@ export class OrderApi extends Construct {
       });
     } else {
       this.scheme = 'http';
+      this.host = this.loadBalancer.loadBalancerDnsName;
       this.listener = this.loadBalancer.addListener('Http', {
         protocol: elbv2.ApplicationProtocol.HTTP,
         port: 80,

@@ -17,9 +17,25 @@ export function postDeployRoleName(stackName: string, region: string): string {
   return name;
 }
 
+/**
+ * Name of the role a delivery pipeline's post-deploy step of one environment runs as, in the
+ * tooling account. Fixed, so the environment's post-deploy role can trust exactly it whichever
+ * account is deployed first: a trust policy naming a role ARN that does not exist yet is refused,
+ * so the environment trusts the tooling account on condition of this `aws:PrincipalArn`, a string
+ * IAM does not resolve. One pipeline deploys each environment, so the name is unique there.
+ */
+export function postDeployStepRoleName(environment: string): string {
+  const name = `OrderPipeline-${environment}-post-deploy-step`;
+  if (name.length > 64)
+    throw new Error(`Post-deploy step role name "${name}" is longer than IAM's 64 characters`);
+  return name;
+}
+
 export interface PostDeployAccessProps {
   /** The account whose post-deploy step (the delivery pipeline's tooling account) assumes the role. */
   readonly trustedAccount: string;
+  /** The environment whose pipeline step is trusted ({@link postDeployStepRoleName}). */
+  readonly environment: string;
   readonly clientSecrets: ClientSecrets;
   /** Tables and bucket the stress test reads to account for every accepted order. */
   readonly data: Data;
@@ -29,7 +45,7 @@ export interface PostDeployAccessProps {
 
 /**
  * The role the pipeline's post-deploy stress or smoke test assumes in this environment's account:
- * describe this stack (its outputs), read this stage's client secret to sign requests, and read
+ * describe this stack (its outputs), read the smoke-test client's secret to sign requests, and read
  * (never write) the tables, archive and DLQ depths the test's accounting checks.
  */
 export class PostDeployAccess extends Construct {
@@ -41,20 +57,32 @@ export class PostDeployAccess extends Construct {
     const { data, clientSecrets } = props;
     this.role = new iam.Role(this, 'Role', {
       roleName: postDeployRoleName(stack.stackName, stack.region),
-      assumedBy: new iam.AccountPrincipal(props.trustedAccount),
+      assumedBy: new iam.AccountPrincipal(props.trustedAccount).withConditions({
+        ArnEquals: {
+          'aws:PrincipalArn': `arn:${stack.partition}:iam::${props.trustedAccount}:role/${postDeployStepRoleName(props.environment)}`,
+        },
+      }),
       description: `Assumed by the delivery pipeline's post-deploy test of ${stack.stackName}`,
     });
     const allow = (sid: string, actions: string[], resources: string[]) =>
       this.role.addToPolicy(new iam.PolicyStatement({ sid, actions, resources }));
 
     allow('DescribeThisStack', ['cloudformation:DescribeStacks'], [stack.stackId]);
-    allow('ReadClientSecrets', ['secretsmanager:GetSecretValue'], [clientSecrets.secret.secretArn]);
+    // The smoke client's secret only: no real client's secret leaves the environment's account.
+    const smokeSecret = clientSecrets.smokeClientSecret.secretArn;
+    allow('ReadSmokeClientSecret', ['secretsmanager:GetSecretValue'], [smokeSecret]);
     this.role.addToPolicy(
       new iam.PolicyStatement({
-        sid: 'DecryptClientSecrets',
+        sid: 'DecryptSmokeClientSecret',
         actions: ['kms:Decrypt'],
         resources: [clientSecrets.key.keyArn],
-        conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${stack.region}.amazonaws.com` } },
+        // Secrets Manager names the secret in the encryption context of every data key it uses.
+        conditions: {
+          StringEquals: {
+            'kms:ViaService': `secretsmanager.${stack.region}.amazonaws.com`,
+            'kms:EncryptionContext:SecretARN': smokeSecret,
+          },
+        },
       }),
     );
     allow(

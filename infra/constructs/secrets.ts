@@ -6,6 +6,12 @@ import { Construct } from 'constructs';
 /** The client id a non-prod environment's generated secret holds. */
 export const DEMO_CLIENT_ID = 'demo-client';
 
+/**
+ * The client the pipeline's post-deploy smoke and stress tests sign as, in every environment.
+ * Reserved: no real client may use it, so reports can leave its orders out.
+ */
+export const SMOKE_CLIENT_ID = 'smoke-test';
+
 export interface ClientSecretsProps {
   /**
    * Whether the secret starts with one generated client (`DEMO_CLIENT_ID`) so smoke and stress
@@ -26,6 +32,11 @@ export class ClientSecrets extends Construct {
   public readonly secret: secretsmanager.Secret;
   /** The generated demo client secret, when there is one. */
   public readonly demoClientSeed?: secretsmanager.Secret;
+  /**
+   * The smoke-test client's generated signing secret, a secret of its own so the post-deploy role
+   * can read it without reading any other client's.
+   */
+  public readonly smokeClientSecret: secretsmanager.Secret;
 
   constructor(scope: Construct, id: string, props: ClientSecretsProps) {
     super(scope, id);
@@ -34,20 +45,30 @@ export class ClientSecrets extends Construct {
       enableKeyRotation: true,
       removalPolicy: props.removalPolicy,
     });
-    let document = JSON.stringify({ clients: {} });
-    if (props.generateDemoClient ?? true) {
-      this.demoClientSeed = new secretsmanager.Secret(this, 'DemoClientSeed', {
-        description: `Generated signing secret of ${DEMO_CLIENT_ID}`,
+    const generated = (id: string, clientId: string) =>
+      new secretsmanager.Secret(this, id, {
+        description: `Generated signing secret of ${clientId}`,
         encryptionKey: this.key,
         removalPolicy: props.removalPolicy,
         generateSecretString: { excludePunctuation: true, passwordLength: 48 },
       });
-      document = Fn.join('', [
-        `{"clients":{"${DEMO_CLIENT_ID}":["`,
-        this.demoClientSeed.secretValue.unsafeUnwrap(),
-        '"]}}',
-      ]);
+    // The smoke client exists from the first deploy on, so the post-deploy test right after it can sign.
+    this.smokeClientSecret = generated('SmokeClientSecret', SMOKE_CLIENT_ID);
+    const clients: [string, secretsmanager.Secret][] = [[SMOKE_CLIENT_ID, this.smokeClientSecret]];
+    if (props.generateDemoClient ?? true) {
+      this.demoClientSeed = generated('DemoClientSeed', DEMO_CLIENT_ID);
+      clients.unshift([DEMO_CLIENT_ID, this.demoClientSeed]);
     }
+    // {"clients":{"<id>":["<secret>"],...}} with each value a dynamic reference, never the secret itself.
+    const document = Fn.join('', [
+      '{"clients":{',
+      ...clients.flatMap(([clientId, seed], i) => [
+        `${i > 0 ? ',' : ''}"${clientId}":["`,
+        seed.secretValue.unsafeUnwrap(),
+        '"]',
+      ]),
+      '}}',
+    ]);
     this.secret = new secretsmanager.Secret(this, 'Secret', {
       description: 'HMAC signing secrets per client: {"clients":{"<client id>":["<secret>",...]}}',
       encryptionKey: this.key,

@@ -21,7 +21,7 @@ import {
 } from '../constructs/order-pipeline-function';
 import { pascal } from '../constructs/naming';
 import { PostDeployAccess } from '../constructs/post-deploy-access';
-import { ClientSecrets } from '../constructs/secrets';
+import { ClientSecrets, SMOKE_CLIENT_ID } from '../constructs/secrets';
 import { TraceSampling } from '../constructs/tracing';
 import { OrderWorkflow } from '../constructs/workflow';
 import { SUBSCRIBERS, type SubscriberDefinition } from './subscribers';
@@ -39,6 +39,7 @@ export const OUTPUTS = {
   topicArn: 'OrdersTopicArn',
   alarmTopicArn: 'AlarmTopicArn',
   postDeployRoleArn: 'PostDeployRoleArn',
+  smokeClientSecretId: 'SmokeClientSecretId',
   operatorPolicyArn: 'OperatorPolicyArn',
 } as const;
 
@@ -230,7 +231,7 @@ export class OrderPipelineStack extends Stack {
     this.api = new OrderApi(this, 'Api', {
       vpc: this.network.vpc,
       publisher: publisher.invokeTarget,
-      certificateArn: config.certificateArn,
+      domain: config.domain,
       allowHttp: config.allowHttp,
       accessLogBucket: this.data.accessLogBucket,
       deletionProtection: config.retainData,
@@ -289,15 +290,19 @@ export class OrderPipelineStack extends Stack {
 
     const outputs: Record<string, CfnOutput> = {};
     this.outputs = outputs;
-    const host = config.domainName ?? this.api.loadBalancer.loadBalancerDnsName;
     const output = (name: string, value: string, description: string) =>
       (outputs[name] = new CfnOutput(this, name, { value, description }));
-    output(OUTPUTS.ordersUrl, `${this.api.scheme}://${host}/orders`, 'POST orders here');
+    output(OUTPUTS.ordersUrl, this.api.ordersUrl, 'POST orders here');
     output(OUTPUTS.ordersTable, ordersTable.tableName, 'Orders table');
     output(OUTPUTS.billingTable, billingTable.tableName, 'Billing table');
     output(OUTPUTS.failedOrdersTable, failedOrdersTable.tableName, 'Failed-orders table');
     output(OUTPUTS.archiveBucket, this.data.archiveBucket.bucketName, 'Archive bucket');
     output(OUTPUTS.clientSecretsId, this.secrets.secret.secretArn, 'Client secrets (ARN)');
+    output(
+      OUTPUTS.smokeClientSecretId,
+      this.secrets.smokeClientSecret.secretArn,
+      `Signing secret of the ${SMOKE_CLIENT_ID} client (ARN)`,
+    );
     output(
       OUTPUTS.clientSecretsCacheSeconds,
       String(config.clientSecretsCacheSeconds),
@@ -322,6 +327,7 @@ export class OrderPipelineStack extends Stack {
     if (props.postDeployTrustedAccount) {
       this.postDeployAccess = new PostDeployAccess(this, 'PostDeployAccess', {
         trustedAccount: props.postDeployTrustedAccount,
+        environment: config.name,
         clientSecrets: this.secrets,
         data: this.data,
         deadLetterQueues: this.fanOut.deadLetterQueues,

@@ -263,3 +263,55 @@ describe('first deploy on a real account (prod)', () => {
     expect(logGroup.Properties!.LogGroupName).toBe('/aws/vendedlogs/states/Prod-OrderPipeline-orders');
   });
 });
+
+describe('HTTPS names and the smoke client', () => {
+  let prod: Synthesized;
+  let staging: Synthesized;
+  beforeAll(() => {
+    prod = synth('prod');
+    staging = synth('staging');
+  }, SYNTH_TIMEOUT_MS);
+
+  it.each([
+    ['prod', 'orders.example.com', 'Z0000000000000000PROD'],
+    ['staging', 'orders.staging.example.com', 'Z00000000000000STAGE'],
+  ])('%s: OrdersUrl is on %s, aliased to the load balancer in its hosted zone', (name, host, zone) => {
+    const s = name === 'prod' ? prod : staging;
+    expect(s.json.Outputs!.OrdersUrl!.Value).toBe(`https://${host}/orders`);
+    const record = s.json.Resources[logicalId(s.json, 'AWS::Route53::RecordSet', 'ApiRecord')]!.Properties!;
+    expect(record).toMatchObject({ Name: `${host}.`, Type: 'A', HostedZoneId: zone });
+    expect(show((record.AliasTarget as { DNSName: unknown }).DNSName)).toMatch(/ApiLoadBalancer.*DNSName/);
+  });
+
+  it('staging requests a DNS-validated certificate for its name; prod uses its existing one', () => {
+    staging.template.hasResourceProperties('AWS::CertificateManager::Certificate', {
+      DomainName: 'orders.staging.example.com',
+      ValidationMethod: 'DNS',
+      DomainValidationOptions: [
+        { DomainName: 'orders.staging.example.com', HostedZoneId: 'Z00000000000000STAGE' },
+      ],
+    });
+    prod.template.resourceCountIs('AWS::CertificateManager::Certificate', 0);
+    const https = logicalIds(prod.json, 'AWS::ElasticLoadBalancingV2::Listener')
+      .map((id) => prod.json.Resources[id]!.Properties!)
+      .find((listener) => listener.Protocol === 'HTTPS')!;
+    expect(https.Certificates).toEqual([
+      {
+        CertificateArn: 'arn:aws:acm:eu-west-1:333333333333:certificate/00000000-0000-0000-0000-000000000003',
+      },
+    ]);
+  });
+
+  it('prod starts with a smoke-test client whose generated secret is its own', () => {
+    const secrets = logicalIds(prod.json, 'AWS::SecretsManager::Secret');
+    const smoke = secrets.find((id) => id.startsWith('ClientSecretsSmokeClientSecret'))!;
+    expect(prod.json.Resources[smoke]!.Properties!.GenerateSecretString).toBeDefined();
+    const document = show(
+      prod.json.Resources[logicalId(prod.json, 'AWS::SecretsManager::Secret', 'ClientSecretsSecret')]!
+        .Properties!.SecretString,
+    );
+    expect(document).toContain('"smoke-test":["');
+    expect(document).not.toContain('demo-client');
+    expect(show(prod.json.Outputs!.SmokeClientSecretId!.Value)).toBe(smoke);
+  });
+});

@@ -98,8 +98,8 @@ describe('bad configuration fails synthesis with a clear message', () => {
     ],
     [
       'prod without certificate',
-      () => ({ ...prod(), certificateArn: undefined }),
-      /certificateArn: prod needs an ACM certificate/,
+      () => ({ ...prod(), domain: undefined }),
+      /domain: prod needs an HTTPS domain name/,
     ],
     [
       'maxReceiveCount below 5',

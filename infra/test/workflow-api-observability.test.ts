@@ -274,7 +274,7 @@ describe('workflow, API and alarms (prod)', () => {
         'ArchiveDeadLetterQueueUrl',
       ]),
     );
-    expect(show(s.json.Outputs!.OrdersUrl!.Value)).toMatch(/^https:\/\/ApiLoadBalancer.*\.DNSName\/orders$/);
+    expect(s.json.Outputs!.OrdersUrl!.Value).toBe('https://orders.example.com/orders');
   });
 });
 

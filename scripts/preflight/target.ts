@@ -89,15 +89,24 @@ export function preflightTarget({
     stackName,
     platform: local ? 'local' : 'aws',
     bootstrap: { ...bootstrapParameter(template), requiredVersion: requiredBootstrapVersion(template) },
-    concurrency: { declaredQuota: config.lambda.accountConcurrency, reservations: reservationsOf(template) },
-    domain: config.domainName
-      ? { name: config.domainName, certificateArn: config.certificateArn }
+    concurrency: {
+      declaredQuota: config.lambda.accountConcurrency,
+      reservations: reservationsOf(template),
+    },
+    domain: config.domain
+      ? {
+          name: config.domain.name,
+          hostedZoneId: config.domain.hostedZone.id,
+          hostedZoneName: config.domain.hostedZone.name,
+          certificateArn: config.domain.certificateArn,
+        }
       : undefined,
     delivery: pipelined
       ? { toolingAccount: delivery.toolingAccount, connectionArn: delivery.connectionArn }
       : undefined,
     alarmEmail: config.alarms.email,
     alarmTopicOutput: OUTPUTS.alarmTopicArn,
+    smokeClientOutput: OUTPUTS.smokeClientSecretId,
     stress: {
       orders: config.stress.orders,
       concurrency: config.stress.concurrency,

@@ -7,6 +7,7 @@ import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-clo
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { EnvironmentConfig } from '../../environments';
 import { pascal } from '../../infra/constructs/naming';
+import { SMOKE_CLIENT_ID } from '../../infra/constructs/secrets';
 import { OUTPUTS } from '../../infra/stacks/order-pipeline-stack';
 import { STACK_ID } from '../../infra/stacks/order-pipeline-stage';
 import { readLocalStack } from '../lib/local-state';
@@ -101,7 +102,10 @@ export async function deployedTarget(options: {
     );
   }
   const ordersUrl = outputs[OUTPUTS.ordersUrl];
-  const secretId = outputs[OUTPUTS.clientSecretsId];
+  // Signs as the smoke-test client, whose secret is all the post-deploy role may read, unless
+  // another client is asked for (then from the client-secrets document).
+  const smokeSecretId = options.clientId ? undefined : outputs[OUTPUTS.smokeClientSecretId];
+  const secretId = smokeSecretId ?? outputs[OUTPUTS.clientSecretsId];
   if (!ordersUrl || !secretId) {
     throw new TargetUnavailableError(
       `stack ${stack} has no ${OUTPUTS.ordersUrl} or ${OUTPUTS.clientSecretsId} output`,
@@ -116,9 +120,12 @@ export async function deployedTarget(options: {
   } catch (error) {
     throw new TargetUnavailableError(`cannot read the client secret: ${(error as Error).message}`);
   }
+  const client = smokeSecretId
+    ? { clientId: SMOKE_CLIENT_ID, secret: secretString }
+    : clientFromSecret(secretString, options.clientId);
   return {
     url: options.url ?? baseUrlOf(ordersUrl),
-    ...clientFromSecret(secretString, options.clientId),
+    ...client,
     outputs,
     aws,
     stack,
