@@ -1,7 +1,7 @@
 import type { App } from 'aws-cdk-lib';
 import type { EnvironmentConfig } from '../environments';
 import type { DeliveryConfig } from '../environments/delivery';
-import { applyPipelineNagAcknowledgements } from '../infra/nag-acknowledgements';
+import { applyPipelineNagAcknowledgements } from './nag-acknowledgements';
 import { DeliveryPipelineStack } from './delivery-pipeline-stack';
 
 /** Construct id (and stack name) of a pipeline's stack. */
