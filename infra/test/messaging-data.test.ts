@@ -162,13 +162,14 @@ describe('fan-out and data (local timings)', () => {
   });
 
   it('stores client secrets in Secrets Manager under their own key, generated from a seed', () => {
-    s.template.resourceCountIs('AWS::SecretsManager::Secret', 2);
+    // The client secrets, the demo client's seed and the smoke-test client's own secret.
+    s.template.resourceCountIs('AWS::SecretsManager::Secret', 3);
     const secrets = logicalIds(s.json, 'AWS::SecretsManager::Secret').map(
       (id) => s.json.Resources[id]!.Properties!,
     );
     const clientSecrets = secrets.find((props) => props.SecretString !== undefined)!;
     expect(show(clientSecrets.SecretString)).toMatch(
-      /^\{"clients":\{"demo-client":\["\{\{resolve:secretsmanager:ClientSecretsDemoClientSeed[0-9A-F]{8}:SecretString:::\}\}"\]\}\}$/,
+      /^\{"clients":\{"demo-client":\["\{\{resolve:secretsmanager:ClientSecretsDemoClientSeed[0-9A-F]{8}:SecretString:::\}\}"\],"smoke-test":\["\{\{resolve:secretsmanager:ClientSecretsSmokeClientSecret[0-9A-F]{8}:SecretString:::\}\}"\]\}\}$/,
     );
     for (const props of secrets) expect(show(props.KmsKeyId)).toMatch(/^ClientSecretsKey.*\.Arn$/);
   });

@@ -36,8 +36,12 @@ export class ScaledClock implements Clock {
     return this.virtualStart + (epochMs - this.realStart) * this.speed;
   }
 
-  sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms / this.speed)));
+  /** Resolves once `ms` of clock time has passed (timers may fire a millisecond early: wait again). */
+  async sleep(ms: number): Promise<void> {
+    const until = this.now() + ms;
+    while (this.now() < until) {
+      await new Promise((resolve) => setTimeout(resolve, Math.max(1, (until - this.now()) / this.speed)));
+    }
   }
 }
 
