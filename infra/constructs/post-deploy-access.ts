@@ -76,13 +76,9 @@ export class PostDeployAccess extends Construct {
         sid: 'DecryptSmokeClientSecret',
         actions: ['kms:Decrypt'],
         resources: [clientSecrets.key.keyArn],
-        // Secrets Manager names the secret in the encryption context of every data key it uses.
-        conditions: {
-          StringEquals: {
-            'kms:ViaService': `secretsmanager.${stack.region}.amazonaws.com`,
-            'kms:EncryptionContext:SecretARN': smokeSecret,
-          },
-        },
+        // Only through Secrets Manager, which decrypts only for a secret the caller may read: the
+        // smoke secret above.
+        conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${stack.region}.amazonaws.com` } },
       }),
     );
     allow(

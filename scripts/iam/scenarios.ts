@@ -18,7 +18,7 @@ import { replayOrders, selectArchiveKeys } from '../ops/replay';
 import { subscriberQueues } from '../ops/stack-target';
 import { normalizeMix } from '../stress/mix';
 import { runStress } from '../stress/run';
-import { clientFromSecret } from '../stress/target';
+import { SMOKE_CLIENT_ID } from '../../infra/constructs/secrets';
 
 /** Every scenario the recording runs, in order (the README and the report name them). */
 export const SCENARIOS = [
@@ -204,11 +204,12 @@ async function runScenarios(
     if (result.sent !== 1) throw new Error(`the replay sent ${result.sent} orders, expected 1`);
   });
   await step('short stress run (post-deploy role)', async () => {
-    // As deployedTarget does on AWS: the client comes from the secret, read with the role.
+    // As deployedTarget does on AWS: it signs as the smoke-test client, whose own secret is all the
+    // post-deploy role may read.
     const secret = await new SecretsManagerClient(postDeploy).send(
-      new GetSecretValueCommand({ SecretId: stack.outputs[OUTPUTS.clientSecretsId] }),
+      new GetSecretValueCommand({ SecretId: stack.outputs[OUTPUTS.smokeClientSecretId] }),
     );
-    const signer = clientFromSecret(secret.SecretString ?? '', stack.client.clientId);
+    const signer = { clientId: SMOKE_CLIENT_ID, secret: secret.SecretString ?? '' };
     const report = await runStress({
       environment: 'local',
       target: { url: stack.url, ...signer, outputs: stack.outputs, aws: postDeploy },

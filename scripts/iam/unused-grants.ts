@@ -74,12 +74,6 @@ export const UNUSED_GRANT_ACKNOWLEDGEMENTS: Readonly<Record<string, string>> = {
     'FINDING (post-deploy-access.ts, owner i11): the stress tool uses ListObjectVersions (s3:ListBucketVersions).',
   'post-deploy | sqs:GetQueueAttributes | ${FanOut*SubscriptionDeadLetterQueue*.Arn}':
     'FINDING (post-deploy-access.ts, owner i11): the stress tool reads the depth of the queue DLQs (stack outputs), not of the subscription DLQs.',
-  'endpoint | kms':
-    'FINDING (network.ts, owner i11): no handler calls KMS; services call it on the handlers behalf from outside the VPC.',
-  'endpoint | logs':
-    "FINDING (network.ts, owner i11): no handler calls CloudWatch Logs; Lambda's runtime ships the logs.",
-  'endpoint | sns':
-    'FINDING (network.ts, owner i11): no handler publishes to SNS; the workflow (outside the VPC) does.',
   'endpoint | xray':
     'Active tracing: the X-Ray daemon of each VPC function sends segments through the VPC; the local stack traces nothing.',
 };

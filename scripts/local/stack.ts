@@ -1,3 +1,4 @@
+import { SMOKE_CLIENT_ID } from '../../infra/constructs/secrets';
 import { randomBytes } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -158,9 +159,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     progress('creating tables, queues, topic, subscriptions, bucket and secret from the template');
     const client: DemoClient = { clientId: 'local-demo', secret: randomBytes(32).toString('hex') };
-    const resources = await provisionFromTemplates(templates, aws, () =>
-      JSON.stringify({ clients: { [client.clientId]: [client.secret] } }),
-    );
+    // The smoke-test client signs with its own generated secret, as the stack makes it; the client
+    // document holds it next to the demo client. Other generated secrets get random values.
+    const smokeSecret = randomBytes(32).toString('hex');
+    const resources = await provisionFromTemplates(templates, aws, (ref) => {
+      if (ref.logicalId.startsWith('ClientSecretsSmokeClientSecret')) return smokeSecret;
+      if (ref.resource.Properties?.GenerateSecretString !== undefined) return randomBytes(32).toString('hex');
+      return JSON.stringify({
+        clients: { [client.clientId]: [client.secret], [SMOKE_CLIENT_ID]: [smokeSecret] },
+      });
+    });
 
     const functionRefs = templates
       .resourcesOfType('AWS::Lambda::Function')
