@@ -25,9 +25,9 @@ async function main(): Promise<number> {
       );
       return EXIT.ok;
     case 'show': {
-      const rows = await listFailures(dynamo, table, { orderIds: [command.orderId] });
+      const rows = await listFailures(dynamo, table, { orderKeys: [command.orderKey] });
       if (rows.length === 0) {
-        console.error(`no failure recorded for order ${command.orderId}`);
+        console.error(`no failure recorded for order ${command.orderKey}`);
         return EXIT.failed;
       }
       process.stdout.write(toJson(rows));

@@ -31,7 +31,7 @@ async function main(): Promise<number> {
       const dynamo = DynamoDBDocumentClient.from(new DynamoDBClient(target.clients));
       const rows = await listFailures(dynamo, requireOutput(target.outputs, OUTPUTS.failedOrdersTable), {
         source: subscriber.deadLetterQueueName,
-        orderIds: command.orderIds,
+        orderKeys: command.orderKeys,
       });
       const result = await requeueFailures({
         sqs,

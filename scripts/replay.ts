@@ -48,10 +48,9 @@ async function main(): Promise<number> {
       (command.dryRun ? 'dry run, nothing sent' : `${result.sent} replayed to ${where}`) +
       (result.skipped.length > 0 ? `; ${result.skipped.length} skipped` : ''),
   );
-  if (command.selection.orderIds !== undefined && result.selected < command.selection.orderIds.length) {
-    console.error(
-      `${command.selection.orderIds.length - result.selected} order id(s) not found in the archive`,
-    );
+  const wanted = command.selection.orderKeys;
+  if (wanted !== undefined && result.selected < wanted.length) {
+    console.error(`${wanted.length - result.selected} order(s) not found in the archive`);
     return EXIT.failed;
   }
   return result.skipped.length > 0 ? EXIT.failed : EXIT.ok;

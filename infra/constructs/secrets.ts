@@ -37,6 +37,11 @@ export class ClientSecrets extends Construct {
    * can read it without reading any other client's.
    */
   public readonly smokeClientSecret: secretsmanager.Secret;
+  /**
+   * The key of server-made order ids (lambdas/publisher/order-id.ts): generated once, read only by
+   * the publisher, never rotated (a new key would give a verbatim replay a new id: a second order).
+   */
+  public readonly orderIdKey: secretsmanager.Secret;
 
   constructor(scope: Construct, id: string, props: ClientSecretsProps) {
     super(scope, id);
@@ -52,6 +57,12 @@ export class ClientSecrets extends Construct {
         removalPolicy: props.removalPolicy,
         generateSecretString: { excludePunctuation: true, passwordLength: 48 },
       });
+    this.orderIdKey = new secretsmanager.Secret(this, 'OrderIdKey', {
+      description: 'Key of the order ids the publisher derives for bodies without one (never rotate)',
+      encryptionKey: this.key,
+      removalPolicy: props.removalPolicy,
+      generateSecretString: { excludePunctuation: true, passwordLength: 64 },
+    });
     // The smoke client exists from the first deploy on, so the post-deploy test right after it can sign.
     this.smokeClientSecret = generated('SmokeClientSecret', SMOKE_CLIENT_ID);
     const clients: [string, secretsmanager.Secret][] = [[SMOKE_CLIENT_ID, this.smokeClientSecret]];

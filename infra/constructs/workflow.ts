@@ -6,7 +6,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { TABLE_KEYS } from '../../lambdas/shared/runtime-contract';
+import { ORDER_KEY_SEPARATOR, TABLE_KEYS } from '../../lambdas/shared/runtime-contract';
 import { grantKey } from './grants';
 
 /** Errors Step Functions reports for throttling and transient service faults, per integration. */
@@ -50,9 +50,16 @@ export interface OrderWorkflowProps {
 }
 
 const S = (value: string) => tasks.DynamoAttributeValue.fromString(value);
-const orderKey = {
-  [TABLE_KEYS.orders.partitionKey]: S(sfn.JsonPath.stringAt('$.order.order_id')),
-};
+/** `<client_id>#<order_id>`, as orderKey() of runtime-contract.ts makes it. */
+const orderKeyValue = () =>
+  S(
+    sfn.JsonPath.format(
+      `{}${ORDER_KEY_SEPARATOR}{}`,
+      sfn.JsonPath.stringAt('$.order.client_id'),
+      sfn.JsonPath.stringAt('$.order.order_id'),
+    ),
+  );
+const orderKey = { [TABLE_KEYS.orders.partitionKey]: orderKeyValue() };
 const now = () => S(sfn.JsonPath.stringAt('$$.State.EnteredTime'));
 const STATUS = { '#status': 'status' };
 const errorPath = '$.error';
@@ -99,8 +106,9 @@ export class OrderWorkflow extends Construct {
       table: ordersTable,
       key: orderKey,
       updateExpression: 'SET #status = :failed, updated_at = :now',
-      // Only before publishing: once an order is PUBLISHED its outcome is the consumers' (a
-      // second run of the same order that fails must not fail an order the first run published).
+      // Only before publishing: once StoreOrder made it PUBLISHING the event may be out, and its
+      // outcome is the consumers' (a run that fails after that leaves it PUBLISHING, for a replay
+      // or the reconciler to run again; a second run must not fail an order the first published).
       conditionExpression: '#status = :accepted',
       expressionAttributeNames: STATUS,
       expressionAttributeValues: {
@@ -118,7 +126,9 @@ export class OrderWorkflow extends Construct {
     const recordFailure = new tasks.DynamoPutItem(this, 'RecordFailure', {
       table: failedOrdersTable,
       item: {
-        [TABLE_KEYS.failedOrders.partitionKey]: S(sfn.JsonPath.stringAt('$.order.order_id')),
+        [TABLE_KEYS.failedOrders.partitionKey]: orderKeyValue(),
+        order_id: S(sfn.JsonPath.stringAt('$.order.order_id')),
+        client_id: S(sfn.JsonPath.stringAt('$.order.client_id')),
         [TABLE_KEYS.failedOrders.sortKey]: S(sfn.JsonPath.format('workflow#{}', sfn.JsonPath.executionName)),
         source: S('workflow'),
         receive_count: tasks.DynamoAttributeValue.fromNumber(0),
@@ -197,11 +207,15 @@ export class OrderWorkflow extends Construct {
     retry(publishOrder, RETRYABLE_ERRORS.sns);
     onUnrecoverable(publishOrder);
 
+    // Stored and being published: from here on the event may be out, so MarkRejected and MarkFailed
+    // (conditioned on ACCEPTED) no longer apply. A re-run of a PUBLISHING order passes and publishes
+    // again (the run before it may have died before publishing; the consumers are idempotent).
     const storeOrder = new tasks.DynamoUpdateItem(this, 'StoreOrder', {
       table: ordersTable,
       key: orderKey,
-      updateExpression: 'SET order_json = :order_json, total_amount = :total, updated_at = :now',
-      conditionExpression: '#status = :accepted',
+      updateExpression:
+        'SET order_json = :order_json, total_amount = :total, #status = :publishing, updated_at = :now',
+      conditionExpression: '#status IN (:accepted, :publishing) AND body_hash = :hash',
       expressionAttributeNames: STATUS,
       expressionAttributeValues: {
         ':order_json': S(sfn.JsonPath.stringAt('$.validation.order_json')),
@@ -209,14 +223,14 @@ export class OrderWorkflow extends Construct {
           sfn.JsonPath.format('{}', sfn.JsonPath.stringAt('$.validation.order.total_amount')),
         ),
         ':accepted': S('ACCEPTED'),
+        ':publishing': S('PUBLISHING'),
+        ':hash': S(sfn.JsonPath.stringAt('$.order.body_hash')),
         ':now': now(),
       },
       resultPath: sfn.JsonPath.DISCARD,
     });
     retry(storeOrder, RETRYABLE_ERRORS.dynamodb);
-    // The order is no longer ACCEPTED (an earlier run published it, or it ended) or is gone (its
-    // request failed and the publisher removed it): nothing left to do, and nothing to publish.
-    // A re-run while it is still ACCEPTED passes the condition and goes on.
+    // The order is past publishing (an earlier run published it, or it ended): nothing to publish.
     storeOrder.addCatch(alreadyDone, {
       errors: [CONDITIONAL_CHECK_FAILED],
       resultPath: sfn.JsonPath.DISCARD,
@@ -227,14 +241,18 @@ export class OrderWorkflow extends Construct {
       table: ordersTable,
       key: orderKey,
       updateExpression: 'SET #status = :published, updated_at = :now',
-      conditionExpression: '#status = :accepted',
+      conditionExpression: '#status = :publishing',
       expressionAttributeNames: STATUS,
-      expressionAttributeValues: { ':published': S('PUBLISHED'), ':accepted': S('ACCEPTED'), ':now': now() },
+      expressionAttributeValues: {
+        ':published': S('PUBLISHED'),
+        ':publishing': S('PUBLISHING'),
+        ':now': now(),
+      },
       resultPath: sfn.JsonPath.DISCARD,
     });
     retry(markPublished, RETRYABLE_ERRORS.dynamodb);
-    // Once the event is out, the consumers move the order on (ACCEPTED -> COMPLETED is allowed), so a
-    // failure to mark it PUBLISHED must not end it FAILED while it is being billed and archived.
+    // Once the event is out, the consumers move the order on (PUBLISHING -> COMPLETED is allowed), so
+    // a failure to mark it PUBLISHED must not end it FAILED while it is being billed and archived.
     markPublished.addCatch(alreadyDone, {
       errors: [sfn.Errors.ALL],
       resultPath: sfn.JsonPath.DISCARD,

@@ -6,6 +6,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../../environments';
+import type { CompletionRule } from '../../lambdas/shared/order-status';
 import { ENV, METRICS } from '../../lambdas/shared/runtime-contract';
 import { OrderApi } from '../constructs/api';
 import { Data } from '../constructs/data';
@@ -148,6 +149,11 @@ export class OrderPipelineStack extends Stack {
     grantItemActions(deadLetterHandler.role, ordersTable, ['UpdateItem']);
     grantItemActions(deadLetterHandler.role, failedOrdersTable, ['PutItem']);
 
+    // Which flags an order needs, from the subscribers whose filter lets its event through.
+    const completionRules: CompletionRule[] = subscribers.map((subscriber) => {
+      const filterPolicy = config.consumers[subscriber.name]?.filterPolicy ?? subscriber.filterPolicy;
+      return { flag: subscriber.flag, ...(filterPolicy ? { filterPolicy } : {}) };
+    });
     const consumers = subscribers.map((subscriber) => {
       const settings = config.consumers[subscriber.name];
       if (!settings) {
@@ -166,6 +172,7 @@ export class OrderPipelineStack extends Stack {
           [ENV.ordersTable]: ordersTable.tableName,
           [ENV.failureInjectionRate]: String(settings.failureInjectionRate),
           [ENV.consumerName]: subscriber.name,
+          [ENV.completionRules]: JSON.stringify(completionRules),
           ...subscriber.environment(this.data),
         },
       });
@@ -210,9 +217,13 @@ export class OrderPipelineStack extends Stack {
         [ENV.stateMachineArn]: this.workflow.stateMachine.stateMachineArn,
         [ENV.clientSecretsId]: this.secrets.secret.secretArn,
         [ENV.secretsCacheSeconds]: String(config.clientSecretsCacheSeconds),
+        [ENV.orderIdKeySecretId]: this.secrets.orderIdKey.secretArn,
+        // A start claim outlives the request that made it (lambdas/publisher/order-store.ts).
+        [ENV.restartAfterSeconds]: String(config.functions.publisher.timeoutSeconds + 5),
       },
     });
-    grantItemActions(publisher.role, ordersTable, ['PutItem', 'GetItem', 'DeleteItem']);
+    // Orders are never deleted (docs/internals.md): PutItem creates, UpdateItem claims a start.
+    grantItemActions(publisher.role, ordersTable, ['PutItem', 'GetItem', 'UpdateItem']);
     publisher.role.addToPolicy(
       new iam.PolicyStatement({
         actions: ['states:StartExecution'],
@@ -222,7 +233,7 @@ export class OrderPipelineStack extends Stack {
     publisher.role.addToPolicy(
       new iam.PolicyStatement({
         actions: ['secretsmanager:GetSecretValue'],
-        resources: [this.secrets.secret.secretArn],
+        resources: [this.secrets.secret.secretArn, this.secrets.orderIdKey.secretArn],
       }),
     );
     // The client-secrets key decrypts only through Secrets Manager, as its key policy also requires.

@@ -1,3 +1,4 @@
+import type { CompletionFlag } from '../../lambdas/shared/order-status';
 import { ENV } from '../../lambdas/shared/runtime-contract';
 import type { Data } from '../constructs/data';
 import { ARCHIVE_PREFIX } from '../constructs/data';
@@ -15,6 +16,8 @@ export interface SubscriberDefinition {
   readonly name: string;
   /** Handler folder under lambdas/. */
   readonly handler: HandlerName;
+  /** The order's flag the consumer sets; an order completes once every subscriber that sees it set its flag. */
+  readonly flag: CompletionFlag;
   /** Default filter policy on message attributes; the environment config may override it. */
   readonly filterPolicy?: Readonly<Record<string, readonly string[]>>;
   /** The consumer's own variables (beyond ORDERS_TABLE_NAME, FAILURE_INJECTION_RATE, CONSUMER_NAME). */
@@ -27,17 +30,25 @@ export const SUBSCRIBERS: readonly SubscriberDefinition[] = [
   {
     name: 'billing',
     handler: 'billing',
+    flag: 'billed',
     environment: (data) => ({ [ENV.billingTable]: data.billingTable.tableName }),
-    grant: (fn, data) => grantItemActions(fn.role, data.billingTable, ['PutItem']),
+    // One TransactWriteItems of a billing PutItem and the order's UpdateItem (IAM authorizes each
+    // item's own action); GetItem on both after a cancelled transaction, and to complete the order.
+    grant: (fn, data) => {
+      grantItemActions(fn.role, data.billingTable, ['PutItem', 'GetItem']);
+      grantItemActions(fn.role, data.ordersTable, ['GetItem']);
+    },
   },
   {
     name: 'archive',
     handler: 'archive',
+    flag: 'archived',
     environment: (data) => ({ [ENV.archiveBucket]: data.archiveBucket.bucketName }),
     grant: (fn, data) => {
       fn.role.addToPolicy(
         new iam.PolicyStatement({
-          actions: ['s3:PutObject'],
+          // HeadObject (is an existing object the same body?) is authorized by s3:GetObject.
+          actions: ['s3:PutObject', 's3:GetObject'],
           resources: [data.archiveBucket.arnForObjects(`${ARCHIVE_PREFIX}*`)],
         }),
       );

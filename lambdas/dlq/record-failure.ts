@@ -10,9 +10,10 @@ import type { SQSRecord } from 'aws-lambda';
 import { MalformedEventError } from '../shared/errors';
 import { parseOrderPlacedEvent } from '../shared/order-event';
 import { ORDER_ID_PATTERN } from '../shared/order-schema';
+import { CLIENT_ID_PATTERN } from '../shared/signing';
 import type { OrderProgress } from '../shared/order-status';
 import { putIfAbsent } from '../shared/put-if-absent';
-import { METRICS, type FailedOrderRecord } from '../shared/runtime-contract';
+import { METRICS, orderKey, type FailedOrderRecord } from '../shared/runtime-contract';
 
 /** An item of the failed-orders table. */
 export type FailureRecord = FailedOrderRecord;
@@ -42,21 +43,34 @@ export function queueNameFromArn(arn: string | undefined): string | undefined {
   return name === undefined || name === '' ? undefined : name;
 }
 
-/** The order id a body names, even when the rest of the event is broken. */
-function orderIdOf(body: string): { orderId?: string; problem?: string } {
+/** The order (client and id) a body names, even when the rest of the event is broken. */
+function orderOf(body: string): { order?: { clientId: string; orderId: string }; problem?: string } {
   try {
-    return { orderId: parseOrderPlacedEvent(body).order.order_id };
+    const { order } = parseOrderPlacedEvent(body);
+    return { order: { clientId: order.client_id, orderId: order.order_id } };
   } catch (error) {
     const problem = error instanceof MalformedEventError ? error.message : String(error);
     try {
-      const candidate = (JSON.parse(body) as { order?: { order_id?: unknown } } | null)?.order?.order_id;
-      if (typeof candidate === 'string' && ORDER_ID_PATTERN.test(candidate))
-        return { orderId: candidate, problem };
+      const candidate = (JSON.parse(body) as { order?: { order_id?: unknown; client_id?: unknown } } | null)
+        ?.order;
+      const { order_id: orderId, client_id: clientId } = candidate ?? {};
+      if (
+        typeof orderId === 'string' &&
+        ORDER_ID_PATTERN.test(orderId) &&
+        typeof clientId === 'string' &&
+        CLIENT_ID_PATTERN.test(clientId)
+      )
+        return { order: { clientId, orderId }, problem };
     } catch {
       // Not JSON at all: the problem above says so.
     }
     return { problem };
   }
+}
+
+/** The `order_key` of a failure whose message names no order: no order key starts with `#`. */
+export function unknownOrderKey(messageId: string): string {
+  return `#unknown#${messageId}`;
 }
 
 /** Builds the failure record of a dead-lettered message. Pure. */
@@ -67,12 +81,13 @@ export function describeDeadLetter(
   const dlqName = queueNameFromArn(record.eventSourceARN) ?? 'unknown-queue';
   const receiveCount = Number.parseInt(record.attributes.ApproximateReceiveCount, 10);
   const origin = queueNameFromArn(record.attributes.DeadLetterQueueSourceArn);
-  const { orderId, problem } = orderIdOf(record.body);
+  const { order, problem } = orderOf(record.body);
   const exhausted = `not processed after ${Number.isNaN(receiveCount) ? '?' : receiveCount} receive(s)${origin ? ` from ${origin}` : ''}`;
   return {
-    knownOrder: orderId !== undefined,
+    knownOrder: order !== undefined,
     failure: {
-      order_id: orderId ?? `unknown#${record.messageId}`,
+      order_key: order ? orderKey(order.clientId, order.orderId) : unknownOrderKey(record.messageId),
+      ...(order ? { order_id: order.orderId, client_id: order.clientId } : {}),
       failure_id: `${dlqName}#${record.messageId}`,
       source: dlqName,
       receive_count: Number.isNaN(receiveCount) ? 0 : receiveCount,
@@ -101,14 +116,14 @@ export function recordDeadLetter(deps: DeadLetterDependencies): (record: SQSReco
     const now = deps.now();
     const { failure, knownOrder } = describeDeadLetter(record, now);
     const fields = {
-      order_id: failure.order_id,
+      order_key: failure.order_key,
       failure_id: failure.failure_id,
       message_id: record.messageId,
     };
     try {
       if (await deps.failures.record(failure))
         deps.metrics.addMetric(METRICS.failuresRecorded, MetricUnit.Count, 1);
-      if (knownOrder && (await deps.progress.markFailed(failure.order_id, now))) {
+      if (knownOrder && (await deps.progress.markFailed(failure.order_key, now))) {
         deps.metrics.addMetric(METRICS.ordersFailed, MetricUnit.Count, 1);
       }
     } catch (error) {

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import type { HttpRequest } from '../shared/alb';
 import { DependencyUnavailableError } from '../shared/errors';
-import { METRICS } from '../shared/runtime-contract';
+import { METRICS, orderKey } from '../shared/runtime-contract';
 import { sha256Hex } from '../shared/signing';
 import {
   InMemoryOrderRepository,
@@ -21,22 +21,32 @@ const CLIENTS = new Map([
   ['client-b', ['secret-b']],
 ]);
 
+const ORDER_ID_KEY = 'order-id-key-for-tests-0123456789abcdef';
+const RESTART_AFTER_MS = 15_000;
+
 function setup() {
   const orders = new InMemoryOrderRepository();
   const workflow = new RecordingWorkflow();
   const { metrics, count } = recordingMetrics();
   const clientSecrets = jest.fn(async () => CLIENTS);
+  let now = NOW;
   const deps: PublisherDependencies = {
     clientSecrets,
+    orderIdKey: async () => ORDER_ID_KEY,
+    restartAfterMs: RESTART_AFTER_MS,
     orders,
     workflow,
-    now: () => NOW,
+    now: () => now,
     logger: silentLogger(),
     metrics,
   };
   const send = (request: HttpRequest) => handleRequest(request, deps);
-  return { deps, orders, workflow, count, clientSecrets, send };
+  /** Moves the clock; requests keep their signature time, so stay within the 300 s skew. */
+  const advance = (ms: number) => (now = new Date(now.getTime() + ms));
+  return { deps, orders, workflow, count, clientSecrets, send, advance };
 }
+
+const KEY_A1 = orderKey('client-a', 'order-1');
 
 const json = (body: string): unknown => JSON.parse(body);
 
@@ -105,7 +115,7 @@ describe('POST /orders', () => {
     expect(response.statusCode).toBe(202);
     expect(response.headers.location).toBe('/orders/order-1');
     expect(json(response.body)).toEqual({ order_id: 'order-1', status: 'ACCEPTED' });
-    expect(orders.items.get('order-1')).toMatchObject({
+    expect(orders.items.get(KEY_A1)).toMatchObject({
       client_id: 'client-a',
       status: 'ACCEPTED',
       body_hash: sha256Hex(request.body),
@@ -120,12 +130,13 @@ describe('POST /orders', () => {
         currency: 'USD',
         items: [{ product_id: 'sku-1', quantity: 2, unit_price: 1999 }],
         created_at: NOW.toISOString(),
+        body_hash: expect.stringMatching(/^[0-9a-f]{64}$/),
       },
     ]);
     expect(count(METRICS.ordersAccepted)).toBe(1);
   });
 
-  it('derives the order id from client and body hash when the body has none', async () => {
+  it('derives the order id with the server-side key from client and body hash when the body has none', async () => {
     // Prepare
     const { send } = setup();
     const request = signedRequest();
@@ -134,9 +145,28 @@ describe('POST /orders', () => {
     const response = await send(request);
 
     // Assess
-    const expected = deriveOrderId('client-a', sha256Hex(request.body));
+    const expected = deriveOrderId(ORDER_ID_KEY, 'client-a', sha256Hex(request.body));
     expect(json(response.body)).toEqual({ order_id: expected, status: 'ACCEPTED' });
-    expect(expected).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(expected).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    // Without the key nobody computes it: another key gives another id.
+    expect(deriveOrderId('another-key-0123456789abcdef0123', 'client-a', sha256Hex(request.body))).not.toBe(
+      expected,
+    );
+  });
+
+  it('answers 503 and creates nothing when the order id key cannot be read', async () => {
+    // Prepare
+    const { send, orders, deps } = setup();
+    deps.orderIdKey = async () => {
+      throw new Error('AccessDenied');
+    };
+
+    // Act
+    const response = await send(signedRequest());
+
+    // Assess
+    expect(response.statusCode).toBe(503);
+    expect(orders.items.size).toBe(0);
   });
 
   it('accepts application/json with parameters', async () => {
@@ -270,38 +300,79 @@ describe('POST /orders', () => {
     });
   });
 
-  it('answers a verbatim replay with 202 and the same id, restarting the run while ACCEPTED', async () => {
+  it('answers a verbatim replay with 202 and the same id, and starts no second run while the first request may still be starting it', async () => {
     // Prepare
-    const { send, orders, workflow, count } = setup();
+    const { send, orders, workflow, count, advance } = setup();
     const request = signedRequest();
     const first = await send(request);
 
     // Act
+    advance(RESTART_AFTER_MS - 1);
     const second = await send(request);
 
     // Assess
     expect(second.statusCode).toBe(202);
     expect(second.body).toBe(first.body);
     expect(orders.items.size).toBe(1);
-    expect(workflow.started).toHaveLength(2);
-    expect(workflow.started[1]).toEqual(workflow.started[0]);
+    expect(workflow.started).toHaveLength(1);
     expect(count(METRICS.ordersAccepted)).toBe(1);
     expect(count(METRICS.ordersReplayed)).toBe(1);
   });
 
-  it('does not restart the run of a replayed order that moved on', async () => {
+  it('restarts the run of a replayed ACCEPTED or PUBLISHING order once the claim of the last start is stale, exactly once', async () => {
+    for (const status of ['ACCEPTED', 'PUBLISHING'] as const) {
+      // Prepare
+      const { send, orders, workflow, advance } = setup();
+      const request = signedRequest({ body: JSON.stringify(orderBody({ order_id: 'order-1' })) });
+      await send(request);
+      orders.setStatus(KEY_A1, status);
+      advance(RESTART_AFTER_MS + 1);
+
+      // Act: 5 concurrent replays, as a client's retries might be
+      const answers = await Promise.all(Array.from({ length: 5 }, () => send(request)));
+
+      // Assess
+      expect(answers.map((answer) => answer.statusCode)).toEqual([202, 202, 202, 202, 202]);
+      expect(answers.map((answer) => json(answer.body))).toEqual(
+        Array.from({ length: 5 }, () => ({ order_id: 'order-1', status: 'ACCEPTED' })),
+      );
+      expect(workflow.started).toHaveLength(2);
+      expect(workflow.started[1]).toEqual(workflow.started[0]);
+    }
+  });
+
+  it('reports the order status as it is to a replay (PUBLISHING reads as ACCEPTED)', async () => {
     // Prepare
     const { send, orders, workflow } = setup();
     const request = signedRequest({ body: JSON.stringify(orderBody({ order_id: 'order-1' })) });
     await send(request);
-    orders.setStatus('order-1', 'PUBLISHED');
+    orders.setStatus(KEY_A1, 'COMPLETED');
 
     // Act
     const response = await send(request);
 
     // Assess
     expect(response.statusCode).toBe(202);
+    expect(json(response.body)).toEqual({ order_id: 'order-1', status: 'COMPLETED' });
     expect(workflow.started).toHaveLength(1);
+  });
+
+  it('does not restart the run of a replayed order that moved on', async () => {
+    for (const status of ['PUBLISHED', 'REJECTED', 'FAILED'] as const) {
+      // Prepare
+      const { send, orders, workflow, advance } = setup();
+      const request = signedRequest({ body: JSON.stringify(orderBody({ order_id: 'order-1' })) });
+      await send(request);
+      orders.setStatus(KEY_A1, status);
+      advance(RESTART_AFTER_MS + 1);
+
+      // Act
+      const response = await send(request);
+
+      // Assess
+      expect(response.statusCode).toBe(202);
+      expect(workflow.started).toHaveLength(1);
+    }
   });
 
   it('answers 409 to the same order id with a different body', async () => {
@@ -321,18 +392,27 @@ describe('POST /orders', () => {
     expect(count(METRICS.orderConflicts)).toBe(1);
   });
 
-  it('answers 409 to another client reusing an order id, even with the same body', async () => {
+  it('gives another client using the same order id an independent order (ids are per client)', async () => {
     // Prepare
-    const { send, orders } = setup();
+    const { send, orders, workflow } = setup();
     const body = JSON.stringify(orderBody({ order_id: 'order-1' }));
     await send(signedRequest({ body }));
 
     // Act
-    const response = await send(signedRequest({ body, clientId: 'client-b', secret: 'secret-b' }));
+    const response = await send(
+      signedRequest({
+        body: JSON.stringify(orderBody({ order_id: 'order-1', customer_id: 'x' })),
+        clientId: 'client-b',
+        secret: 'secret-b',
+      }),
+    );
 
     // Assess
-    expect(response.statusCode).toBe(409);
-    expect(orders.items.get('order-1')?.client_id).toBe('client-a');
+    expect(response.statusCode).toBe(202);
+    expect(json(response.body)).toEqual({ order_id: 'order-1', status: 'ACCEPTED' });
+    expect(orders.order('client-a', 'order-1')?.client_id).toBe('client-a');
+    expect(orders.order('client-b', 'order-1')?.client_id).toBe('client-b');
+    expect(workflow.started.map((order) => order.client_id)).toEqual(['client-a', 'client-b']);
   });
 
   it('gives two clients sending the same body without an id two different orders', async () => {
@@ -349,33 +429,46 @@ describe('POST /orders', () => {
     expect(json(a.body)).not.toEqual(json(b.body));
   });
 
-  it('answers 503 and leaves no order behind when the workflow cannot start', async () => {
+  it('answers 503 when the workflow cannot start, keeps the order and releases its claim so the retry starts it', async () => {
     // Prepare
     const { send, orders, workflow, count } = setup();
+    const request = signedRequest({ body: JSON.stringify(orderBody({ order_id: 'order-1' })) });
     workflow.failWith = new DependencyUnavailableError('order workflow');
 
     // Act
-    const response = await send(signedRequest({ body: JSON.stringify(orderBody({ order_id: 'order-1' })) }));
+    const response = await send(request);
+    workflow.failWith = undefined;
+    const retry = await send(request);
 
     // Assess
     expect(response.statusCode).toBe(503);
     expect(json(response.body)).toEqual({ error: 'service_unavailable' });
-    expect(orders.items.has('order-1')).toBe(false);
-    expect(orders.deleted).toEqual(['order-1']);
     expect(count(METRICS.dependencyFailures)).toBe(1);
+    // Never deleted: a concurrent replay may have answered 202 for it already.
+    expect(retry.statusCode).toBe(202);
+    expect(workflow.started).toHaveLength(1);
+    expect(orders.items.get(KEY_A1)?.started_at).toBe(NOW.getTime());
   });
 
-  it('still answers 503 when removing the half-made order fails too', async () => {
+  it('still answers 503 when releasing the claim fails too; the order stays for a later replay', async () => {
     // Prepare
-    const { send, orders, workflow } = setup();
+    const { send, orders, workflow, advance } = setup();
+    const request = signedRequest({ body: JSON.stringify(orderBody({ order_id: 'order-1' })) });
     workflow.failWith = new DependencyUnavailableError('order workflow');
-    orders.failOn.delete = new DependencyUnavailableError('orders table');
+    orders.failOn.release = new DependencyUnavailableError('orders table');
 
     // Act
-    const response = await send(signedRequest());
+    const response = await send(request);
+    workflow.failWith = undefined;
+    const early = await send(request);
+    advance(RESTART_AFTER_MS + 1);
+    const late = await send(request);
 
     // Assess
     expect(response.statusCode).toBe(503);
+    expect(orders.items.has(KEY_A1)).toBe(true);
+    expect([early.statusCode, late.statusCode]).toEqual([202, 202]);
+    expect(workflow.started).toHaveLength(1);
   });
 
   it.each([
@@ -392,7 +485,8 @@ describe('POST /orders', () => {
     [
       'a replay cannot read the order',
       (s: ReturnType<typeof setup>) => {
-        s.orders.items.set('order-1', {
+        s.orders.items.set(KEY_A1, {
+          order_key: KEY_A1,
           order_id: 'order-1',
           client_id: 'client-a',
           body_hash: 'h',
@@ -402,6 +496,7 @@ describe('POST /orders', () => {
           archived: false,
           created_at: '',
           updated_at: '',
+          started_at: 0,
         });
         s.orders.failOn.get = new DependencyUnavailableError('orders table');
       },

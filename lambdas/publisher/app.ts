@@ -23,7 +23,13 @@ import {
   parseOrderBody,
   type OrderRequest,
 } from '../shared/order-schema';
-import { METRICS, type SubmittedOrder } from '../shared/runtime-contract';
+import {
+  clientStatus,
+  METRICS,
+  orderKey,
+  type OrderStatus,
+  type SubmittedOrder,
+} from '../shared/runtime-contract';
 import { sha256Hex, verifySignature } from '../shared/signing';
 import type { ClientSecretsSource } from './client-secrets';
 import { deriveOrderId } from './order-id';
@@ -33,6 +39,14 @@ import type { WorkflowStarter } from './workflow';
 /** What the publisher needs from the world. */
 export interface PublisherDependencies {
   clientSecrets: ClientSecretsSource;
+  /** The key of derived order ids (a secret of its own; cached for the sandbox's life). */
+  orderIdKey: () => Promise<string>;
+  /**
+   * How long a request's claim on starting an order's run holds (RESTART_AFTER_SECONDS): at least
+   * the publisher's timeout, so a replay restarts a run only once the request that claimed it is
+   * over, and concurrent replays start one run, not one each.
+   */
+  restartAfterMs: number;
   orders: OrderRepository;
   workflow: WorkflowStarter;
   now: () => Date;
@@ -100,6 +114,7 @@ export function submittedOrder(
   orderId: string,
   clientId: string,
   createdAt: string,
+  bodyHash: string,
 ): SubmittedOrder {
   return {
     order_id: orderId,
@@ -109,11 +124,50 @@ export function submittedOrder(
     currency: body.currency,
     items: body.items.map(({ product_id, quantity, unit_price }) => ({ product_id, quantity, unit_price })),
     created_at: createdAt,
+    body_hash: bodyHash,
   };
 }
 
-function accepted(orderId: string): HttpResponse {
-  return jsonResponse(202, { order_id: orderId, status: 'ACCEPTED' }, { location: `/orders/${orderId}` });
+function accepted(orderId: string, status: OrderStatus): HttpResponse {
+  return jsonResponse(
+    202,
+    { order_id: orderId, status: clientStatus(status) },
+    { location: `/orders/${orderId}` },
+  );
+}
+
+async function derivedOrderId(clientId: string, bodyHash: string, deps: PublisherDependencies) {
+  let idKey;
+  try {
+    idKey = await deps.orderIdKey();
+  } catch (error) {
+    throw new DependencyUnavailableError('order id key', { cause: error });
+  }
+  return deriveOrderId(idKey, clientId, bodyHash);
+}
+
+/**
+ * Starts the order's run under a claim made at `claimedAt`. When the start fails, the order stays
+ * (never deleted: a concurrent replay may already have answered 202 for it) and the claim is
+ * released, so the client's retry, or the reconciler, starts it again.
+ */
+async function startRun(
+  order: SubmittedOrder,
+  key: string,
+  claimedAt: number,
+  deps: PublisherDependencies,
+): Promise<void> {
+  try {
+    await deps.workflow.start(order);
+  } catch (error) {
+    await deps.orders.releaseStart(key, claimedAt).catch((releaseError: unknown) => {
+      deps.logger.error('could not release the start claim after the workflow failed to start', {
+        order_id: order.order_id,
+        error: releaseError as Error,
+      });
+    });
+    throw error;
+  }
 }
 
 async function submitOrder(request: HttpRequest, deps: PublisherDependencies): Promise<HttpResponse> {
@@ -128,51 +182,55 @@ async function submitOrder(request: HttpRequest, deps: PublisherDependencies): P
   if (!parsed.success) throw new InvalidRequestError(parsed.details, parsed.detailCount);
 
   const bodyHash = sha256Hex(request.body);
-  const orderId = parsed.order.order_id ?? deriveOrderId(clientId, bodyHash);
+  const orderId = parsed.order.order_id ?? (await derivedOrderId(clientId, bodyHash, deps));
+  const key = orderKey(clientId, orderId);
   deps.logger.setCorrelationId(orderId);
-  const createdAt = deps.now().toISOString();
+  const now = deps.now();
+  const createdAt = now.toISOString();
+  const claimedAt = now.getTime();
 
   if (
     await deps.orders.createAccepted({
+      order_key: key,
       order_id: orderId,
       client_id: clientId,
       body_hash: bodyHash,
       created_at: createdAt,
+      started_at: claimedAt,
     })
   ) {
-    try {
-      await deps.workflow.start(submittedOrder(parsed.order, orderId, clientId, createdAt));
-    } catch (error) {
-      // No half-made order: without a run, the ACCEPTED item would never move on.
-      await deps.orders.deleteAccepted(orderId, bodyHash).catch((deleteError: unknown) => {
-        deps.logger.error(
-          'could not remove the order after the workflow failed to start',
-          deleteError as Error,
-        );
-      });
-      throw error;
-    }
+    await startRun(
+      submittedOrder(parsed.order, orderId, clientId, createdAt, bodyHash),
+      key,
+      claimedAt,
+      deps,
+    );
     deps.metrics.addMetric(METRICS.ordersAccepted, MetricUnit.Count, 1);
     deps.logger.info('order accepted', { order_id: orderId });
-    return accepted(orderId);
+    return accepted(orderId, 'ACCEPTED');
   }
 
-  const existing = await deps.orders.get(orderId);
-  if (existing === undefined) {
-    // Removed between our write and our read (a concurrent request failed to start its run).
-    throw new DependencyUnavailableError('orders table (order removed concurrently)');
-  }
-  if (existing.client_id !== clientId || existing.body_hash !== bodyHash) throw new ConflictError(orderId);
-  if (existing.status === 'ACCEPTED') {
-    // The first request may have died between the write and the start (or its answer was lost):
-    // finish its work. Express does not deduplicate runs by name, so a replay while the first run
-    // is going starts a second one; every step is idempotent, and a 202 must never stand for an
-    // order that has no run (a reliability test loses orders when replays skip this).
-    await deps.workflow.start(submittedOrder(parsed.order, orderId, clientId, existing.created_at));
+  const existing = await deps.orders.get(key);
+  // Orders are never deleted: a conditional failure with nothing to read is the table misbehaving.
+  if (existing === undefined) throw new DependencyUnavailableError('orders table (order not readable)');
+  if (existing.body_hash !== bodyHash) throw new ConflictError(orderId);
+  if (
+    (existing.status === 'ACCEPTED' || existing.status === 'PUBLISHING') &&
+    (await deps.orders.claimStart(key, bodyHash, claimedAt, claimedAt - deps.restartAfterMs))
+  ) {
+    // The request that claimed the last start is over and the order is not past publishing: it
+    // died between its write and its start, or its start failed. Start the run again (every step
+    // is idempotent); a replay while that request may still be starting it starts nothing.
+    await startRun(
+      submittedOrder(parsed.order, orderId, clientId, existing.created_at, bodyHash),
+      key,
+      claimedAt,
+      deps,
+    );
   }
   deps.metrics.addMetric(METRICS.ordersReplayed, MetricUnit.Count, 1);
   deps.logger.info('order replayed', { order_id: orderId, status: existing.status });
-  return accepted(orderId);
+  return accepted(orderId, existing.status);
 }
 
 async function readOrder(
@@ -183,12 +241,12 @@ async function readOrder(
   const clientId = await authenticate(request, deps);
   if (!ORDER_ID_PATTERN.test(orderId)) throw new NotFoundError(`order ${orderId}`);
   deps.logger.setCorrelationId(orderId);
-  const order = await deps.orders.get(orderId);
-  // Another client's order is answered exactly like a missing one.
-  if (order === undefined || order.client_id !== clientId) throw new NotFoundError(`order ${orderId}`);
+  // Order ids are per client: another client's order has another key, so it reads as missing.
+  const order = await deps.orders.get(orderKey(clientId, orderId));
+  if (order === undefined) throw new NotFoundError(`order ${orderId}`);
   return jsonResponse(200, {
     order_id: order.order_id,
-    status: order.status,
+    status: clientStatus(order.status),
     billed: order.billed,
     archived: order.archived,
     reasons: order.reasons,

@@ -2,7 +2,7 @@ import '../testing/handler-env';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { ALBResult } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { sha256Hex } from '../shared/signing';
@@ -50,12 +50,12 @@ describe('publisher handler', () => {
     const put = dynamoMock.commandCalls(PutCommand)[0]?.args[0].input;
     expect(put).toMatchObject({
       TableName: 'orders-table',
-      ConditionExpression: 'attribute_not_exists(order_id)',
-      Item: { order_id: 'order-1', client_id: 'client-a', status: 'ACCEPTED' },
+      ConditionExpression: 'attribute_not_exists(order_key)',
+      Item: { order_key: 'client-a#order-1', order_id: 'order-1', client_id: 'client-a', status: 'ACCEPTED' },
     });
     const start = sfnMock.commandCalls(StartExecutionCommand)[0]?.args[0].input;
     expect(start?.stateMachineArn).toBe(process.env.STATE_MACHINE_ARN);
-    expect(start?.name).toBe('client-a-order-1');
+    expect(start?.name).toMatch(/^[0-9a-f]{12}-order-1$/);
     expect(JSON.parse(start?.input ?? '{}')).toMatchObject({
       order: { order_id: 'order-1', client_id: 'client-a' },
     });
@@ -74,10 +74,10 @@ describe('publisher handler', () => {
     expect(result.multiValueHeaders?.location).toEqual(['/orders/order-1']);
   });
 
-  it('deletes the ACCEPTED item and answers 503 when StartExecution fails', async () => {
+  it('keeps the ACCEPTED item, releases its start claim and answers 503 when StartExecution fails', async () => {
     // Prepare
     dynamoMock.on(PutCommand).resolves({});
-    dynamoMock.on(DeleteCommand).resolves({});
+    dynamoMock.on(UpdateCommand).resolves({});
     sfnMock.on(StartExecutionCommand).rejects(new Error('arn:aws:states:eu-west-1:123456789012 unreachable'));
 
     // Act
@@ -86,10 +86,33 @@ describe('publisher handler', () => {
     // Assess
     expect(result.statusCode).toBe(503);
     expect(result.body).toBe('{"error":"service_unavailable"}');
-    expect(dynamoMock.commandCalls(DeleteCommand)[0]?.args[0].input).toMatchObject({
-      Key: { order_id: 'order-1' },
-      ConditionExpression: '#status = :accepted AND body_hash = :hash',
+    const claimedAt = dynamoMock.commandCalls(PutCommand)[0]?.args[0].input.Item?.started_at as number;
+    expect(dynamoMock.commandCalls(UpdateCommand)[0]?.args[0].input).toMatchObject({
+      Key: { order_key: 'client-a#order-1' },
+      ConditionExpression: '#started = :claimed',
+      ExpressionAttributeValues: { ':released': 0, ':claimed': claimedAt },
     });
+  });
+
+  it('derives an order id with the key from Secrets Manager, read once per sandbox', async () => {
+    // Prepare
+    secretsMock
+      .on(GetSecretValueCommand, { SecretId: 'order-id-key' })
+      .resolves({ SecretString: 'k'.repeat(64) });
+    dynamoMock.on(PutCommand).resolves({});
+    sfnMock.on(StartExecutionCommand).resolves({ executionArn: 'arn', startDate: new Date() });
+
+    // Act
+    const first = await invoke(albEvent(request(JSON.stringify(orderBody()))));
+    const second = await invoke(albEvent(request(JSON.stringify(orderBody({ customer_id: 'c-2' })))));
+
+    // Assess
+    expect([first.statusCode, second.statusCode]).toEqual([202, 202]);
+    expect(JSON.parse(first.body ?? '{}').order_id).toMatch(/^[0-9a-f-]{36}$/);
+    const keyReads = secretsMock
+      .commandCalls(GetSecretValueCommand)
+      .filter((call) => call.args[0].input.SecretId === 'order-id-key');
+    expect(keyReads.length).toBeLessThanOrEqual(1);
   });
 
   it('treats an existing execution on a replay as started', async () => {
@@ -98,14 +121,17 @@ describe('publisher handler', () => {
     dynamoMock
       .on(PutCommand)
       .rejects(new ConditionalCheckFailedException({ message: 'exists', $metadata: {} }));
+    dynamoMock.on(UpdateCommand).resolves({});
     dynamoMock.on(GetCommand).resolves({
       Item: {
+        order_key: 'client-a#order-1',
         order_id: 'order-1',
         client_id: 'client-a',
         body_hash: sha256Hex(replay.body),
         status: 'ACCEPTED',
         created_at: '2026-01-01T00:00:00.000Z',
         updated_at: '2026-01-01T00:00:00.000Z',
+        started_at: 0,
       },
     });
     sfnMock

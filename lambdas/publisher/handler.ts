@@ -25,7 +25,12 @@ const config = {
   stateMachineArn: requireEnv(process.env, ENV.stateMachineArn),
   clientSecretsId: requireEnv(process.env, ENV.clientSecretsId),
   secretsCacheSeconds: readNonNegativeIntegerEnv(process.env, ENV.secretsCacheSeconds, 30),
+  orderIdKeySecretId: requireEnv(process.env, ENV.orderIdKeySecretId),
+  restartAfterSeconds: readNonNegativeIntegerEnv(process.env, ENV.restartAfterSeconds, 15),
 };
+
+/** The order-id key never changes (a change would give replays new ids): read once per sandbox. */
+const ORDER_ID_KEY_CACHE_SECONDS = 24 * 60 * 60;
 
 const dynamo = DynamoDBDocumentClient.from(tracer.captureAWSv3Client(new DynamoDBClient({})));
 const stepFunctions = tracer.captureAWSv3Client(new SFNClient({}));
@@ -41,6 +46,16 @@ const dependencies: PublisherDependencies = {
       sdkOptions: { VersionStage: CURRENT_SECRET_STAGE },
     }),
   ),
+  orderIdKey: async () => {
+    const value = await secrets.get(config.orderIdKeySecretId, {
+      maxAge: ORDER_ID_KEY_CACHE_SECONDS,
+      sdkOptions: { VersionStage: CURRENT_SECRET_STAGE },
+    });
+    if (typeof value !== 'string' || value.length < 32)
+      throw new Error('the order id key is not a string of 32+ characters');
+    return value;
+  },
+  restartAfterMs: config.restartAfterSeconds * 1000,
   orders: new DynamoOrderRepository(dynamo, config.ordersTable),
   workflow: new StepFunctionsWorkflowStarter(stepFunctions, config.stateMachineArn),
   now: () => new Date(),

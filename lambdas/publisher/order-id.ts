@@ -1,27 +1,35 @@
-import { v5 as uuidv5 } from 'uuid';
-
-// Fixed namespace of this pipeline's derived order ids; changing it would break replays.
-const ORDER_ID_NAMESPACE = '0b7c5a52-0e55-4a3b-9a55-3f5f0a1ce7e4';
+import { createHash, createHmac } from 'node:crypto';
+import { orderKey } from '../shared/runtime-contract';
 
 /**
- * The order id of a body that has none: UUIDv5 of the client id and the body's SHA-256, so a
- * verbatim replay maps to the same order and two clients never share one.
+ * The order id of a body that has none: an HMAC-SHA256, keyed with the pipeline's order-id key
+ * (a Secrets Manager secret no client sees), of the client id and the body's SHA-256. A verbatim
+ * replay maps to the same order; no one without the key can compute the id of a body (to claim it
+ * first or to probe whether it was sent). Laid out as an RFC 9562 version-8 (custom) UUID.
  */
-export function deriveOrderId(clientId: string, bodyHash: string): string {
-  return uuidv5(`${clientId}\n${bodyHash}`, ORDER_ID_NAMESPACE);
+export function deriveOrderId(idKey: string, clientId: string, bodyHash: string): string {
+  const mac = createHmac('sha256', idKey).update(`${clientId}\n${bodyHash}`).digest();
+  const bytes = Buffer.from(mac.subarray(0, 16));
+  bytes[6] = ((bytes[6] ?? 0) & 0x0f) | 0x80; // version 8
+  bytes[8] = ((bytes[8] ?? 0) & 0x3f) | 0x80; // RFC 9562 variant
+  const hex = bytes.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
 const MAX_EXECUTION_NAME = 80;
+const KEY_DIGEST_LENGTH = 12;
 
 /**
- * The workflow execution name of an order: deterministic, so a re-start of the same order is
- * recognisable, and within Step Functions' 80 characters of `[A-Za-z0-9-_]`. The order id (at most
- * 64 characters, already in that alphabet, unique across clients) is kept whole; the client id
- * fills the rest as a readable prefix.
+ * The workflow execution name of an order: deterministic, within Step Functions' 80 characters of
+ * `[A-Za-z0-9-_]`, and distinct for two clients' orders with one id. A digest of the order key
+ * comes first (order ids are per client), then the order id (at most 64 characters, already in
+ * that alphabet) for a reader.
  */
 export function executionName(clientId: string, orderId: string): string {
+  const digest = createHash('sha256')
+    .update(orderKey(clientId, orderId))
+    .digest('hex')
+    .slice(0, KEY_DIGEST_LENGTH);
   const safeOrderId = orderId.replace(/[^A-Za-z0-9_-]/g, '_');
-  const prefixLength = Math.max(0, MAX_EXECUTION_NAME - safeOrderId.length - 1);
-  const prefix = clientId.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, prefixLength);
-  return (prefix === '' ? safeOrderId : `${prefix}-${safeOrderId}`).slice(0, MAX_EXECUTION_NAME);
+  return `${digest}-${safeOrderId}`.slice(0, MAX_EXECUTION_NAME);
 }

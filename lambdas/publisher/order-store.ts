@@ -1,12 +1,13 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod/mini';
 import { DependencyUnavailableError } from '../shared/errors';
 import { putIfAbsent } from '../shared/put-if-absent';
-import { ORDER_STATUSES, type OrderStatus } from '../shared/runtime-contract';
+import { LIFECYCLE, ORDER_STATUSES, type OrderStatus } from '../shared/runtime-contract';
 
 /** The publisher's view of an orders-table item (docs/internals.md). */
 export interface OrderRecord {
+  order_key: string;
   order_id: string;
   client_id: string;
   body_hash: string;
@@ -16,22 +17,37 @@ export interface OrderRecord {
   archived: boolean;
   created_at: string;
   updated_at: string;
+  /** Epoch ms of the last StartExecution a request claimed for the order; 0 = released. */
+  started_at: number;
 }
 
 /** What the publisher writes for a new order. */
-export type AcceptedOrder = Pick<OrderRecord, 'order_id' | 'client_id' | 'body_hash' | 'created_at'>;
+export type AcceptedOrder = Pick<
+  OrderRecord,
+  'order_key' | 'order_id' | 'client_id' | 'body_hash' | 'created_at' | 'started_at'
+>;
 
 /** The orders table as the publisher uses it. Every method throws DependencyUnavailableError. */
 export interface OrderRepository {
-  /** Writes the order as ACCEPTED unless its id exists; returns false when it exists. */
+  /** Writes the order as ACCEPTED unless its key exists; returns false when it exists. */
   createAccepted(order: AcceptedOrder): Promise<boolean>;
   /** Reads an order (strongly consistent), or undefined. */
-  get(orderId: string): Promise<OrderRecord | undefined>;
-  /** Deletes an order the publisher made, only while it is still ACCEPTED with that body. */
-  deleteAccepted(orderId: string, bodyHash: string): Promise<void>;
+  get(key: string): Promise<OrderRecord | undefined>;
+  /**
+   * Claims the (re)start of a run: sets `started_at` to `now` only while the order is ACCEPTED or
+   * PUBLISHING with this body and its last claim is older than `staleBefore` (that request is
+   * over). Of concurrent replays, one wins. Returns whether this call won.
+   */
+  claimStart(key: string, bodyHash: string, now: number, staleBefore: number): Promise<boolean>;
+  /**
+   * Gives up a claim whose StartExecution failed (`started_at` back to 0, only if it is still
+   * `claimedAt`), so the client's retry restarts the run at once rather than after the claim expires.
+   */
+  releaseStart(key: string, claimedAt: number): Promise<void>;
 }
 
 const orderRecordSchema = z.object({
+  order_key: z.string(),
   order_id: z.string(),
   client_id: z.string(),
   body_hash: z.string(),
@@ -41,6 +57,7 @@ const orderRecordSchema = z.object({
   archived: z._default(z.boolean(), false),
   created_at: z.string(),
   updated_at: z.string(),
+  started_at: z._default(z.number(), 0),
 });
 
 /** {@link OrderRepository} on a DynamoDB table. */
@@ -59,14 +76,14 @@ export class DynamoOrderRepository implements OrderRepository {
       archived: false,
       updated_at: order.created_at,
     };
-    return putIfAbsent(this.client, this.tableName, { ...item }, 'order_id', 'orders table');
+    return putIfAbsent(this.client, this.tableName, { ...item }, 'order_key', 'orders table');
   }
 
-  async get(orderId: string): Promise<OrderRecord | undefined> {
+  async get(key: string): Promise<OrderRecord | undefined> {
     let item: Record<string, unknown> | undefined;
     try {
       const result = await this.client.send(
-        new GetCommand({ TableName: this.tableName, Key: { order_id: orderId }, ConsistentRead: true }),
+        new GetCommand({ TableName: this.tableName, Key: { order_key: key }, ConsistentRead: true }),
       );
       item = result.Item;
     } catch (error) {
@@ -80,20 +97,42 @@ export class DynamoOrderRepository implements OrderRepository {
     return parsed.data;
   }
 
-  async deleteAccepted(orderId: string, bodyHash: string): Promise<void> {
+  async claimStart(key: string, bodyHash: string, now: number, staleBefore: number): Promise<boolean> {
+    return this.conditionalUpdate({
+      Key: { order_key: key },
+      UpdateExpression: 'SET #started = :now',
+      ConditionExpression:
+        '#status IN (:accepted, :publishing) AND body_hash = :hash AND (attribute_not_exists(#started) OR #started < :stale)',
+      ExpressionAttributeNames: { '#status': 'status', '#started': LIFECYCLE.startedAt },
+      ExpressionAttributeValues: {
+        ':now': now,
+        ':stale': staleBefore,
+        ':hash': bodyHash,
+        ':accepted': 'ACCEPTED',
+        ':publishing': 'PUBLISHING',
+      },
+    });
+  }
+
+  async releaseStart(key: string, claimedAt: number): Promise<void> {
+    await this.conditionalUpdate({
+      Key: { order_key: key },
+      UpdateExpression: 'SET #started = :released',
+      ConditionExpression: '#started = :claimed',
+      ExpressionAttributeNames: { '#started': LIFECYCLE.startedAt },
+      ExpressionAttributeValues: { ':released': 0, ':claimed': claimedAt },
+    });
+  }
+
+  /** An UpdateItem whose conditional failure is an answer (false), not an error. */
+  private async conditionalUpdate(
+    input: Omit<ConstructorParameters<typeof UpdateCommand>[0], 'TableName'>,
+  ): Promise<boolean> {
     try {
-      await this.client.send(
-        new DeleteCommand({
-          TableName: this.tableName,
-          Key: { order_id: orderId },
-          ConditionExpression: '#status = :accepted AND body_hash = :hash',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':accepted': 'ACCEPTED', ':hash': bodyHash },
-        }),
-      );
+      await this.client.send(new UpdateCommand({ TableName: this.tableName, ...input }));
+      return true;
     } catch (error) {
-      // Someone moved the order on (a run did start after all): it is no longer ours to remove.
-      if (error instanceof ConditionalCheckFailedException) return;
+      if (error instanceof ConditionalCheckFailedException) return false;
       throw new DependencyUnavailableError('orders table', { cause: error });
     }
   }

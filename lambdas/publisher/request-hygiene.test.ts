@@ -34,6 +34,8 @@ function setup() {
   const { logger, lines } = recordingLogger();
   const deps: PublisherDependencies = {
     clientSecrets: async () => new Map([['client-a', ['secret-a']]]),
+    orderIdKey: async () => 'order-id-key-for-tests-0123456789abcdef',
+    restartAfterMs: 15_000,
     orders,
     workflow,
     now: () => NOW,

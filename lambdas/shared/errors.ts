@@ -135,3 +135,18 @@ export class InvalidWorkflowInputError extends Error {
     super(`invalid workflow input: ${problem}`);
   }
 }
+
+/**
+ * A consumer's event does not agree with the stored order (another body under the same key, or no
+ * order at all): an error to investigate, never "already done". The record fails and finally
+ * dead-letters, so the failed-orders table shows it.
+ */
+export class OrderMismatchError extends Error {
+  override readonly name = 'OrderMismatchError';
+  constructor(
+    readonly orderKey: string,
+    readonly problem: string,
+  ) {
+    super(`order ${orderKey}: ${problem}`);
+  }
+}

@@ -16,6 +16,7 @@ const validatedOrderSchema = z.looseObject({
   items: z.array(z.looseObject({ product_id: z.string(), quantity: z.number(), unit_price: z.number() })),
   total_amount: z.int().check(z.gte(0)),
   created_at: z.iso.datetime(),
+  body_hash: z.string().check(z.regex(/^[0-9a-f]{64}$/)),
 });
 
 const orderPlacedEventSchema = z.looseObject({

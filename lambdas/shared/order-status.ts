@@ -1,18 +1,22 @@
 /**
  * The order lifecycle's forward-only transitions, and the conditional DynamoDB updates the
- * consumers and the DLQ handler make to the orders table (docs/internals.md, writes 5 and 6).
+ * consumers and the DLQ handler make to the orders table (docs/internals.md, writes 5 to 7).
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { DependencyUnavailableError } from './errors';
-import type { OrderStatus } from './runtime-contract';
+import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { DependencyUnavailableError, OrderMismatchError } from './errors';
+import { EVENT_ATTRIBUTES, orderKey, type OrderStatus, type ValidatedOrder } from './runtime-contract';
 
 /**
- * For each status, the statuses it may move to. Terminal statuses move nowhere. ACCEPTED may
- * complete directly because the consumers can finish before the workflow's MarkPublished runs.
+ * For each status, the statuses it may move to. Terminal statuses move nowhere. ACCEPTED may only
+ * be stored (PUBLISHING), rejected or failed: once PUBLISHING, the event may be out, so only the
+ * consumers (COMPLETED) or a dead letter (FAILED) decide. PUBLISHING may complete directly because
+ * the consumers can finish before the workflow's MarkPublished runs.
  */
 export const ORDER_TRANSITIONS: Readonly<Record<OrderStatus, readonly OrderStatus[]>> = {
-  ACCEPTED: ['REJECTED', 'PUBLISHED', 'FAILED', 'COMPLETED'],
+  ACCEPTED: ['PUBLISHING', 'REJECTED', 'FAILED'],
+  PUBLISHING: ['PUBLISHED', 'COMPLETED', 'FAILED'],
   PUBLISHED: ['COMPLETED', 'FAILED'],
   REJECTED: [],
   COMPLETED: [],
@@ -29,16 +33,133 @@ export function statusesAllowedBefore(to: OrderStatus): OrderStatus[] {
   return (Object.keys(ORDER_TRANSITIONS) as OrderStatus[]).filter((from) => canTransition(from, to));
 }
 
+/**
+ * The statuses in which a consumer may record its side effect: the event is out. FAILED and
+ * REJECTED orders are never billed or archived, except by an operator redrive that says so.
+ */
+export const SIDE_EFFECT_STATUSES: readonly OrderStatus[] = ['PUBLISHING', 'PUBLISHED'];
+
 /** The side effects the consumers record on the order. */
 export type CompletionFlag = 'billed' | 'archived';
+export const COMPLETION_FLAG_NAMES: readonly CompletionFlag[] = ['billed', 'archived'];
 
-/** The flags that must all be set before an order is COMPLETED. */
-export const COMPLETION_FLAGS: readonly CompletionFlag[] = ['billed', 'archived'];
+/**
+ * Which subscriber's flag an order needs before it is COMPLETED: the flag of every subscriber
+ * whose filter policy lets the order's event through (COMPLETION_RULES, set by the stack from the
+ * subscribers), so a filter policy never strands an order short of a flag nobody will set.
+ */
+export interface CompletionRule {
+  flag: CompletionFlag;
+  /** SNS filter policy on the event's message attributes (exact values); absent = every event. */
+  filterPolicy?: Readonly<Record<string, readonly string[]>>;
+}
+
+/** Every subscriber sees every event: the rules when no filter policy is set. */
+export const DEFAULT_COMPLETION_RULES: readonly CompletionRule[] = COMPLETION_FLAG_NAMES.map((flag) => ({
+  flag,
+}));
+
+/** The message attributes the workflow sets on an order's OrderPlaced event (workflow.ts). */
+export function eventAttributes(order: Pick<ValidatedOrder, 'market' | 'currency'>): Record<string, string> {
+  const attributes: Record<(typeof EVENT_ATTRIBUTES)[number], string> = {
+    type: 'OrderPlaced',
+    market: order.market,
+    currency: order.currency,
+  };
+  return attributes;
+}
+
+/** The flags an order must have to complete, by SNS's filter rule (every key matches one value). */
+export function requiredFlags(
+  rules: readonly CompletionRule[],
+  order: Pick<ValidatedOrder, 'market' | 'currency'>,
+): CompletionFlag[] {
+  const attributes = eventAttributes(order);
+  return rules
+    .filter(({ filterPolicy }) =>
+      Object.entries(filterPolicy ?? {}).every(([name, values]) => {
+        const value = attributes[name];
+        return value !== undefined && values.includes(value);
+      }),
+    )
+    .map(({ flag }) => flag);
+}
+
+/**
+ * Reads COMPLETION_RULES (`[{"flag":"billed","filterPolicy":{...}}, ...]`).
+ * @throws Error naming the problem.
+ */
+export function parseCompletionRules(value: string | undefined): CompletionRule[] {
+  if (value === undefined || value === '') return [...DEFAULT_COMPLETION_RULES];
+  const parsed = JSON.parse(value) as unknown;
+  if (!Array.isArray(parsed)) throw new Error('COMPLETION_RULES must be a JSON array');
+  return parsed.map((rule: unknown, index) => {
+    const { flag, filterPolicy } = (rule ?? {}) as Partial<CompletionRule>;
+    if (!COMPLETION_FLAG_NAMES.includes(flag as CompletionFlag)) {
+      throw new Error(`COMPLETION_RULES[${index}].flag must be one of ${COMPLETION_FLAG_NAMES.join(', ')}`);
+    }
+    return { flag: flag as CompletionFlag, ...(filterPolicy ? { filterPolicy } : {}) };
+  });
+}
 
 /** The orders table and the client that writes to it. */
 export interface OrdersTable {
   client: DynamoDBDocumentClient;
   tableName: string;
+}
+
+/** The order an event names, as the consumers check it against the table. */
+export type EventOrder = Pick<ValidatedOrder, 'order_id' | 'client_id' | 'body_hash' | 'market' | 'currency'>;
+
+/** What a flag write found. */
+export type FlagOutcome =
+  /** The flag is set now (or was); `completed` when this call moved the order to COMPLETED. */
+  | { kind: 'recorded'; completed: boolean }
+  /** The order is FAILED or REJECTED: its side effects are not wanted (nothing was written). */
+  | { kind: 'not-wanted'; status: OrderStatus };
+
+/**
+ * The update that sets a flag, on the condition that the order exists with this body and is in a
+ * status whose side effects are wanted. Also the order part of billing's transaction.
+ */
+export function flagUpdate(tableName: string, order: EventOrder, flag: CompletionFlag, now: Date) {
+  return {
+    TableName: tableName,
+    Key: { order_key: orderKey(order.client_id, order.order_id) },
+    UpdateExpression: 'SET #flag = :true, updated_at = :now',
+    // Without attribute_exists an update would create a stub order out of nothing.
+    ConditionExpression:
+      'attribute_exists(order_key) AND body_hash = :hash AND #status IN (:publishing, :published)',
+    ExpressionAttributeNames: { '#flag': flag, '#status': 'status' },
+    ExpressionAttributeValues: {
+      ':true': true,
+      ':now': now.toISOString(),
+      ':hash': order.body_hash,
+      ':publishing': SIDE_EFFECT_STATUSES[0],
+      ':published': SIDE_EFFECT_STATUSES[1],
+    },
+  };
+}
+
+/**
+ * Why a flag write's condition failed, from the item as it was (`undefined`: no such order).
+ * @throws OrderMismatchError when the stored order is another body, or is missing
+ * @throws DependencyUnavailableError when the order is not published yet (retry later)
+ */
+export function explainFlagRefusal(
+  item: Record<string, unknown> | undefined,
+  order: EventOrder,
+  flag: CompletionFlag,
+): FlagOutcome {
+  const key = orderKey(order.client_id, order.order_id);
+  if (item === undefined) throw new OrderMismatchError(key, 'the order does not exist');
+  if (item.body_hash !== order.body_hash) {
+    throw new OrderMismatchError(key, 'the stored order has another body hash than the event');
+  }
+  const status = item.status as OrderStatus;
+  if (status === 'FAILED' || status === 'REJECTED') return { kind: 'not-wanted', status };
+  if (status === 'COMPLETED' && item[flag] === true) return { kind: 'recorded', completed: false };
+  throw new DependencyUnavailableError(`order ${key} is ${String(status)}, not published yet`);
 }
 
 /**
@@ -48,23 +169,29 @@ export interface OrdersTable {
  */
 export async function transitionOrder(
   { client, tableName }: OrdersTable,
-  orderId: string,
+  key: string,
   to: OrderStatus,
   now: Date,
+  requireFlags: readonly CompletionFlag[] = [],
 ): Promise<boolean> {
   const allowed = statusesAllowedBefore(to);
   const placeholders = allowed.map((_, index) => `:from${index}`);
+  const flagConditions = requireFlags.map((flag) => ` AND #${flag} = :true`);
   try {
     await client.send(
       new UpdateCommand({
         TableName: tableName,
-        Key: { order_id: orderId },
+        Key: { order_key: key },
         UpdateExpression: 'SET #status = :to, updated_at = :now',
-        ConditionExpression: `attribute_exists(order_id) AND #status IN (${placeholders.join(', ')})`,
-        ExpressionAttributeNames: { '#status': 'status' },
+        ConditionExpression: `attribute_exists(order_key) AND #status IN (${placeholders.join(', ')})${flagConditions.join('')}`,
+        ExpressionAttributeNames: {
+          '#status': 'status',
+          ...Object.fromEntries(requireFlags.map((flag) => [`#${flag}`, flag])),
+        },
         ExpressionAttributeValues: {
           ':to': to,
           ':now': now.toISOString(),
+          ...(requireFlags.length > 0 ? { ':true': true } : {}),
           ...Object.fromEntries(allowed.map((status, index) => [`:from${index}`, status])),
         },
       }),
@@ -77,59 +204,109 @@ export async function transitionOrder(
 }
 
 /**
+ * Moves the order to COMPLETED when `attributes` (the order as it is now) has every flag the
+ * order needs; the write's condition checks those flags again, so a stale view never completes.
+ */
+async function completeIfDone(
+  table: OrdersTable,
+  order: EventOrder,
+  attributes: Record<string, unknown> | undefined,
+  rules: readonly CompletionRule[],
+  now: Date,
+): Promise<boolean> {
+  const needed = requiredFlags(rules, order);
+  if (!needed.every((name) => attributes?.[name] === true)) return false;
+  return transitionOrder(table, orderKey(order.client_id, order.order_id), 'COMPLETED', now, needed);
+}
+
+/**
  * Records a consumer's side effect on the order (`SET billed = true` or `archived`) and, when every
- * completion flag is then set, moves the order to COMPLETED.
- * @returns whether this call completed the order.
- * @throws DependencyUnavailableError when the table fails or the order does not exist.
+ * flag the order needs is then set, moves the order to COMPLETED.
+ * @throws DependencyUnavailableError when the table fails, OrderMismatchError when the order is not
+ * the event's.
  */
 export async function markOrderFlag(
   table: OrdersTable,
-  orderId: string,
+  order: EventOrder,
   flag: CompletionFlag,
   now: Date,
-): Promise<boolean> {
+  rules: readonly CompletionRule[] = DEFAULT_COMPLETION_RULES,
+): Promise<FlagOutcome> {
   let attributes: Record<string, unknown> | undefined;
   try {
     const result = await table.client.send(
       new UpdateCommand({
-        TableName: table.tableName,
-        Key: { order_id: orderId },
-        UpdateExpression: 'SET #flag = :true, updated_at = :now',
-        // Without the condition an update would create a stub order out of nothing.
-        ConditionExpression: 'attribute_exists(order_id)',
-        ExpressionAttributeNames: { '#flag': flag },
-        ExpressionAttributeValues: { ':true': true, ':now': now.toISOString() },
+        ...flagUpdate(table.tableName, order, flag, now),
         ReturnValues: 'ALL_NEW',
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
       }),
     );
     attributes = result.Attributes;
   } catch (error) {
-    throw new DependencyUnavailableError(
-      error instanceof ConditionalCheckFailedException ? `order ${orderId} in orders table` : 'orders table',
-      { cause: error },
-    );
+    if (error instanceof ConditionalCheckFailedException) {
+      // The item as it was (ReturnValuesOnConditionCheckFailure; the document client does not
+      // unmarshall errors); read it where an endpoint does not return it.
+      const item = error.Item ? unmarshall(error.Item) : await readOrder(table, order);
+      return explainFlagRefusal(item, order, flag);
+    }
+    throw new DependencyUnavailableError('orders table', { cause: error });
   }
-  const complete = COMPLETION_FLAGS.every((name) => attributes?.[name] === true);
-  return complete ? transitionOrder(table, orderId, 'COMPLETED', now) : false;
+  return { kind: 'recorded', completed: await completeIfDone(table, order, attributes, rules, now) };
+}
+
+/**
+ * After billing's transaction set the flag (or found it set): reads the order (strongly
+ * consistent, so a flag another consumer set before this read is seen) and completes it when done.
+ * Of two consumers finishing at once, at least one sees both flags: each reads after its own write.
+ */
+export async function completeAfterFlag(
+  table: OrdersTable,
+  order: EventOrder,
+  rules: readonly CompletionRule[],
+  now: Date,
+): Promise<boolean> {
+  return completeIfDone(table, order, await readOrder(table, order), rules, now);
+}
+
+/** The order's item, strongly consistent, or undefined. @throws DependencyUnavailableError */
+async function readOrder(
+  table: OrdersTable,
+  order: EventOrder,
+): Promise<Record<string, unknown> | undefined> {
+  try {
+    const result = await table.client.send(
+      new GetCommand({
+        TableName: table.tableName,
+        Key: { order_key: orderKey(order.client_id, order.order_id) },
+        ConsistentRead: true,
+      }),
+    );
+    return result.Item;
+  } catch (error) {
+    throw new DependencyUnavailableError('orders table', { cause: error });
+  }
 }
 
 /** How consumers and the DLQ handler move an order along. Both methods throw DependencyUnavailableError. */
 export interface OrderProgress {
-  /** Sets a completion flag; returns whether this call completed the order. */
-  markFlag(orderId: string, flag: CompletionFlag, now: Date): Promise<boolean>;
+  /** Sets a completion flag; says whether it was recorded and whether this call completed the order. */
+  markFlag(order: EventOrder, flag: CompletionFlag, now: Date): Promise<FlagOutcome>;
   /** Moves the order to FAILED; returns false when it was already terminal or does not exist. */
-  markFailed(orderId: string, now: Date): Promise<boolean>;
+  markFailed(key: string, now: Date): Promise<boolean>;
 }
 
 /** {@link OrderProgress} on the DynamoDB orders table. */
 export class DynamoOrderProgress implements OrderProgress {
-  constructor(private readonly table: OrdersTable) {}
+  constructor(
+    private readonly table: OrdersTable,
+    private readonly rules: readonly CompletionRule[] = DEFAULT_COMPLETION_RULES,
+  ) {}
 
-  markFlag(orderId: string, flag: CompletionFlag, now: Date): Promise<boolean> {
-    return markOrderFlag(this.table, orderId, flag, now);
+  markFlag(order: EventOrder, flag: CompletionFlag, now: Date): Promise<FlagOutcome> {
+    return markOrderFlag(this.table, order, flag, now, this.rules);
   }
 
-  markFailed(orderId: string, now: Date): Promise<boolean> {
-    return transitionOrder(this.table, orderId, 'FAILED', now);
+  markFailed(key: string, now: Date): Promise<boolean> {
+    return transitionOrder(this.table, key, 'FAILED', now);
   }
 }

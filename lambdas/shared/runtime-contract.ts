@@ -17,23 +17,49 @@ export const ENV = {
   marketCurrencies: 'MARKET_CURRENCIES',
   failureInjectionRate: 'FAILURE_INJECTION_RATE',
   consumerName: 'CONSUMER_NAME',
+  orderIdKeySecretId: 'ORDER_ID_KEY_SECRET_ID',
+  restartAfterSeconds: 'RESTART_AFTER_SECONDS',
+  completionRules: 'COMPLETION_RULES',
 } as const;
 
-/** The order lifecycle of CONTRACT.md. Status only moves forward. */
-export const ORDER_STATUSES = ['ACCEPTED', 'REJECTED', 'PUBLISHED', 'COMPLETED', 'FAILED'] as const;
+/**
+ * The stored order lifecycle. Status only moves forward. `PUBLISHING` ("stored, being
+ * published") is internal: StoreOrder sets it before the event goes out, so no writer mistakes an
+ * order whose event may be out for a fresh one; clients see it as ACCEPTED (CONTRACT.md).
+ */
+export const ORDER_STATUSES = ['ACCEPTED', 'PUBLISHING', 'REJECTED', 'PUBLISHED', 'COMPLETED', 'FAILED'] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
+/** The statuses of CONTRACT.md, what a client sees. */
+export type ClientOrderStatus = Exclude<OrderStatus, 'PUBLISHING'>;
+
+/** What a client is told of a stored status: PUBLISHING is still ACCEPTED to it. */
+export function clientStatus(status: OrderStatus): ClientOrderStatus {
+  return status === 'PUBLISHING' ? 'ACCEPTED' : status;
+}
+
+/** Separator of {@link orderKey}: in neither id's alphabet (CONTRACT.md), so the key is unambiguous. */
+export const ORDER_KEY_SEPARATOR = '#';
+
 /**
- * Table keys. `order_id` is unique across clients: the publisher's conditional write makes the
- * first client to use an id its owner (another client reusing it gets 409).
+ * The key of an order in every table: `<client_id>#<order_id>`. Order ids are per client
+ * (CONTRACT.md v1.1), so two clients' orders with one `order_id` never meet.
+ */
+export function orderKey(clientId: string, orderId: string): string {
+  return `${clientId}${ORDER_KEY_SEPARATOR}${orderId}`;
+}
+
+/**
+ * Table keys: every table is keyed by {@link orderKey}; items also keep `order_id` and
+ * `client_id` as plain attributes.
  */
 export const TABLE_KEYS = {
-  /** orders table: partition key `order_id` (S). */
-  orders: { partitionKey: 'order_id' },
-  /** billing table: partition key `order_id` (S); one record per order. */
-  billing: { partitionKey: 'order_id' },
-  /** failed-orders table: partition key `order_id` (S), sort key `failure_id` (S). */
-  failedOrders: { partitionKey: 'order_id', sortKey: 'failure_id' },
+  /** orders table: partition key `order_key` (S). */
+  orders: { partitionKey: 'order_key' },
+  /** billing table: partition key `order_key` (S); one record per order. */
+  billing: { partitionKey: 'order_key' },
+  /** failed-orders table: partition key `order_key` (S), sort key `failure_id` (S). */
+  failedOrders: { partitionKey: 'order_key', sortKey: 'failure_id' },
 } as const;
 
 /** A line of an order, as the client sent it. */
@@ -52,6 +78,11 @@ export interface SubmittedOrder {
   currency: string;
   items: OrderItem[];
   created_at: string;
+  /**
+   * SHA-256 hex of the request body: the billing record and the archive object keep it, so a
+   * record made for another body of the same order id is an error, not "already done".
+   */
+  body_hash: string;
 }
 
 /** The order after business validation: what subscribers receive. */
@@ -122,6 +153,8 @@ export const METRICS = {
   ordersArchived: 'OrdersArchived',
   /** consumers: this record's update completed the order. */
   ordersCompleted: 'OrdersCompleted',
+  /** consumers: the order is FAILED or REJECTED, so its side effect was not made. */
+  sideEffectsNotWanted: 'SideEffectsNotWanted',
   /** consumers: a record failed on purpose (FAILURE_INJECTION_RATE). */
   injectedFailures: 'InjectedFailures',
   /** consumers: a record failed and will be retried (then dead-lettered). */
@@ -137,8 +170,11 @@ export const METRICS = {
  * (docs/internals.md). Written by the DLQ handler and the workflow, read by the ops tools.
  */
 export interface FailedOrderRecord {
-  /** The order's id, or `unknown#<message id>` when the body names none. */
-  order_id: string;
+  /** {@link orderKey} of the order, or `#unknown#<message id>` when the body names none. */
+  order_key: string;
+  /** The order's id and client, when the body names them. */
+  order_id?: string;
+  client_id?: string;
   /** `<dlq name>#<SQS message id>`, or `workflow#<execution name>`. */
   failure_id: string;
   /** The DLQ the message was read from, or `workflow`. */
@@ -151,31 +187,10 @@ export interface FailedOrderRecord {
 }
 
 /**
- * The order lifecycle and key design agreed for issues #15 (ids per client) and #16 (nothing lost
- * or contradictory). The orders, billing and failed-orders tables move to these keys; the names
- * here are the contract between the publisher, the workflow, the consumers, the DLQ handler and
- * the reconciler. (Being adopted: see docs/internals.md once the migration lands.)
+ * Attributes of the reconciler's design (issue #16, item 3; not built yet): the names the
+ * publisher's restart claim already uses.
  */
 export const LIFECYCLE = {
-  /** Partition key of the orders and billing tables, and of the failed-orders table (sort key `failure_id`). */
-  orderKey: 'order_key',
-  /** `order_key` = `<client_id>#<order_id>`: `#` is in neither id's alphabet (CONTRACT.md), so it is unambiguous. */
-  orderKeySeparator: '#',
-  /**
-   * Stored status meaning "stored, being published": set by StoreOrder, before the event goes
-   * out. Clients see it as ACCEPTED. MarkRejected and MarkFailed apply only before it.
-   */
-  publishingStatus: 'PUBLISHING',
-  /** Sparse GSI of the orders table holding only orders that are not terminal yet. */
-  pendingIndex: 'pending-by-due-time',
-  /** GSI partition key (S): `p0` .. `p<pendingShards - 1>`, from a hash of `order_key`. REMOVEd on every terminal transition. */
-  pendingShard: 'pending_shard',
-  /** GSI sort key (N, epoch ms): when the reconciler should look at the order if it is still pending. REMOVEd with the shard. */
-  dueAt: 'due_at',
-  /** Shards of the pending index, so its writes spread over partitions. */
-  pendingShards: 8,
   /** (N, epoch ms) the last StartExecution for the order: a replay restarts a run only when it is stale. */
   startedAt: 'started_at',
-  /** (N) runs the reconciler has restarted for the order; after a limit it marks the order FAILED. */
-  restartAttempts: 'restart_attempts',
 } as const;

@@ -3,12 +3,13 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { ALBEvent, SQSRecord } from 'aws-lambda';
 import type { HttpRequest } from '../shared/alb';
-import type { OrderProgress, CompletionFlag } from '../shared/order-status';
-import type {
-  OrderPlacedEvent,
-  OrderStatus,
-  SubmittedOrder,
-  ValidatedOrder,
+import type { CompletionFlag, EventOrder, FlagOutcome, OrderProgress } from '../shared/order-status';
+import {
+  orderKey,
+  type OrderPlacedEvent,
+  type OrderStatus,
+  type SubmittedOrder,
+  type ValidatedOrder,
 } from '../shared/runtime-contract';
 import { signRequest } from '../shared/signing';
 import type { AcceptedOrder, OrderRecord, OrderRepository } from '../publisher/order-store';
@@ -76,13 +77,12 @@ export function signedRequest({
 /** An orders table in memory, with switches to make each call fail. */
 export class InMemoryOrderRepository implements OrderRepository {
   readonly items = new Map<string, OrderRecord>();
-  failOn: { create?: Error; get?: Error; delete?: Error } = {};
-  deleted: string[] = [];
+  failOn: { create?: Error; get?: Error; claim?: Error; release?: Error } = {};
 
   async createAccepted(order: AcceptedOrder): Promise<boolean> {
     if (this.failOn.create) throw this.failOn.create;
-    if (this.items.has(order.order_id)) return false;
-    this.items.set(order.order_id, {
+    if (this.items.has(order.order_key)) return false;
+    this.items.set(order.order_key, {
       ...order,
       status: 'ACCEPTED',
       reasons: [],
@@ -93,23 +93,34 @@ export class InMemoryOrderRepository implements OrderRepository {
     return true;
   }
 
-  async get(orderId: string): Promise<OrderRecord | undefined> {
+  async get(key: string): Promise<OrderRecord | undefined> {
     if (this.failOn.get) throw this.failOn.get;
-    return this.items.get(orderId);
+    return this.items.get(key);
   }
 
-  async deleteAccepted(orderId: string, bodyHash: string): Promise<void> {
-    if (this.failOn.delete) throw this.failOn.delete;
-    const item = this.items.get(orderId);
-    if (item?.status === 'ACCEPTED' && item.body_hash === bodyHash) {
-      this.items.delete(orderId);
-      this.deleted.push(orderId);
-    }
+  async claimStart(key: string, bodyHash: string, now: number, staleBefore: number): Promise<boolean> {
+    if (this.failOn.claim) throw this.failOn.claim;
+    const item = this.items.get(key);
+    if (!item || !['ACCEPTED', 'PUBLISHING'].includes(item.status) || item.body_hash !== bodyHash) return false;
+    if (item.started_at >= staleBefore) return false;
+    this.items.set(key, { ...item, started_at: now });
+    return true;
   }
 
-  setStatus(orderId: string, status: OrderStatus): void {
-    const item = this.items.get(orderId);
-    if (item) this.items.set(orderId, { ...item, status });
+  async releaseStart(key: string, claimedAt: number): Promise<void> {
+    if (this.failOn.release) throw this.failOn.release;
+    const item = this.items.get(key);
+    if (item?.started_at === claimedAt) this.items.set(key, { ...item, started_at: 0 });
+  }
+
+  /** The item of a client's order. */
+  order(clientId: string, orderId: string): OrderRecord | undefined {
+    return this.items.get(orderKey(clientId, orderId));
+  }
+
+  setStatus(key: string, status: OrderStatus): void {
+    const item = this.items.get(key);
+    if (item) this.items.set(key, { ...item, status });
   }
 }
 
@@ -124,28 +135,36 @@ export class RecordingWorkflow implements WorkflowStarter {
   }
 }
 
-/** Order progress in memory: flags and statuses per order, as the DynamoDB version keeps them. */
+/**
+ * Order progress in memory: flags and statuses per order key, as the DynamoDB version keeps them
+ * (both flags complete an order; a FAILED order's flags are not wanted).
+ */
 export class InMemoryOrderProgress implements OrderProgress {
   readonly flags = new Map<string, Set<CompletionFlag>>();
   readonly failed: string[] = [];
   failWith: Error | undefined;
 
-  async markFlag(orderId: string, flag: CompletionFlag): Promise<boolean> {
+  async markFlag(order: EventOrder, flag: CompletionFlag): Promise<FlagOutcome> {
     if (this.failWith) throw this.failWith;
-    const flags = this.flags.get(orderId) ?? new Set<CompletionFlag>();
+    const key = orderKey(order.client_id, order.order_id);
+    if (this.failed.includes(key)) return { kind: 'not-wanted', status: 'FAILED' };
+    const flags = this.flags.get(key) ?? new Set<CompletionFlag>();
     const before = flags.size;
     flags.add(flag);
-    this.flags.set(orderId, flags);
-    return before < 2 && flags.size === 2;
+    this.flags.set(key, flags);
+    return { kind: 'recorded', completed: before < 2 && flags.size === 2 };
   }
 
-  async markFailed(orderId: string): Promise<boolean> {
+  async markFailed(key: string): Promise<boolean> {
     if (this.failWith) throw this.failWith;
-    if (this.failed.includes(orderId)) return false;
-    this.failed.push(orderId);
+    if (this.failed.includes(key)) return false;
+    this.failed.push(key);
     return true;
   }
 }
+
+/** SHA-256 hex of the body of {@link validatedOrder} (any 64 hex digits do for a consumer). */
+export const BODY_HASH = 'a'.repeat(64);
 
 /** A validated order as the workflow publishes it. */
 export function validatedOrder(overrides: Partial<ValidatedOrder> = {}): ValidatedOrder {
@@ -158,6 +177,7 @@ export function validatedOrder(overrides: Partial<ValidatedOrder> = {}): Validat
     items: [{ product_id: 'sku-1', quantity: 2, unit_price: 1999 }],
     created_at: '2026-01-02T03:04:05.000Z',
     total_amount: 3998,
+    body_hash: BODY_HASH,
     ...overrides,
   };
 }

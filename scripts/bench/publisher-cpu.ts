@@ -3,6 +3,9 @@ import { deriveOrderId, executionName } from '../../lambdas/publisher/order-id';
 import { parseOrderBody } from '../../lambdas/shared/order-schema';
 import { sha256Hex, signRequest, verifySignature } from '../../lambdas/shared/signing';
 
+/** Any 32+ character key: the benchmark measures the HMAC, not the key. */
+const BENCH_ORDER_ID_KEY = 'benchmark-order-id-key-0123456789abcdef';
+
 /** A valid order body of about `bytes` bytes (JSON), for the per-request CPU benchmark. */
 export function orderBodyOfSize(bytes: number): string {
   const items: Array<{ product_id: string; quantity: number; unit_price: number }> = [];
@@ -40,12 +43,13 @@ export function publisherRequestWork(
   const parsed = parseOrderBody(body);
   if (!parsed.success) throw new Error('benchmark order is invalid');
   const bodyHash = sha256Hex(body);
-  const orderId = parsed.order.order_id ?? deriveOrderId(verified.clientId, bodyHash);
+  const orderId = parsed.order.order_id ?? deriveOrderId(BENCH_ORDER_ID_KEY, verified.clientId, bodyHash);
   const order = submittedOrder(
     parsed.order,
     orderId,
     verified.clientId,
     new Date(nowSeconds * 1000).toISOString(),
+    bodyHash,
   );
   return `${executionName(verified.clientId, orderId)}\n${JSON.stringify({ order })}`;
 }

@@ -137,6 +137,7 @@ export function sampleOrder(overrides: Partial<SubmittedOrder> = {}): SubmittedO
     currency: 'USD',
     items: [{ product_id: 'sku-1', quantity: 2, unit_price: 1999 }],
     created_at: '2026-12-01T22:00:00.000Z',
+    body_hash: '5d41402abc4b2a76b9719d911017c592a1f2b6c1c6e8b1d3f4a5b6c7d8e9f0a1',
     ...overrides,
   };
 }

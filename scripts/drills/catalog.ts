@@ -268,9 +268,11 @@ export const DRILLS: Drill[] = [
       // concurrently: a delay below the timeout makes timing out a matter of scheduling).
       const consumers = ['billing', 'archive'].map((entry) => context.fn(entry));
       const longest = Math.max(...consumers.map((fn) => fn.spec.timeoutSeconds));
-      const links = [new SlowLink(target, 800), new SlowLink(target, longest * 1000 + 500)];
-      const [publisherEndpoint, consumerEndpoint] = await Promise.all(links.map((link) => link.listen()));
-      for (const link of links) context.defer(() => link.close());
+      const publisherLink = new SlowLink(target, 800);
+      const consumerLink = new SlowLink(target, longest * 1000 + 500);
+      const publisherEndpoint = await publisherLink.listen();
+      const consumerEndpoint = await consumerLink.listen();
+      for (const link of [publisherLink, consumerLink]) context.defer(() => link.close());
       context.fn('publisher').updateEnvironment({ AWS_ENDPOINT_URL: publisherEndpoint });
       for (const fn of consumers) fn.updateEnvironment({ AWS_ENDPOINT_URL: consumerEndpoint });
       const codes = await context.sendOrders(8, 4);

@@ -6,7 +6,7 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { loadEnvironment, type EnvironmentConfig } from '../../environments';
 import { OUTPUTS } from '../../infra/stacks/order-pipeline-stack';
-import { ENV } from '../../lambdas/shared/runtime-contract';
+import { ENV, orderKey } from '../../lambdas/shared/runtime-contract';
 import { OrderClient } from '../lib/order-client';
 import type { AwsClientConfig } from '../local/aws-config';
 import { CallRecorder, type Recording } from '../local/calls/recorder';
@@ -178,13 +178,13 @@ async function runScenarios(
     });
     if (result.moved < 1) throw new Error('the redrive moved nothing');
     billingDlqSource?.start();
-    await waitFor(() => billingRecord(stack, failing.order_id), 'the redriven billing record', 30_000);
+    await waitFor(() => billingRecord(stack, orderKey(stack.client.clientId, failing.order_id)), 'the redriven billing record', 30_000);
   });
   await step('failed-orders tool and redrive from failed-orders rows', async () => {
     const documents = DynamoDBDocumentClient.from(new DynamoDBClient(operator));
     const table = stack.outputs[OUTPUTS.failedOrdersTable] ?? '';
     const all = await listFailures(documents, table);
-    const rows = await listFailures(documents, table, { orderIds: [failing.order_id] });
+    const rows = await listFailures(documents, table, { orderKeys: [orderKey(stack.client.clientId, failing.order_id)] });
     if (all.length === 0 || rows.length === 0)
       throw new Error('the failed-orders table holds no row of the DLQ scenario');
     await requeueFailures({ sqs: new SQSClient(operator), subscriber: archive, rows });
@@ -192,7 +192,7 @@ async function runScenarios(
   await step('replay tool (archive to topic)', async () => {
     const s3 = new S3Client({ ...operator, forcePathStyle: true });
     const bucket = stack.outputs[OUTPUTS.archiveBucket] ?? '';
-    const keys = await selectArchiveKeys(s3, bucket, { orderIds: [happy.order_id] });
+    const keys = await selectArchiveKeys(s3, bucket, { orderKeys: [orderKey(stack.client.clientId, happy.order_id)] });
     const result = await replayOrders({
       s3,
       sns: new SNSClient(operator),
@@ -244,11 +244,11 @@ async function depth(aws: AwsClientConfig, queueUrl: string): Promise<number> {
   );
 }
 
-async function billingRecord(stack: LocalStack, orderId: string): Promise<boolean> {
+async function billingRecord(stack: LocalStack, key: string): Promise<boolean> {
   const { Item } = await new DynamoDBClient(stack.aws).send(
     new GetItemCommand({
       TableName: stack.outputs[OUTPUTS.billingTable],
-      Key: { order_id: { S: orderId } },
+      Key: { order_key: { S: key } },
       ConsistentRead: true,
     }),
   );

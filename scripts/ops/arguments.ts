@@ -4,6 +4,8 @@
  */
 import { parseArgs } from 'node:util';
 import { ORDER_ID_PATTERN } from '../../lambdas/shared/order-schema';
+import { orderKey } from '../../lambdas/shared/runtime-contract';
+import { CLIENT_ID_PATTERN } from '../../lambdas/shared/signing';
 import { parseDay, parsePositiveInteger, UsageError } from './cli';
 import type { ReplaySelection } from './replay';
 import type { TargetOptions } from './stack-target';
@@ -24,7 +26,8 @@ Options:
   --dry-run         count the messages, move nothing
   --from-table      the DLQ is already drained: send the bodies kept in the failed-orders table
                     back instead (orders stay FAILED: FAILED is terminal; side effects happen once)
-  --order-id ID     with --from-table: only this order (repeatable)
+  --order-id ID     with --from-table: only this order of --client (repeatable)
+  --client ID       the client whose order ids --order-id names (ids are per client)
   --max N           move at most N messages (receive loop only)
   -h, --help        show this help
 
@@ -40,7 +43,9 @@ Safe to repeat: every consumer is idempotent, so a replayed order is billed and 
 Options:
   --from YYYY-MM-DD   first day (UTC, by the order's created_at) to replay
   --to YYYY-MM-DD     last day, included (default: --from)
-  --order-id ID       replay this order (repeatable; with --from/--to, searched in those days only)
+  --order-id ID       replay this order of --client (repeatable; with --from/--to, searched in
+                      those days only)
+  --client ID         the client whose order ids --order-id names (ids are per client)
   --target T          topic (default: every subscriber whose filter matches) or a subscriber name
                       (billing, archive, ...) to send to that queue only
   --dry-run           list what would be replayed, send nothing
@@ -54,7 +59,7 @@ export const FAILED_ORDERS_HELP = `Usage: npm run failed-orders -- <command> [op
 
 Commands:
   list                      one line per failure, oldest first
-  show ORDER_ID             every failure of one order, with its body
+  show --client ID ORDER_ID every failure of one order of that client, with its body
   export --format F         all failures as json or csv (to stdout, or --out FILE)
 
 Options (list and export):
@@ -84,12 +89,29 @@ export function usage<T>(parse: () => T): T {
   }
 }
 
-function orderIds(values: string[] | undefined): string[] | undefined {
-  for (const id of values ?? []) {
+function clientId(value: string | undefined): string | undefined {
+  if (value !== undefined && !CLIENT_ID_PATTERN.test(value))
+    throw new UsageError(`--client must be 1-64 of [A-Za-z0-9._-], got ${value}`);
+  return value;
+}
+
+/**
+ * The order keys `--client` and `--order-id` name: order ids are per client (CONTRACT.md), so an
+ * id alone is ambiguous. @throws UsageError for a bad id, or ids without `--client`
+ */
+function orderKeys(values: { 'order-id'?: string[]; client?: string }): string[] | undefined {
+  const ids = values['order-id'];
+  for (const id of ids ?? []) {
     if (!ORDER_ID_PATTERN.test(id))
       throw new UsageError(`--order-id must be 1-64 of [A-Za-z0-9_-], got ${id}`);
   }
-  return values === undefined || values.length === 0 ? undefined : values;
+  const client = clientId(values.client);
+  if (ids === undefined || ids.length === 0) {
+    if (client !== undefined) throw new UsageError('--client goes with --order-id');
+    return undefined;
+  }
+  if (client === undefined) throw new UsageError('--order-id needs --client (order ids are per client)');
+  return ids.map((id) => orderKey(client, id));
 }
 
 /** `--stack` and `--region` as given. @throws UsageError for `--region` alone */
@@ -105,7 +127,8 @@ export interface RedriveCommand {
   queue: string;
   dryRun: boolean;
   fromTable: boolean;
-  orderIds?: string[];
+  /** `<client>#<order id>` of each `--order-id`. */
+  orderKeys?: string[];
   maxMessages?: number;
   target: TargetOptions;
 }
@@ -120,6 +143,7 @@ export function parseRedriveArgs(argv: string[]): RedriveCommand {
         'dry-run': { type: 'boolean' },
         'from-table': { type: 'boolean' },
         'order-id': { type: 'string', multiple: true },
+        client: { type: 'string' },
         max: { type: 'string' },
       },
       allowPositionals: true,
@@ -131,14 +155,14 @@ export function parseRedriveArgs(argv: string[]): RedriveCommand {
   if (positionals.length > 0) throw new UsageError(`unexpected argument ${positionals[0]}`);
   if (values.queue === undefined || values.queue === '')
     throw new UsageError('--queue is required (a subscriber name, or all)');
-  const ids = orderIds(values['order-id']);
-  if (ids !== undefined && !base.fromTable) throw new UsageError('--order-id goes with --from-table');
+  const keys = orderKeys(values);
+  if (keys !== undefined && !base.fromTable) throw new UsageError('--order-id goes with --from-table');
   if (values.max !== undefined && base.fromTable) throw new UsageError('--max does not go with --from-table');
   return {
     help: false,
     queue: values.queue,
     ...base,
-    orderIds: ids,
+    orderKeys: keys,
     maxMessages: values.max === undefined ? undefined : parsePositiveInteger(values.max, '--max'),
     target: target(values),
   };
@@ -163,6 +187,7 @@ export function parseReplayArgs(argv: string[]): ReplayCommand {
         from: { type: 'string' },
         to: { type: 'string' },
         'order-id': { type: 'string', multiple: true },
+        client: { type: 'string' },
         target: { type: 'string' },
         'dry-run': { type: 'boolean' },
       },
@@ -173,8 +198,8 @@ export function parseReplayArgs(argv: string[]): ReplayCommand {
   const dryRun = values['dry-run'] === true;
   if (values.help) return { help: true, selection: {}, target: 'topic', dryRun, stack: {} };
   if (positionals.length > 0) throw new UsageError(`unexpected argument ${positionals[0]}`);
-  const ids = orderIds(values['order-id']);
-  if (values.from === undefined && ids === undefined)
+  const keys = orderKeys(values);
+  if (values.from === undefined && keys === undefined)
     throw new UsageError('give --from DAY (and --to DAY) or --order-id ID');
   if (values.to !== undefined && values.from === undefined) throw new UsageError('--to goes with --from');
   const from = values.from === undefined ? undefined : parseDay(values.from, '--from');
@@ -185,7 +210,7 @@ export function parseReplayArgs(argv: string[]): ReplayCommand {
   if (values.target === '') throw new UsageError('--target must be topic or a subscriber name');
   return {
     help: false,
-    selection: { from, to, orderIds: ids },
+    selection: { from, to, orderKeys: keys },
     target: values.target ?? 'topic',
     dryRun,
     stack: target(values),
@@ -196,7 +221,7 @@ export function parseReplayArgs(argv: string[]): ReplayCommand {
 export type FailedOrdersCommand =
   | { kind: 'help' }
   | { kind: 'list'; source?: string; since?: string; target: TargetOptions }
-  | { kind: 'show'; orderId: string; target: TargetOptions }
+  | { kind: 'show'; orderKey: string; target: TargetOptions }
   | {
       kind: 'export';
       format: 'json' | 'csv';
@@ -223,6 +248,7 @@ export function parseFailedOrdersArgs(argv: string[]): FailedOrdersCommand {
         since: { type: 'string' },
         format: { type: 'string' },
         out: { type: 'string' },
+        client: { type: 'string' },
       },
       allowPositionals: true,
       strict: true,
@@ -239,6 +265,7 @@ export function parseFailedOrdersArgs(argv: string[]): FailedOrdersCommand {
     case 'list':
       if (rest.length > 0) throw new UsageError(`unexpected argument ${rest[0]}`);
       onlyFor('export', 'format', 'out');
+      onlyFor('show', 'client');
       return { kind: 'list', source: values.source, since: since(values.since), target: stack };
     case 'show': {
       const [orderId, ...extra] = rest;
@@ -246,10 +273,13 @@ export function parseFailedOrdersArgs(argv: string[]): FailedOrdersCommand {
       if (extra.length > 0) throw new UsageError(`unexpected argument ${extra[0]}`);
       onlyFor('list or export', 'source', 'since');
       onlyFor('export', 'format', 'out');
-      return { kind: 'show', orderId, target: stack };
+      const [key] = orderKeys({ 'order-id': [orderId], client: values.client }) ?? [];
+      if (key === undefined) throw new UsageError('show needs an order id');
+      return { kind: 'show', orderKey: key, target: stack };
     }
     case 'export': {
       if (rest.length > 0) throw new UsageError(`unexpected argument ${rest[0]}`);
+      onlyFor('show', 'client');
       const format = values.format ?? 'json';
       if (format !== 'json' && format !== 'csv')
         throw new UsageError(`--format must be json or csv, got ${format}`);

@@ -1,6 +1,6 @@
 /**
  * Reading the failed-orders table (docs/internals.md): one row per dead-lettered message or failed
- * workflow run, keyed by order id and failure id, with the original body kept.
+ * workflow run, keyed by order key (`<client>#<order id>`) and failure id, with the original body kept.
  */
 import { QueryCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { FailedOrderRecord } from '../../lambdas/shared/runtime-contract';
@@ -14,13 +14,15 @@ export interface FailureFilter {
   source?: string;
   /** Only rows that failed at or after this ISO-8601 instant. */
   since?: string;
-  /** Only rows of these order ids. */
-  orderIds?: readonly string[];
+  /** Only rows of these order keys (`<client>#<order id>`). */
+  orderKeys?: readonly string[];
 }
 
 function toRow(item: Record<string, unknown>): FailureRow {
   return {
-    order_id: String(item.order_id ?? ''),
+    order_key: String(item.order_key ?? ''),
+    ...(typeof item.order_id === 'string' ? { order_id: item.order_id } : {}),
+    ...(typeof item.client_id === 'string' ? { client_id: item.client_id } : {}),
     failure_id: String(item.failure_id ?? ''),
     source: String(item.source ?? ''),
     receive_count: Number(item.receive_count ?? 0),
@@ -34,12 +36,12 @@ function toRow(item: Record<string, unknown>): FailureRow {
 export function matchesFilter(row: FailureRow, filter: FailureFilter): boolean {
   if (filter.source !== undefined && row.source !== filter.source) return false;
   if (filter.since !== undefined && row.failed_at < filter.since) return false;
-  if (filter.orderIds !== undefined && !filter.orderIds.includes(row.order_id)) return false;
+  if (filter.orderKeys !== undefined && !filter.orderKeys.includes(row.order_key)) return false;
   return true;
 }
 
 /**
- * Every row that passes the filter, oldest first. Queries per order id when ids are given, else
+ * Every row that passes the filter, oldest first. Queries per order key when keys are given, else
  * scans (the table holds failures only, so it stays small).
  */
 export async function listFailures(
@@ -48,15 +50,15 @@ export async function listFailures(
   filter: FailureFilter = {},
 ): Promise<FailureRow[]> {
   const rows: FailureRow[] = [];
-  if (filter.orderIds !== undefined) {
-    for (const orderId of filter.orderIds) {
+  if (filter.orderKeys !== undefined) {
+    for (const key of filter.orderKeys) {
       let startKey: Record<string, unknown> | undefined;
       do {
         const page = await client.send(
           new QueryCommand({
             TableName: tableName,
-            KeyConditionExpression: 'order_id = :id',
-            ExpressionAttributeValues: { ':id': orderId },
+            KeyConditionExpression: 'order_key = :key',
+            ExpressionAttributeValues: { ':key': key },
             ExclusiveStartKey: startKey,
           }),
         );
@@ -78,6 +80,7 @@ export async function listFailures(
 }
 
 export const CSV_COLUMNS: readonly (keyof FailureRow)[] = [
+  'client_id',
   'order_id',
   'failure_id',
   'source',
@@ -108,7 +111,7 @@ export function csvField(value: string | number): string {
 export function toCsv(rows: readonly FailureRow[]): string {
   const lines = [
     CSV_COLUMNS.join(','),
-    ...rows.map((row) => CSV_COLUMNS.map((column) => csvField(row[column])).join(',')),
+    ...rows.map((row) => CSV_COLUMNS.map((column) => csvField(row[column] ?? '')).join(',')),
   ];
   return `${lines.join('\r\n')}\r\n`;
 }
@@ -143,12 +146,13 @@ export function printable(text: string): string {
 
 /** A fixed-width table for a terminal: one line per row, the error cut to fit. */
 export function toTable(rows: readonly FailureRow[]): string {
-  const header = ['failed_at', 'order_id', 'source', 'receives', 'error'];
+  const header = ['failed_at', 'client_id', 'order_id', 'source', 'receives', 'error'];
   const lines = rows.map((row) => {
     const error = printable(row.error);
     return [
       printable(row.failed_at),
-      printable(row.order_id),
+      printable(row.client_id ?? '-'),
+      printable(row.order_id ?? row.order_key),
       printable(row.source),
       String(row.receive_count),
       error.length > 60 ? `${error.slice(0, 57)}...` : error,

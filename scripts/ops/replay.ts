@@ -1,5 +1,5 @@
 /**
- * Re-publishing archived orders (archive bucket, `orders/YYYY/MM/DD/<order_id>.json`) as the
+ * Re-publishing archived orders (archive bucket, `orders/YYYY/MM/DD/<client_id>/<order_id>.json`) as the
  * OrderPlaced event the workflow published, to the topic (every subscriber whose filter policy
  * matches) or to one subscriber's queue. Safe because every consumer is idempotent: a replayed
  * event finds its billing record and archive object and writes nothing new.
@@ -8,13 +8,15 @@ import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/
 import { PublishCommand, type MessageAttributeValue, type SNSClient } from '@aws-sdk/client-sns';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { parseOrderPlacedEvent } from '../../lambdas/shared/order-event';
-import { EVENT_ATTRIBUTES, type OrderPlacedEvent } from '../../lambdas/shared/runtime-contract';
+import { eventAttributes } from '../../lambdas/shared/order-status';
+import { EVENT_ATTRIBUTES, orderKey, type OrderPlacedEvent } from '../../lambdas/shared/runtime-contract';
 
-/** Which archived orders to replay: a range of UTC days, order ids, or both (ids within the days). */
+/** Which archived orders to replay: a range of UTC days, orders, or both (orders within the days). */
 export interface ReplaySelection {
   from?: Date;
   to?: Date;
-  orderIds?: readonly string[];
+  /** `<client>#<order id>` of each order. */
+  orderKeys?: readonly string[];
 }
 
 /** Where replayed events go. */
@@ -35,9 +37,10 @@ export function dayPrefixes(from: Date, to: Date): string[] {
   return prefixes;
 }
 
-/** The order id of an archive key, or undefined for a key of another shape. */
-export function orderIdOfKey(key: string): string | undefined {
-  return /^orders\/\d{4}\/\d{2}\/\d{2}\/([A-Za-z0-9_-]{1,64})\.json$/.exec(key)?.[1];
+/** The order key (`<client>#<order id>`) of an archive key, or undefined for a key of another shape. */
+export function orderKeyOfArchiveKey(key: string): string | undefined {
+  const match = /^orders\/\d{4}\/\d{2}\/\d{2}\/([A-Za-z0-9._-]{1,64})\/([A-Za-z0-9_-]{1,64})\.json$/.exec(key);
+  return match?.[1] !== undefined && match[2] !== undefined ? orderKey(match[1], match[2]) : undefined;
 }
 
 /** The archive keys a selection names. Without a date range the whole archive is listed. */
@@ -50,7 +53,7 @@ export async function selectArchiveKeys(
     selection.from !== undefined
       ? dayPrefixes(selection.from, selection.to ?? selection.from)
       : [ARCHIVE_PREFIX];
-  const wanted = selection.orderIds === undefined ? undefined : new Set(selection.orderIds);
+  const wanted = selection.orderKeys === undefined ? undefined : new Set(selection.orderKeys);
   const keys: string[] = [];
   for (const prefix of prefixes) {
     let token: string | undefined;
@@ -59,8 +62,8 @@ export async function selectArchiveKeys(
         new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
       );
       for (const object of page.Contents ?? []) {
-        const orderId = object.Key === undefined ? undefined : orderIdOfKey(object.Key);
-        if (orderId !== undefined && (wanted === undefined || wanted.has(orderId)))
+        const key = object.Key === undefined ? undefined : orderKeyOfArchiveKey(object.Key);
+        if (key !== undefined && (wanted === undefined || wanted.has(key)))
           keys.push(object.Key ?? '');
       }
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
@@ -84,11 +87,7 @@ export interface OrderPlacedMessage {
 export function orderPlacedMessage(archivedOrderJson: string): OrderPlacedMessage {
   const body = `{"version":1,"type":"OrderPlaced","order":${archivedOrderJson.trim()}}`;
   const event: OrderPlacedEvent = parseOrderPlacedEvent(body);
-  const values: Record<(typeof EVENT_ATTRIBUTES)[number], string> = {
-    type: event.type,
-    market: event.order.market,
-    currency: event.order.currency,
-  };
+  const values = eventAttributes(event.order);
   const attributes = Object.fromEntries(
     EVENT_ATTRIBUTES.map((name) => [name, { DataType: 'String', StringValue: values[name] }]),
   );

@@ -14,7 +14,7 @@ import { ListObjectVersionsCommand, S3Client } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { OUTPUTS } from '../../infra/stacks/order-pipeline-stack';
-import { TABLE_KEYS } from '../../lambdas/shared/runtime-contract';
+import { orderKey, TABLE_KEYS } from '../../lambdas/shared/runtime-contract';
 import type { ArchiveVersion, BillingRecord, FailedOrderRow, OrderRow } from './accounting';
 import type { QueueDepth } from './report';
 
@@ -90,9 +90,11 @@ export class PipelineObserver {
   private readonly s3: S3Client;
   private readonly sqs: SQSClient;
 
+  /** @param clientId the client the run's orders belong to (order ids are per client) */
   constructor(
     private readonly resources: PipelineResources,
     aws: AwsSettings,
+    private readonly clientId: string,
   ) {
     this.dynamodb = new DynamoDBClient(aws);
     // The emulator serves buckets by path, not by virtual host.
@@ -108,7 +110,7 @@ export class PipelineObserver {
     for (let start = 0; start < orderIds.length; start += BATCH_GET_LIMIT) {
       let keys: Array<Record<string, AttributeValue>> = orderIds
         .slice(start, start + BATCH_GET_LIMIT)
-        .map((orderId) => ({ [key]: { S: orderId } }));
+        .map((orderId) => ({ [key]: { S: orderKey(this.clientId, orderId) } }));
       for (let attempt = 0; keys.length > 0; attempt++) {
         if (attempt > 0) await sleep(Math.min(2000, 50 * 2 ** attempt));
         const result = await this.dynamodb.send(
@@ -117,8 +119,8 @@ export class PipelineObserver {
               [table]: {
                 Keys: keys,
                 ConsistentRead: true,
-                ProjectionExpression: '#id, #status, created_at, updated_at',
-                ExpressionAttributeNames: { '#id': key, '#status': 'status' },
+                ProjectionExpression: 'order_id, #status, created_at, updated_at',
+                ExpressionAttributeNames: { '#status': 'status' },
               },
             },
           }),
@@ -138,7 +140,7 @@ export class PipelineObserver {
     const rows = await mapLimited(orderIds, QUERY_CONCURRENCY, (orderId) =>
       this.queryByOrder(this.resources.billingTable, TABLE_KEYS.billing.partitionKey, orderId),
     );
-    return rows.flat().map((item) => ({ order_id: String(item[TABLE_KEYS.billing.partitionKey]) }));
+    return rows.flat().map((item) => ({ order_id: String(item.order_id) }));
   }
 
   /** Every failed-orders row of these orders. */
@@ -148,7 +150,7 @@ export class PipelineObserver {
       this.queryByOrder(this.resources.failedOrdersTable, partitionKey, orderId),
     );
     return rows.flat().map((item) => ({
-      order_id: String(item[partitionKey]),
+      order_id: String(item.order_id),
       failure_id: String(item[sortKey]),
       source: item.source === undefined ? undefined : String(item.source),
     }));
@@ -167,7 +169,7 @@ export class PipelineObserver {
           TableName: table,
           KeyConditionExpression: '#key = :id',
           ExpressionAttributeNames: { '#key': key },
-          ExpressionAttributeValues: { ':id': { S: orderId } },
+          ExpressionAttributeValues: { ':id': { S: orderKey(this.clientId, orderId) } },
           ConsistentRead: true,
           ExclusiveStartKey: startKey,
         }),
@@ -179,8 +181,9 @@ export class PipelineObserver {
   }
 
   /**
-   * Every version of the archive objects of these orders. Keys are `orders/YYYY/MM/DD/<id>.json`
-   * by the order's `created_at` (UTC), so one listing per creation day covers a run.
+   * Every version of the archive objects of these orders. Keys are
+   * `orders/YYYY/MM/DD/<client>/<id>.json` by the order's `created_at` (UTC), so one listing per
+   * creation day covers a run.
    */
   async archiveVersions(
     orders: ReadonlyMap<string, Pick<OrderRow, 'created_at'>>,
@@ -198,7 +201,7 @@ export class PipelineObserver {
         const page = await this.s3.send(
           new ListObjectVersionsCommand({
             Bucket: this.resources.archiveBucket,
-            Prefix: `orders/${day}/`,
+            Prefix: `orders/${day}/${this.clientId}/`,
             KeyMarker: keyMarker,
             VersionIdMarker: versionIdMarker,
           }),

@@ -70,7 +70,7 @@ export async function runStress(options: RunStressOptions): Promise<StressReport
   const outcomes = await send(plan, client, settings, target.secret, elapsedMs, progress);
   const sendSeconds = elapsedMs() / 1000;
 
-  const observer = new PipelineObserver(resourcesFromOutputs(target.outputs), target.aws);
+  const observer = new PipelineObserver(resourcesFromOutputs(target.outputs), target.aws, target.clientId);
   const accepted = [...acceptedOrders(outcomes).keys()];
   const waitStarted = elapsedMs();
   const deadlineMs = settings.deadlineSeconds * 1000;
