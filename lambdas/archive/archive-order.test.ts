@@ -1,3 +1,4 @@
+import { OrderMismatchError } from '../shared/errors';
 import { METRICS, type OrderPlacedEvent } from '../shared/runtime-contract';
 import {
   InMemoryOrderProgress,
@@ -11,35 +12,44 @@ import { archiveKey, archiveOrder, type OrderArchive } from './archive-order';
 
 describe('archiveKey', () => {
   it.each([
-    ['2026-01-02T03:04:05.000Z', 'orders/2026/01/02/order-1.json'],
-    ['2025-12-31T23:59:59.999Z', 'orders/2025/12/31/order-1.json'],
+    ['2026-01-02T03:04:05.000Z', 'orders/2026/01/02/client-a/order-1.json'],
+    ['2025-12-31T23:59:59.999Z', 'orders/2025/12/31/client-a/order-1.json'],
     // Dated in UTC, whatever offset the timestamp was written with.
-    ['2026-03-01T00:30:00.000+02:00', 'orders/2026/02/28/order-1.json'],
+    ['2026-03-01T00:30:00.000+02:00', 'orders/2026/02/28/client-a/order-1.json'],
   ])('dates %s as %s', (createdAt, key) => {
     // Act / Assess
-    expect(archiveKey({ order_id: 'order-1', created_at: createdAt })).toBe(key);
+    expect(archiveKey({ order_id: 'order-1', client_id: 'client-a', created_at: createdAt })).toBe(key);
+  });
+
+  it("keeps two clients' orders with one id apart", () => {
+    // Act / Assess
+    const created_at = '2026-01-02T03:04:05.000Z';
+    expect(archiveKey({ order_id: 'o', client_id: 'a', created_at })).not.toBe(
+      archiveKey({ order_id: 'o', client_id: 'b', created_at }),
+    );
   });
 });
 
-describe('archiveOrder', () => {
-  it('writes the validated order JSON under its dated key and marks the order archived', async () => {
-    // Prepare
-    const objects = new Map<string, string>();
-    const archive: OrderArchive = {
-      put: async (key, body) => {
-        if (objects.has(key)) return false;
-        objects.set(key, body);
-        return true;
-      },
-    };
-    const progress = new InMemoryOrderProgress();
-    await progress.markFlag('order-1', 'billed');
-    const { metrics, count } = recordingMetrics();
-    const order = validatedOrder();
-    const event: OrderPlacedEvent = { version: 1, type: 'OrderPlaced', order };
+/** A bucket in memory: objects with their body-hash metadata, written only if absent. */
+function memoryArchive() {
+  const objects = new Map<string, { body: string; bodyHash: string }>();
+  const archive: OrderArchive = {
+    put: async (key, body, bodyHash) => {
+      if (objects.has(key)) return false;
+      objects.set(key, { body, bodyHash });
+      return true;
+    },
+    bodyHashOf: async (key) => objects.get(key)?.bodyHash,
+  };
+  return { objects, archive };
+}
 
-    // Act
-    await archiveOrder({
+function setup() {
+  const { objects, archive } = memoryArchive();
+  const progress = new InMemoryOrderProgress();
+  const { metrics, count } = recordingMetrics();
+  const run = (order = validatedOrder()) =>
+    archiveOrder({
       archive,
       progress,
       failureInjectionRate: 0,
@@ -47,43 +57,62 @@ describe('archiveOrder', () => {
       now: () => NOW,
       logger: silentLogger(),
       metrics,
-    })(event, sqsRecord(''));
+    })({ version: 1, type: 'OrderPlaced', order } satisfies OrderPlacedEvent, sqsRecord(''));
+  return { objects, progress, count, run };
+}
+
+describe('archiveOrder', () => {
+  it('writes the validated order JSON under its dated key, with its body hash, and marks the order archived', async () => {
+    // Prepare
+    const { objects, progress, count, run } = setup();
+    const order = validatedOrder();
+    await progress.markFlag(order, 'billed');
+
+    // Act
+    await run(order);
 
     // Assess
-    expect(objects.get('orders/2026/01/02/order-1.json')).toBe(JSON.stringify(order));
-    expect([...(progress.flags.get('order-1') ?? [])]).toContain('archived');
+    expect(objects.get('orders/2026/01/02/client-a/order-1.json')).toEqual({
+      body: JSON.stringify(order),
+      bodyHash: order.body_hash,
+    });
+    expect([...(progress.flags.get('client-a#order-1') ?? [])]).toContain('archived');
     expect(count(METRICS.ordersArchived)).toBe(1);
     expect(count(METRICS.ordersCompleted)).toBe(1);
   });
 
-  it('writes nothing and counts no archive when the object exists already', async () => {
+  it('writes nothing and counts no archive when the object of the same body exists already', async () => {
     // Prepare
-    const order = validatedOrder();
-    const objects = new Map<string, string>([['orders/2026/01/02/order-1.json', JSON.stringify(order)]]);
-    const writes: string[] = [];
-    const archive: OrderArchive = {
-      put: async (key) => {
-        writes.push(key);
-        return !objects.has(key);
-      },
-    };
-    const progress = new InMemoryOrderProgress();
-    const { metrics, count } = recordingMetrics();
+    const { progress, count, run } = setup();
+    await run();
 
     // Act
-    await archiveOrder({
-      archive,
-      progress,
-      failureInjectionRate: 0,
-      random: () => 0,
-      now: () => NOW,
-      logger: silentLogger(),
-      metrics,
-    })({ version: 1, type: 'OrderPlaced', order }, sqsRecord(''));
+    await run();
 
     // Assess
-    expect(writes).toEqual(['orders/2026/01/02/order-1.json']);
-    expect(count(METRICS.ordersArchived)).toBe(0);
-    expect([...(progress.flags.get('order-1') ?? [])]).toContain('archived');
+    expect(count(METRICS.ordersArchived)).toBe(1);
+    expect([...(progress.flags.get('client-a#order-1') ?? [])]).toContain('archived');
+  });
+
+  it('fails on an existing object written for another body, and sets no flag', async () => {
+    // Prepare
+    const { objects, progress, run } = setup();
+    objects.set('orders/2026/01/02/client-a/order-1.json', { body: '{}', bodyHash: 'b'.repeat(64) });
+
+    // Act / Assess
+    await expect(run()).rejects.toBeInstanceOf(OrderMismatchError);
+    expect(progress.flags.size).toBe(0);
+  });
+
+  it('counts an order that is not wanted any more (FAILED) and does not fail the record', async () => {
+    // Prepare
+    const { progress, count, run } = setup();
+    await progress.markFailed('client-a#order-1');
+
+    // Act
+    await run();
+
+    // Assess
+    expect(count(METRICS.sideEffectsNotWanted)).toBe(1);
   });
 });

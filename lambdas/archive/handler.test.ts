@@ -1,8 +1,8 @@
 import '../testing/handler-env';
-import { S3Client, PutObjectCommand } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { lambdaContext, orderPlacedBody, sqsRecord, validatedOrder } from '../testing/fixtures';
+import { BODY_HASH, lambdaContext, orderPlacedBody, sqsRecord, validatedOrder } from '../testing/fixtures';
 import { handler } from './handler';
 
 const dynamoMock = mockClient(DynamoDBDocumentClient);
@@ -26,9 +26,10 @@ describe('archive handler', () => {
     expect(response).toEqual({ batchItemFailures: [] });
     expect(s3Mock.commandCalls(PutObjectCommand)[0]?.args[0].input).toEqual({
       Bucket: 'archive-bucket',
-      Key: 'orders/2026/01/02/order-1.json',
+      Key: 'orders/2026/01/02/client-a/order-1.json',
       Body: JSON.stringify(validatedOrder()),
       ContentType: 'application/json',
+      Metadata: { 'body-hash': BODY_HASH },
       IfNoneMatch: '*',
     });
     expect(dynamoMock.commandCalls(UpdateCommand)[0]?.args[0].input).toMatchObject({
@@ -37,14 +38,32 @@ describe('archive handler', () => {
     });
   });
 
-  it('treats an existing object (412) as archived already: no second version, order still marked', async () => {
+  const preconditionFailed = () =>
+    Object.assign(new Error('At least one of the pre-conditions you specified did not hold'), {
+      name: 'PreconditionFailed',
+      $metadata: { httpStatusCode: 412 },
+    });
+
+  it('fails the record when the existing object (412) was written for another body', async () => {
     // Prepare
-    s3Mock.on(PutObjectCommand).rejects(
-      Object.assign(new Error('At least one of the pre-conditions you specified did not hold'), {
-        name: 'PreconditionFailed',
-        $metadata: { httpStatusCode: 412 },
-      }),
+    s3Mock.on(PutObjectCommand).rejects(preconditionFailed());
+    s3Mock.on(HeadObjectCommand).resolves({ Metadata: { 'body-hash': 'b'.repeat(64) } });
+
+    // Act
+    const response = await handler(
+      { Records: [sqsRecord(orderPlacedBody(), { messageId: 'm1' })] },
+      lambdaContext,
     );
+
+    // Assess
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'm1' }] });
+    expect(dynamoMock.commandCalls(UpdateCommand)).toHaveLength(0);
+  });
+
+  it('treats an existing object (412) of the same body as archived already: no second version, order still marked', async () => {
+    // Prepare
+    s3Mock.on(PutObjectCommand).rejects(preconditionFailed());
+    s3Mock.on(HeadObjectCommand).resolves({ Metadata: { 'body-hash': BODY_HASH } });
     dynamoMock.on(UpdateCommand).resolves({ Attributes: { archived: true } });
 
     // Act

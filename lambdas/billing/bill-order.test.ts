@@ -1,66 +1,85 @@
-import { DependencyUnavailableError } from '../shared/errors';
-import { METRICS, type OrderPlacedEvent } from '../shared/runtime-contract';
-import {
-  InMemoryOrderProgress,
-  NOW,
-  recordingMetrics,
-  silentLogger,
-  sqsRecord,
-  validatedOrder,
-} from '../testing/fixtures';
-import { billOrder, type BillingLedger, type BillingRecord } from './bill-order';
+import { DependencyUnavailableError, OrderMismatchError } from '../shared/errors';
+import type { EventOrder } from '../shared/order-status';
+import { METRICS, orderKey, type OrderPlacedEvent, type OrderStatus } from '../shared/runtime-contract';
+import { NOW, recordingMetrics, silentLogger, sqsRecord, validatedOrder } from '../testing/fixtures';
+import { billOrder, type BillingLedger, type BillingOutcome, type BillingRecord } from './bill-order';
 
+/** The billing table and the order's flag in memory, with the transaction's all-or-nothing rule. */
 class InMemoryLedger implements BillingLedger {
   readonly records = new Map<string, BillingRecord>();
-  async record(billing: BillingRecord): Promise<boolean> {
-    if (this.records.has(billing.order_id)) return false;
-    this.records.set(billing.order_id, billing);
+  status: OrderStatus = 'PUBLISHED';
+  billed = false;
+  archived = false;
+  completions = 0;
+  failWith: Error | undefined;
+
+  async bill(record: BillingRecord, order: EventOrder): Promise<BillingOutcome> {
+    if (this.failWith) throw this.failWith;
+    const existing = this.records.get(record.order_key);
+    if (existing) {
+      if (existing.body_hash !== order.body_hash)
+        throw new OrderMismatchError(record.order_key, 'other body');
+      return { kind: 'billed', firstTime: false };
+    }
+    if (this.status === 'FAILED' || this.status === 'REJECTED')
+      return { kind: 'not-wanted', status: this.status };
+    this.records.set(record.order_key, record);
+    this.billed = true;
+    return { kind: 'billed', firstTime: true };
+  }
+
+  async complete(): Promise<boolean> {
+    if (!(this.billed && this.archived) || this.status === 'COMPLETED') return false;
+    this.status = 'COMPLETED';
+    this.completions += 1;
     return true;
   }
 }
 
 function setup() {
   const ledger = new InMemoryLedger();
-  const progress = new InMemoryOrderProgress();
   const { metrics, count } = recordingMetrics();
   const bill = billOrder({
     ledger,
-    progress,
     failureInjectionRate: 0,
     random: () => 0,
     now: () => NOW,
     logger: silentLogger(),
     metrics,
   });
-  const event: OrderPlacedEvent = { version: 1, type: 'OrderPlaced', order: validatedOrder() };
-  return { ledger, progress, count, run: () => bill(event, sqsRecord('')) };
+  const order = validatedOrder();
+  const event: OrderPlacedEvent = { version: 1, type: 'OrderPlaced', order };
+  return { ledger, count, order, run: (e: OrderPlacedEvent = event) => bill(e, sqsRecord('')) };
 }
 
 describe('billOrder', () => {
-  it('writes one billing record and marks the order billed', async () => {
+  it('writes one billing record, keyed by client and order, with the body hash', async () => {
     // Prepare
-    const { ledger, progress, count, run } = setup();
+    const { ledger, count, run, order } = setup();
 
     // Act
     await run();
 
     // Assess
-    expect(ledger.records.get('order-1')).toEqual({
+    expect(ledger.records.get(orderKey('client-a', 'order-1'))).toEqual({
+      order_key: 'client-a#order-1',
       order_id: 'order-1',
       client_id: 'client-a',
       customer_id: 'cust-1',
       amount: 3998,
       currency: 'USD',
+      body_hash: order.body_hash,
       billed_at: NOW.toISOString(),
     });
-    expect([...(progress.flags.get('order-1') ?? [])]).toEqual(['billed']);
+    expect(ledger.billed).toBe(true);
     expect(count(METRICS.ordersBilled)).toBe(1);
   });
 
-  it('treats a redelivery as success without billing twice', async () => {
+  it('treats a redelivery as success without billing twice, and still completes the order', async () => {
     // Prepare
     const { ledger, count, run } = setup();
     await run();
+    ledger.archived = true;
 
     // Act
     await run();
@@ -68,12 +87,13 @@ describe('billOrder', () => {
     // Assess
     expect(ledger.records.size).toBe(1);
     expect(count(METRICS.ordersBilled)).toBe(1);
+    expect(count(METRICS.ordersCompleted)).toBe(1);
   });
 
   it('counts the completion when the archive flag is already set', async () => {
     // Prepare
-    const { progress, count, run } = setup();
-    await progress.markFlag('order-1', 'archived');
+    const { ledger, count, run } = setup();
+    ledger.archived = true;
 
     // Act
     await run();
@@ -82,10 +102,34 @@ describe('billOrder', () => {
     expect(count(METRICS.ordersCompleted)).toBe(1);
   });
 
-  it('fails when the orders table cannot be updated', async () => {
+  it('bills a FAILED order never, and drops its message (nothing to retry)', async () => {
     // Prepare
-    const { progress, run } = setup();
-    progress.failWith = new DependencyUnavailableError('orders table');
+    const { ledger, count, run } = setup();
+    ledger.status = 'FAILED';
+
+    // Act
+    await run();
+
+    // Assess
+    expect(ledger.records.size).toBe(0);
+    expect(count(METRICS.sideEffectsNotWanted)).toBe(1);
+  });
+
+  it('fails on a billing record made for another body', async () => {
+    // Prepare
+    const { run, order } = setup();
+    await run();
+
+    // Act / Assess
+    await expect(
+      run({ version: 1, type: 'OrderPlaced', order: { ...order, body_hash: 'b'.repeat(64) } }),
+    ).rejects.toBeInstanceOf(OrderMismatchError);
+  });
+
+  it('fails when the tables cannot be written', async () => {
+    // Prepare
+    const { ledger, run } = setup();
+    ledger.failWith = new DependencyUnavailableError('billing transaction');
 
     // Act / Assess
     await expect(run()).rejects.toBeInstanceOf(DependencyUnavailableError);

@@ -94,7 +94,11 @@ export class DynamoBillingLedger implements BillingLedger {
       // Made with the flag in one transaction: billed already, by an earlier delivery.
       return { kind: 'billed', firstTime: false };
     }
-    const outcome = explainFlagRefusal(await this.read(this.orders.tableName, record.order_key), order, 'billed');
+    const outcome = explainFlagRefusal(
+      await this.read(this.orders.tableName, record.order_key),
+      order,
+      'billed',
+    );
     if (outcome.kind === 'not-wanted') return outcome;
     throw new OrderMismatchError(record.order_key, 'the order is marked billed but has no billing record');
   }

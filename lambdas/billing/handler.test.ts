@@ -1,8 +1,13 @@
 import '../testing/handler-env';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { lambdaContext, orderPlacedBody, sqsRecord, validatedOrder } from '../testing/fixtures';
+import { BODY_HASH, lambdaContext, orderPlacedBody, sqsRecord, validatedOrder } from '../testing/fixtures';
 import { handler } from './handler';
 
 const dynamoMock = mockClient(DynamoDBDocumentClient);
@@ -11,54 +16,108 @@ afterEach(() => {
   dynamoMock.reset();
 });
 
-describe('billing handler', () => {
-  it('bills conditionally, marks billed and completes when archived too', async () => {
-    // Prepare
-    dynamoMock.on(PutCommand).resolves({});
-    dynamoMock
-      .on(UpdateCommand)
-      .resolvesOnce({ Attributes: { billed: true, archived: true } })
-      .resolvesOnce({});
-
-    // Act
-    const response = await handler({ Records: [sqsRecord(orderPlacedBody())] }, lambdaContext);
-
-    // Assess
-    expect(response).toEqual({ batchItemFailures: [] });
-    expect(dynamoMock.commandCalls(PutCommand)[0]?.args[0].input).toMatchObject({
-      TableName: 'billing-table',
-      ConditionExpression: 'attribute_not_exists(order_id)',
-      Item: { order_id: 'order-1', amount: 3998, currency: 'USD' },
-    });
-    const updates = dynamoMock.commandCalls(UpdateCommand).map((call) => call.args[0].input);
-    expect(updates[0]).toMatchObject({
-      TableName: 'orders-table',
-      ExpressionAttributeNames: { '#flag': 'billed' },
-    });
-    expect(updates[1]?.ExpressionAttributeValues).toMatchObject({ ':to': 'COMPLETED' });
+/** A cancelled transaction, with one reason code per item (the record's Put, the order's Update). */
+const cancelled = (...codes: string[]) =>
+  new TransactionCanceledException({
+    message: 'cancelled',
+    $metadata: {},
+    CancellationReasons: codes.map((Code) => ({ Code })),
   });
 
-  it('counts an already billed order as success', async () => {
+describe('billing handler', () => {
+  it('bills in one transaction with the order flag, then completes when archived too', async () => {
     // Prepare
-    dynamoMock
-      .on(PutCommand)
-      .rejects(new ConditionalCheckFailedException({ message: 'exists', $metadata: {} }));
-    dynamoMock.on(UpdateCommand).resolves({ Attributes: { billed: true } });
+    dynamoMock.on(TransactWriteCommand).resolves({});
+    dynamoMock.on(GetCommand).resolves({ Item: { billed: true, archived: true, status: 'PUBLISHED' } });
+    dynamoMock.on(UpdateCommand).resolves({});
 
     // Act
     const response = await handler({ Records: [sqsRecord(orderPlacedBody())] }, lambdaContext);
 
     // Assess
     expect(response).toEqual({ batchItemFailures: [] });
+    const [put, update] = dynamoMock.commandCalls(TransactWriteCommand)[0]?.args[0].input.TransactItems ?? [];
+    expect(put?.Put).toMatchObject({
+      TableName: 'billing-table',
+      ConditionExpression: 'attribute_not_exists(order_key)',
+      Item: {
+        order_key: 'client-a#order-1',
+        order_id: 'order-1',
+        amount: 3998,
+        currency: 'USD',
+        body_hash: BODY_HASH,
+      },
+    });
+    expect(update?.Update).toMatchObject({
+      TableName: 'orders-table',
+      Key: { order_key: 'client-a#order-1' },
+      ExpressionAttributeNames: { '#flag': 'billed' },
+      ExpressionAttributeValues: { ':hash': BODY_HASH },
+    });
+    expect(dynamoMock.commandCalls(UpdateCommand)[0]?.args[0].input.ExpressionAttributeValues).toMatchObject({
+      ':to': 'COMPLETED',
+    });
+  });
+
+  it('counts an already billed order (same body) as success', async () => {
+    // Prepare
+    dynamoMock.on(TransactWriteCommand).rejects(cancelled('ConditionalCheckFailed', 'None'));
+    dynamoMock
+      .on(GetCommand, { TableName: 'billing-table' })
+      .resolves({ Item: { order_key: 'client-a#order-1', body_hash: BODY_HASH } });
+    dynamoMock
+      .on(GetCommand, { TableName: 'orders-table' })
+      .resolves({ Item: { billed: true, archived: false } });
+
+    // Act
+    const response = await handler({ Records: [sqsRecord(orderPlacedBody())] }, lambdaContext);
+
+    // Assess
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(dynamoMock.commandCalls(UpdateCommand)).toHaveLength(0);
+  });
+
+  it('fails the record when the billing record was made for another body', async () => {
+    // Prepare
+    dynamoMock.on(TransactWriteCommand).rejects(cancelled('ConditionalCheckFailed', 'None'));
+    dynamoMock
+      .on(GetCommand, { TableName: 'billing-table' })
+      .resolves({ Item: { order_key: 'client-a#order-1', body_hash: 'b'.repeat(64) } });
+
+    // Act
+    const response = await handler(
+      { Records: [sqsRecord(orderPlacedBody(), { messageId: 'm1' })] },
+      lambdaContext,
+    );
+
+    // Assess
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'm1' }]);
+  });
+
+  it('retries a transaction conflict rather than reading it as billed', async () => {
+    // Prepare
+    dynamoMock.on(TransactWriteCommand).rejects(cancelled('None', 'TransactionConflict'));
+
+    // Act
+    const response = await handler(
+      { Records: [sqsRecord(orderPlacedBody(), { messageId: 'm1' })] },
+      lambdaContext,
+    );
+
+    // Assess
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'm1' }]);
+    expect(dynamoMock.commandCalls(GetCommand)).toHaveLength(0);
   });
 
   it('reports only the failed records of a batch', async () => {
     // Prepare
-    dynamoMock.on(PutCommand).callsFake((input: { Item: { order_id: string } }) => {
-      if (input.Item.order_id === 'order-2') throw new Error('throttled');
-      return {};
-    });
-    dynamoMock.on(UpdateCommand).resolves({ Attributes: { billed: true } });
+    dynamoMock
+      .on(TransactWriteCommand)
+      .callsFake((input: { TransactItems: Array<{ Put?: { Item: { order_id: string } } }> }) => {
+        if (input.TransactItems[0]?.Put?.Item.order_id === 'order-2') throw new Error('throttled');
+        return {};
+      });
+    dynamoMock.on(GetCommand).resolves({ Item: { billed: true } });
     const records = [
       sqsRecord(orderPlacedBody(validatedOrder({ order_id: 'order-1' })), { messageId: 'm1' }),
       sqsRecord(orderPlacedBody(validatedOrder({ order_id: 'order-2' })), { messageId: 'm2' }),

@@ -14,7 +14,7 @@ afterEach(() => {
 });
 
 describe('dlq handler', () => {
-  it('writes the failure conditionally and marks the order FAILED from ACCEPTED or PUBLISHED', async () => {
+  it('writes the failure conditionally and marks the order FAILED from ACCEPTED, PUBLISHING or PUBLISHED', async () => {
     // Prepare
     dynamoMock.on(PutCommand).resolves({});
     dynamoMock.on(UpdateCommand).resolves({});
@@ -30,12 +30,25 @@ describe('dlq handler', () => {
     expect(dynamoMock.commandCalls(PutCommand)[0]?.args[0].input).toMatchObject({
       TableName: 'failed-orders-table',
       ConditionExpression: 'attribute_not_exists(failure_id)',
-      Item: { order_id: 'order-1', failure_id: 'archive-dlq#m1', source: 'archive-dlq', receive_count: 1 },
+      Item: {
+        order_key: 'client-a#order-1',
+        order_id: 'order-1',
+        client_id: 'client-a',
+        failure_id: 'archive-dlq#m1',
+        source: 'archive-dlq',
+        receive_count: 1,
+      },
     });
     expect(dynamoMock.commandCalls(UpdateCommand)[0]?.args[0].input).toMatchObject({
       TableName: 'orders-table',
-      ConditionExpression: 'attribute_exists(order_id) AND #status IN (:from0, :from1)',
-      ExpressionAttributeValues: { ':to': 'FAILED', ':from0': 'ACCEPTED', ':from1': 'PUBLISHED' },
+      Key: { order_key: 'client-a#order-1' },
+      ConditionExpression: 'attribute_exists(order_key) AND #status IN (:from0, :from1, :from2)',
+      ExpressionAttributeValues: {
+        ':to': 'FAILED',
+        ':from0': 'ACCEPTED',
+        ':from1': 'PUBLISHING',
+        ':from2': 'PUBLISHED',
+      },
     });
   });
 

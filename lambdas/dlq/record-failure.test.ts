@@ -38,7 +38,7 @@ class InMemoryFailureLog implements FailureLog {
   failWith: Error | undefined;
   async record(failure: FailureRecord): Promise<boolean> {
     if (this.failWith) throw this.failWith;
-    const key = `${failure.order_id}|${failure.failure_id}`;
+    const key = `${failure.order_key}|${failure.failure_id}`;
     if (this.records.has(key)) return false;
     this.records.set(key, failure);
     return true;
@@ -69,7 +69,9 @@ describe('describeDeadLetter', () => {
     // Assess
     expect(knownOrder).toBe(true);
     expect(failure).toEqual({
+      order_key: 'client-a#order-1',
       order_id: 'order-1',
+      client_id: 'client-a',
       failure_id: 'billing-dlq#msg-9',
       source: 'billing-dlq',
       receive_count: 4,
@@ -86,7 +88,7 @@ describe('describeDeadLetter', () => {
     // Assess
     expect(knownOrder).toBe(false);
     expect(failure).toMatchObject({
-      order_id: 'unknown#msg-9',
+      order_key: '#unknown#msg-9',
       failure_id: 'billing-dlq#msg-9',
       body: 'garbage',
       error: 'malformed event: body is not valid JSON',
@@ -95,12 +97,24 @@ describe('describeDeadLetter', () => {
 
   it('still finds the order id of a broken event', () => {
     // Act
-    const { failure, knownOrder } = describeDeadLetter(deadLetter('{"order":{"order_id":"order-7"}}'), NOW);
+    const { failure, knownOrder } = describeDeadLetter(
+      deadLetter('{"order":{"order_id":"order-7","client_id":"client-b"}}'),
+      NOW,
+    );
 
     // Assess
     expect(knownOrder).toBe(true);
-    expect(failure.order_id).toBe('order-7');
+    expect(failure.order_key).toBe('client-b#order-7');
     expect(failure.error).toMatch(/^malformed event/);
+  });
+
+  it('keeps a broken event that names no client under an unknown key (an order id alone names no order)', () => {
+    // Act
+    const { failure, knownOrder } = describeDeadLetter(deadLetter('{"order":{"order_id":"order-7"}}'), NOW);
+
+    // Assess
+    expect(knownOrder).toBe(false);
+    expect(failure.order_key).toBe('#unknown#msg-9');
   });
 });
 
@@ -114,7 +128,7 @@ describe('recordDeadLetter', () => {
 
     // Assess
     expect(failures.records.size).toBe(1);
-    expect(progress.failed).toEqual(['order-1']);
+    expect(progress.failed).toEqual(['client-a#order-1']);
     expect(count(METRICS.failuresRecorded)).toBe(1);
     expect(count(METRICS.ordersFailed)).toBe(1);
   });
@@ -141,7 +155,7 @@ describe('recordDeadLetter', () => {
     await handle(deadLetter('garbage'));
 
     // Assess
-    expect([...failures.records.values()][0]?.order_id).toBe('unknown#msg-9');
+    expect([...failures.records.values()][0]?.order_key).toBe('#unknown#msg-9');
     expect(progress.failed).toEqual([]);
   });
 

@@ -27,7 +27,14 @@ export const ENV = {
  * published") is internal: StoreOrder sets it before the event goes out, so no writer mistakes an
  * order whose event may be out for a fresh one; clients see it as ACCEPTED (CONTRACT.md).
  */
-export const ORDER_STATUSES = ['ACCEPTED', 'PUBLISHING', 'REJECTED', 'PUBLISHED', 'COMPLETED', 'FAILED'] as const;
+export const ORDER_STATUSES = [
+  'ACCEPTED',
+  'PUBLISHING',
+  'REJECTED',
+  'PUBLISHED',
+  'COMPLETED',
+  'FAILED',
+] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
 /** The statuses of CONTRACT.md, what a client sees. */

@@ -16,6 +16,7 @@ function order(overrides: Partial<SubmittedOrder> = {}): SubmittedOrder {
       { product_id: 'b', quantity: 1, unit_price: 500 },
     ],
     created_at: '2026-01-02T03:04:05.000Z',
+    body_hash: 'a'.repeat(64),
     ...overrides,
   };
 }

@@ -2,6 +2,7 @@ import { DynamoDBClient, GetItemCommand, QueryCommand } from '@aws-sdk/client-dy
 import { ListObjectVersionsCommand, S3Client } from '@aws-sdk/client-s3';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { LocalStack } from '../../scripts/local/stack';
+import { orderKey } from '../../lambdas/shared/runtime-contract';
 
 /** Polls `probe` until it returns something other than undefined, or fails at the deadline. */
 export async function eventually<T>(
@@ -47,8 +48,8 @@ export class StackInspector {
     const result = await this.dynamodb.send(
       new QueryCommand({
         TableName: this.output('FailedOrdersTableName'),
-        KeyConditionExpression: 'order_id = :id',
-        ExpressionAttributeValues: { ':id': { S: orderId } },
+        KeyConditionExpression: 'order_key = :key',
+        ExpressionAttributeValues: { ':key': { S: this.key(orderId) } },
       }),
     );
     return (result.Items ?? []).map((item) => unmarshall(item));
@@ -60,15 +61,20 @@ export class StackInspector {
       new ListObjectVersionsCommand({ Bucket: this.output('ArchiveBucketName'), Prefix: 'orders/' }),
     );
     return (result.Versions ?? [])
-      .filter((version) => version.Key?.endsWith(`/${orderId}.json`))
+      .filter((version) => version.Key?.endsWith(`/${this.stack.client.clientId}/${orderId}.json`))
       .map((version) => version.Key ?? '');
+  }
+
+  /** The table key of the stack client's order (order ids are per client). */
+  private key(orderId: string): string {
+    return orderKey(this.stack.client.clientId, orderId);
   }
 
   private async item(tableOutput: string, orderId: string): Promise<Record<string, unknown> | undefined> {
     const result = await this.dynamodb.send(
       new GetItemCommand({
         TableName: this.output(tableOutput),
-        Key: { order_id: { S: orderId } },
+        Key: { order_key: { S: this.key(orderId) } },
         ConsistentRead: true,
       }),
     );
