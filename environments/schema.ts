@@ -162,6 +162,17 @@ const base = z.strictObject({
       /** Maximum concurrency of each DLQ's event source mapping (the handler has one per DLQ). */
       maxConcurrency: sqsMaxConcurrency,
     }),
+    /** The scheduled sweep over orders left non-terminal (lambdas/reconciler). */
+    reconciler: functionSettingsSchema
+      .extend({
+        /** Minutes between sweeps (EventBridge Scheduler `rate`). */
+        everyMinutes: z.number().int().min(1).max(60),
+        /** Restarts of one order before the sweep marks it FAILED. */
+        maxRestarts: z.number().int().min(0).max(9),
+        /** Most orders one sweep handles; the next sweep takes the rest. */
+        sweepLimit: z.number().int().min(1).max(1000),
+      })
+      .default({ memoryMb: 256, timeoutSeconds: 60, everyMinutes: 5, maxRestarts: 3, sweepLimit: 100 }),
   }),
   /**
    * EXPRESS by default: an order's workflow runs in well under a second and Express costs a

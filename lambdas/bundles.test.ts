@@ -15,6 +15,7 @@ const expectedClients: Record<keyof typeof HANDLER_ENTRIES, string[]> = {
   billing: ['@aws-sdk/client-dynamodb'],
   archive: ['@aws-sdk/client-dynamodb', '@aws-sdk/client-s3'],
   dlq: ['@aws-sdk/client-dynamodb'],
+  reconciler: ['@aws-sdk/client-dynamodb', '@aws-sdk/client-sfn'],
 };
 
 async function bundle(entry: string) {

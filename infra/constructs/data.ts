@@ -3,9 +3,9 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { TABLE_KEYS } from '../../lambdas/shared/runtime-contract';
+import { LIFECYCLE, TABLE_KEYS } from '../../lambdas/shared/runtime-contract';
 
-/** Prefix of archived order objects (docs/internals.md: orders/YYYY/MM/DD/<order_id>.json). */
+/** Prefix of archived order objects (docs/internals.md: orders/YYYY/MM/DD/<client_id>/<order_id>.json). */
 export const ARCHIVE_PREFIX = 'orders/';
 
 export interface DataProps {
@@ -49,6 +49,14 @@ export class Data extends Construct {
         removalPolicy,
       });
     this.ordersTable = table('OrdersTable', TABLE_KEYS.orders.partitionKey);
+    // The reconciler's sparse index of the orders that are not terminal yet (a terminal transition
+    // REMOVEs the shard), oldest start first. KEYS_ONLY: only a change of shard or start writes to it.
+    this.ordersTable.addGlobalSecondaryIndex({
+      indexName: LIFECYCLE.pendingIndex,
+      partitionKey: { name: LIFECYCLE.pendingShard, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: LIFECYCLE.startedAt, type: dynamodb.AttributeType.NUMBER },
+      projectionType: dynamodb.ProjectionType.KEYS_ONLY,
+    });
     this.billingTable = table('BillingTable', TABLE_KEYS.billing.partitionKey);
     this.failedOrdersTable = table(
       'FailedOrdersTable',

@@ -51,6 +51,8 @@ export interface ObservabilityProps {
   readonly targetGroup: elbv2.ApplicationTargetGroup;
   readonly stateMachine: sfn.StateMachine;
   readonly tables: Readonly<Record<string, dynamodb.ITable>>;
+  /** The reconciler's count of orders it found stuck: any is an alarm (something lost a run). */
+  readonly stuckOrders: cloudwatch.IMetric;
   readonly removalPolicy: RemovalPolicy;
 }
 
@@ -208,6 +210,13 @@ export class Observability extends Construct {
         `${name} table throttled requests`,
       );
     }
+
+    alarm(
+      'StuckOrders',
+      props.stuckOrders,
+      1,
+      'The reconciler found orders left non-terminal past their deadline (it restarts or fails them): a run was lost',
+    );
 
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', { defaultInterval: Duration.hours(3) });
     const graph = (title: string, metrics: cloudwatch.IMetric[]) =>

@@ -15,7 +15,7 @@ import { BUNDLE_ALIASES, LAMBDA_BUNDLE } from './lambda-bundling';
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 
 /** The handler folders under `lambdas/`. */
-export type HandlerName = 'publisher' | 'validate' | 'billing' | 'archive' | 'dlq';
+export type HandlerName = 'publisher' | 'validate' | 'billing' | 'archive' | 'dlq' | 'reconciler';
 
 /** CloudFormation metadata key naming a function's handler folder (read by the local stack). */
 export const ENTRY_METADATA_KEY = 'OrderPipelineEntry';

@@ -6,7 +6,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { ORDER_KEY_SEPARATOR, TABLE_KEYS } from '../../lambdas/shared/runtime-contract';
+import { LIFECYCLE, ORDER_KEY_SEPARATOR, TABLE_KEYS } from '../../lambdas/shared/runtime-contract';
 import { grantKey } from './grants';
 
 /** Errors Step Functions reports for throttling and transient service faults, per integration. */
@@ -82,6 +82,8 @@ export class OrderWorkflow extends Construct {
   public readonly stateMachineArnByName: string;
   /** The business-validation Lambda the `Validate` state invokes. */
   public readonly validateFunction: lambda.IFunction;
+  /** The execution timeout: no run is alive longer. */
+  public readonly timeout = Duration.minutes(2);
 
   constructor(scope: Construct, id: string, props: OrderWorkflowProps) {
     super(scope, id);
@@ -105,7 +107,8 @@ export class OrderWorkflow extends Construct {
     const markFailed = new tasks.DynamoUpdateItem(this, 'MarkFailed', {
       table: ordersTable,
       key: orderKey,
-      updateExpression: 'SET #status = :failed, updated_at = :now',
+      // Terminal: out of the reconciler's pending index.
+      updateExpression: `SET #status = :failed, updated_at = :now REMOVE ${LIFECYCLE.pendingShard}`,
       // Only before publishing: once StoreOrder made it PUBLISHING the event may be out, and its
       // outcome is the consumers' (a run that fails after that leaves it PUBLISHING, for a replay
       // or the reconciler to run again; a second run must not fail an order the first published).
@@ -171,7 +174,7 @@ export class OrderWorkflow extends Construct {
     const markRejected = new tasks.DynamoUpdateItem(this, 'MarkRejected', {
       table: ordersTable,
       key: orderKey,
-      updateExpression: 'SET #status = :rejected, reasons = :reasons, updated_at = :now',
+      updateExpression: `SET #status = :rejected, reasons = :reasons, updated_at = :now REMOVE ${LIFECYCLE.pendingShard}`,
       conditionExpression: '#status = :accepted',
       expressionAttributeNames: STATUS,
       expressionAttributeValues: {
@@ -213,12 +216,10 @@ export class OrderWorkflow extends Construct {
     const storeOrder = new tasks.DynamoUpdateItem(this, 'StoreOrder', {
       table: ordersTable,
       key: orderKey,
-      updateExpression:
-        'SET order_json = :order_json, total_amount = :total, #status = :publishing, updated_at = :now',
+      updateExpression: 'SET total_amount = :total, #status = :publishing, updated_at = :now',
       conditionExpression: '#status IN (:accepted, :publishing) AND body_hash = :hash',
       expressionAttributeNames: STATUS,
       expressionAttributeValues: {
-        ':order_json': S(sfn.JsonPath.stringAt('$.validation.order_json')),
         ':total': tasks.DynamoAttributeValue.numberFromString(
           sfn.JsonPath.format('{}', sfn.JsonPath.stringAt('$.validation.order.total_amount')),
         ),
@@ -289,7 +290,7 @@ export class OrderWorkflow extends Construct {
       definitionBody: sfn.DefinitionBody.fromChainable(definition),
       stateMachineType:
         props.workflowType === 'EXPRESS' ? sfn.StateMachineType.EXPRESS : sfn.StateMachineType.STANDARD,
-      timeout: Duration.minutes(2),
+      timeout: this.timeout,
       tracingEnabled: true,
       logs: {
         destination: this.logGroup,

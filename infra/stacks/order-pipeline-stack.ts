@@ -7,10 +7,10 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../../environments';
 import type { CompletionRule } from '../../lambdas/shared/order-status';
-import { ENV, METRICS } from '../../lambdas/shared/runtime-contract';
+import { ENV, LIFECYCLE, METRICS } from '../../lambdas/shared/runtime-contract';
 import { OrderApi } from '../constructs/api';
 import { Data } from '../constructs/data';
-import { FanOut } from '../constructs/fan-out';
+import { FanOut, visibilityTimeoutFor } from '../constructs/fan-out';
 import { grantItemActions, grantKey } from '../constructs/grants';
 import { ServicePrincipalsFromThisAccount } from '../constructs/key-policies';
 import { Network } from '../constructs/network';
@@ -22,6 +22,7 @@ import {
 } from '../constructs/order-pipeline-function';
 import { pascal } from '../constructs/naming';
 import { PostDeployAccess } from '../constructs/post-deploy-access';
+import { ReconcilerSchedule } from '../constructs/reconciler-schedule';
 import { ClientSecrets, SMOKE_CLIENT_ID } from '../constructs/secrets';
 import { TraceSampling } from '../constructs/tracing';
 import { OrderWorkflow } from '../constructs/workflow';
@@ -58,6 +59,9 @@ export interface OrderPipelineStackProps extends StackProps {
    */
   readonly postDeployTrustedAccount?: string;
 }
+
+/** Slack on the reconciler's deadlines beyond the longest legitimate wait. */
+const RECONCILER_MARGIN_SECONDS = 60;
 
 /** Every box of ARCHITECTURE.md for one environment, in one stack. */
 export class OrderPipelineStack extends Stack {
@@ -239,6 +243,59 @@ export class OrderPipelineStack extends Stack {
     // The client-secrets key decrypts only through Secrets Manager, as its key policy also requires.
     grantKey(publisher.role, this.secrets.key, ['Decrypt'], `secretsmanager.${this.region}.amazonaws.com`);
 
+    // Orders a failure left non-terminal are finished by a scheduled sweep (docs/internals.md).
+    const workflowTimeoutSeconds = this.workflow.timeout.toSeconds();
+    const redriveWindowSeconds = Math.max(
+      ...Object.values(config.consumers).map(
+        (settings) =>
+          settings.maxReceiveCount *
+          visibilityTimeoutFor(settings.timeoutSeconds, settings.maxBatchingWindowSeconds).toSeconds(),
+      ),
+    );
+    const reconciler = lambdaFunction('ReconcilerFunction', {
+      configName: 'reconciler',
+      handler: 'reconciler',
+      description: 'Finishes orders left non-terminal past their deadline: restarts or fails them',
+      memoryMb: config.functions.reconciler.memoryMb,
+      timeoutSeconds: config.functions.reconciler.timeoutSeconds,
+      environment: {
+        [ENV.ordersTable]: ordersTable.tableName,
+        [ENV.failedOrdersTable]: failedOrdersTable.tableName,
+        [ENV.stateMachineArn]: this.workflow.stateMachine.stateMachineArn,
+        // No run is alive past its timeout, and no replay's claim past the publisher's.
+        [ENV.acceptedDeadlineSeconds]: String(
+          workflowTimeoutSeconds + config.functions.publisher.timeoutSeconds + RECONCILER_MARGIN_SECONDS,
+        ),
+        // Past every receive of every consumer queue and the DLQ handler's record.
+        [ENV.publishedDeadlineSeconds]: String(
+          workflowTimeoutSeconds +
+            redriveWindowSeconds +
+            6 * config.functions.dlq.timeoutSeconds +
+            RECONCILER_MARGIN_SECONDS,
+        ),
+        [ENV.maxRestarts]: String(config.functions.reconciler.maxRestarts),
+        [ENV.sweepLimit]: String(config.functions.reconciler.sweepLimit),
+      },
+    });
+    grantItemActions(reconciler.role, ordersTable, ['GetItem', 'UpdateItem']);
+    reconciler.role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['dynamodb:Query'],
+        resources: [`${ordersTable.tableArn}/index/${LIFECYCLE.pendingIndex}`],
+      }),
+    );
+    grantItemActions(reconciler.role, failedOrdersTable, ['PutItem']);
+    reconciler.role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['states:StartExecution'],
+        resources: [this.workflow.stateMachine.stateMachineArn],
+      }),
+    );
+    new ReconcilerSchedule(this, 'ReconcilerSchedule', {
+      target: reconciler.invokeTarget,
+      every: Duration.minutes(config.functions.reconciler.everyMinutes),
+    });
+
     this.api = new OrderApi(this, 'Api', {
       vpc: this.network.vpc,
       publisher: publisher.invokeTarget,
@@ -255,6 +312,7 @@ export class OrderPipelineStack extends Stack {
       publisher,
       validate,
       dlq: deadLetterHandler,
+      reconciler,
       ...Object.fromEntries(consumers.map(({ subscriber, fn }) => [subscriber.name, fn])),
     };
 
@@ -275,6 +333,7 @@ export class OrderPipelineStack extends Stack {
       targetGroup: this.api.targetGroup,
       stateMachine: this.workflow.stateMachine,
       tables: { Orders: ordersTable, Billing: billingTable, FailedOrders: failedOrdersTable },
+      stuckOrders: reconciler.emfMetric(METRICS.stuckOrders, Duration.seconds(config.alarms.periodSeconds)),
       removalPolicy,
     });
 

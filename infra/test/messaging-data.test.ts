@@ -1,5 +1,5 @@
 import { Match } from 'aws-cdk-lib/assertions';
-import { ENV } from '../../lambdas/shared/runtime-contract';
+import { ENV, TABLE_KEYS } from '../../lambdas/shared/runtime-contract';
 import { grantItemActions } from '../constructs/grants';
 import { SUBSCRIBERS } from '../stacks/subscribers';
 import { logicalIds, show, synth, SYNTH_TIMEOUT_MS, type Synthesized } from './template-helpers';
@@ -121,13 +121,26 @@ describe('fan-out and data (local timings)', () => {
         SSESpecification: { SSEEnabled: true, SSEType: 'KMS' },
       });
     }
+    // Every table is keyed by the order key `<client_id>#<order_id>` (order ids are per client).
+    expect(TABLE_KEYS.orders.partitionKey).toBe('order_key');
+    const keySchema = (prefix: string) =>
+      s.json.Resources[logicalIds(s.json, 'AWS::DynamoDB::Table').find((id) => id.startsWith(prefix))!]!
+        .Properties!.KeySchema;
+    expect(keySchema('DataOrdersTable')).toEqual([
+      { AttributeName: TABLE_KEYS.orders.partitionKey, KeyType: 'HASH' },
+    ]);
+    expect(keySchema('DataBillingTable')).toEqual([
+      { AttributeName: TABLE_KEYS.billing.partitionKey, KeyType: 'HASH' },
+    ]);
     s.template.hasResourceProperties('AWS::DynamoDB::Table', {
       KeySchema: [
-        { AttributeName: 'order_id', KeyType: 'HASH' },
+        { AttributeName: 'order_key', KeyType: 'HASH' },
         { AttributeName: 'failure_id', KeyType: 'RANGE' },
       ],
       TimeToLiveSpecification: { AttributeName: 'expires_at', Enabled: true },
     });
+    for (const id of logicalIds(s.json, 'AWS::DynamoDB::Table'))
+      expect(JSON.stringify(s.json.Resources[id]!.Properties)).not.toContain('"AttributeName":"order_id"');
   });
 
   it('protects the buckets: versioning, no public access, TLS only, KMS on the archive, lifecycle', () => {
@@ -162,8 +175,9 @@ describe('fan-out and data (local timings)', () => {
   });
 
   it('stores client secrets in Secrets Manager under their own key, generated from a seed', () => {
-    // The client secrets, the demo client's seed and the smoke-test client's own secret.
-    s.template.resourceCountIs('AWS::SecretsManager::Secret', 3);
+    // The client secrets, the demo client's seed, the smoke-test client's own secret and the
+    // order-id key.
+    s.template.resourceCountIs('AWS::SecretsManager::Secret', 4);
     const secrets = logicalIds(s.json, 'AWS::SecretsManager::Secret').map(
       (id) => s.json.Resources[id]!.Properties!,
     );
@@ -172,6 +186,34 @@ describe('fan-out and data (local timings)', () => {
       /^\{"clients":\{"demo-client":\["\{\{resolve:secretsmanager:ClientSecretsDemoClientSeed[0-9A-F]{8}:SecretString:::\}\}"\],"smoke-test":\["\{\{resolve:secretsmanager:ClientSecretsSmokeClientSecret[0-9A-F]{8}:SecretString:::\}\}"\]\}\}$/,
     );
     for (const props of secrets) expect(show(props.KmsKeyId)).toMatch(/^ClientSecretsKey.*\.Arn$/);
+  });
+
+  it('generates the order-id key as a secret of its own, given to the publisher only, in no client document', () => {
+    const keyId = logicalIds(s.json, 'AWS::SecretsManager::Secret').find((id) =>
+      id.startsWith('ClientSecretsOrderIdKey'),
+    )!;
+    expect(keyId).toBeDefined();
+    expect(s.json.Resources[keyId]!.Properties).toMatchObject({
+      GenerateSecretString: { ExcludePunctuation: true, PasswordLength: 64 },
+    });
+    expect(s.json.Resources[keyId]!.Properties!.SecretString).toBeUndefined();
+    const clientSecrets = logicalIds(s.json, 'AWS::SecretsManager::Secret')
+      .map((id) => s.json.Resources[id]!.Properties!)
+      .find((props) => props.SecretString !== undefined)!;
+    expect(show(clientSecrets.SecretString)).not.toContain(keyId);
+    const withKey = logicalIds(s.json, 'AWS::Lambda::Function').filter(
+      (id) =>
+        (s.json.Resources[id]!.Properties!.Environment as { Variables: Record<string, unknown> }).Variables[
+          ENV.orderIdKeySecretId
+        ] !== undefined,
+    );
+    expect(withKey).toEqual([expect.stringMatching(/^PublisherFunction/)]);
+    expect(
+      show(
+        (s.json.Resources[withKey[0]!]!.Properties!.Environment as { Variables: Record<string, unknown> })
+          .Variables[ENV.orderIdKeySecretId],
+      ),
+    ).toBe(keyId);
   });
 });
 
@@ -194,6 +236,7 @@ describe('a third subscriber is one entry', () => {
           {
             name: 'compliance',
             handler: 'archive',
+            flag: 'archived',
             environment: (data) => ({ [ENV.archiveBucket]: data.archiveBucket.bucketName }),
             grant: (fn, data) => grantItemActions(fn.role, data.billingTable, ['GetItem']),
           },
@@ -215,5 +258,30 @@ describe('a third subscriber is one entry', () => {
     s.template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: { Variables: Match.objectLike({ [ENV.consumerName]: 'compliance' }) },
     });
+  });
+
+  it("adds the subscriber's flag, with its filter, to every consumer's completion rules", () => {
+    const consumers = logicalIds(s.json, 'AWS::Lambda::Function').filter(
+      (id) =>
+        (s.json.Resources[id]!.Properties!.Environment as { Variables: Record<string, unknown> }).Variables[
+          ENV.consumerName
+        ] !== undefined,
+    );
+    expect(consumers).toHaveLength(3);
+    for (const id of consumers) {
+      const rules = JSON.parse(
+        String(
+          (s.json.Resources[id]!.Properties!.Environment as { Variables: Record<string, unknown> }).Variables[
+            ENV.completionRules
+          ],
+        ),
+      ) as unknown[];
+      expect(rules).toHaveLength(3);
+      expect(rules[0]).toMatchObject({ flag: 'billed' });
+      expect(rules.slice(1)).toEqual([
+        { flag: 'archived', filterPolicy: { currency: ['EUR', 'USD'] } },
+        { flag: 'archived', filterPolicy: { market: ['ru'] } },
+      ]);
+    }
   });
 });

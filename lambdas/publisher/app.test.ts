@@ -497,6 +497,7 @@ describe('POST /orders', () => {
           created_at: '',
           updated_at: '',
           started_at: 0,
+          submitted_json: '',
         });
         s.orders.failOn.get = new DependencyUnavailableError('orders table');
       },

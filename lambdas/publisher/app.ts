@@ -34,7 +34,7 @@ import { sha256Hex, verifySignature } from '../shared/signing';
 import type { ClientSecretsSource } from './client-secrets';
 import { deriveOrderId } from './order-id';
 import type { OrderRepository } from './order-store';
-import type { WorkflowStarter } from './workflow';
+import type { WorkflowStarter } from '../shared/workflow-starter';
 
 /** What the publisher needs from the world. */
 export interface PublisherDependencies {
@@ -189,6 +189,7 @@ async function submitOrder(request: HttpRequest, deps: PublisherDependencies): P
   const createdAt = now.toISOString();
   const claimedAt = now.getTime();
 
+  const order = submittedOrder(parsed.order, orderId, clientId, createdAt, bodyHash);
   if (
     await deps.orders.createAccepted({
       order_key: key,
@@ -197,14 +198,10 @@ async function submitOrder(request: HttpRequest, deps: PublisherDependencies): P
       body_hash: bodyHash,
       created_at: createdAt,
       started_at: claimedAt,
+      submitted_json: JSON.stringify(order),
     })
   ) {
-    await startRun(
-      submittedOrder(parsed.order, orderId, clientId, createdAt, bodyHash),
-      key,
-      claimedAt,
-      deps,
-    );
+    await startRun(order, key, claimedAt, deps);
     deps.metrics.addMetric(METRICS.ordersAccepted, MetricUnit.Count, 1);
     deps.logger.info('order accepted', { order_id: orderId });
     return accepted(orderId, 'ACCEPTED');

@@ -18,7 +18,7 @@ import { ENV } from '../shared/runtime-contract';
 import { handleRequest, type PublisherDependencies } from './app';
 import { clientSecretsFrom, CURRENT_SECRET_STAGE } from './client-secrets';
 import { DynamoOrderRepository } from './order-store';
-import { StepFunctionsWorkflowStarter } from './workflow';
+import { StepFunctionsWorkflowStarter } from '../shared/workflow-starter';
 
 const config = {
   ordersTable: requireEnv(process.env, ENV.ordersTable),

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
-import { deriveOrderId, executionName } from './order-id';
+import { executionName } from '../shared/workflow-starter';
+import { deriveOrderId } from './order-id';
 
 describe('deriveOrderId', () => {
   const KEY = 'order-id-key-for-tests-0123456789abcdef';
@@ -25,6 +26,17 @@ describe('executionName', () => {
   it('is a digest of the order key, then the order id', () => {
     // Act / Assess
     expect(executionName('client-a', 'order-1')).toMatch(/^[0-9a-f]{12}-order-1$/);
+  });
+
+  it('gives a reconciler restart a name of its own, still within 80 characters', () => {
+    // Act
+    const longId = 'x'.repeat(64);
+    const restart = executionName('client-a', longId, 3);
+
+    // Assess
+    expect(restart).not.toBe(executionName('client-a', longId));
+    expect(restart).toMatch(/^[0-9a-f]{12}-x+-r3$/);
+    expect(restart.length).toBeLessThanOrEqual(80);
   });
 
   it("keeps two clients' orders with one id apart (ids are per client)", () => {

@@ -1,5 +1,4 @@
-import { createHash, createHmac } from 'node:crypto';
-import { orderKey } from '../shared/runtime-contract';
+import { createHmac } from 'node:crypto';
 
 /**
  * The order id of a body that has none: an HMAC-SHA256, keyed with the pipeline's order-id key
@@ -14,22 +13,4 @@ export function deriveOrderId(idKey: string, clientId: string, bodyHash: string)
   bytes[8] = ((bytes[8] ?? 0) & 0x3f) | 0x80; // RFC 9562 variant
   const hex = bytes.toString('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-}
-
-const MAX_EXECUTION_NAME = 80;
-const KEY_DIGEST_LENGTH = 12;
-
-/**
- * The workflow execution name of an order: deterministic, within Step Functions' 80 characters of
- * `[A-Za-z0-9-_]`, and distinct for two clients' orders with one id. A digest of the order key
- * comes first (order ids are per client), then the order id (at most 64 characters, already in
- * that alphabet) for a reader.
- */
-export function executionName(clientId: string, orderId: string): string {
-  const digest = createHash('sha256')
-    .update(orderKey(clientId, orderId))
-    .digest('hex')
-    .slice(0, KEY_DIGEST_LENGTH);
-  const safeOrderId = orderId.replace(/[^A-Za-z0-9_-]/g, '_');
-  return `${digest}-${safeOrderId}`.slice(0, MAX_EXECUTION_NAME);
 }

@@ -3,7 +3,7 @@ import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk
 import * as z from 'zod/mini';
 import { DependencyUnavailableError } from '../shared/errors';
 import { putIfAbsent } from '../shared/put-if-absent';
-import { LIFECYCLE, ORDER_STATUSES, type OrderStatus } from '../shared/runtime-contract';
+import { LIFECYCLE, ORDER_STATUSES, pendingShard, type OrderStatus } from '../shared/runtime-contract';
 
 /** The publisher's view of an orders-table item (docs/internals.md). */
 export interface OrderRecord {
@@ -19,12 +19,14 @@ export interface OrderRecord {
   updated_at: string;
   /** Epoch ms of the last StartExecution a request claimed for the order; 0 = released. */
   started_at: number;
+  /** The workflow input's order as JSON: what the reconciler restarts a run with. */
+  submitted_json: string;
 }
 
 /** What the publisher writes for a new order. */
 export type AcceptedOrder = Pick<
   OrderRecord,
-  'order_key' | 'order_id' | 'client_id' | 'body_hash' | 'created_at' | 'started_at'
+  'order_key' | 'order_id' | 'client_id' | 'body_hash' | 'created_at' | 'started_at' | 'submitted_json'
 >;
 
 /** The orders table as the publisher uses it. Every method throws DependencyUnavailableError. */
@@ -58,6 +60,7 @@ const orderRecordSchema = z.object({
   created_at: z.string(),
   updated_at: z.string(),
   started_at: z._default(z.number(), 0),
+  submitted_json: z._default(z.string(), ''),
 });
 
 /** {@link OrderRepository} on a DynamoDB table. */
@@ -68,13 +71,15 @@ export class DynamoOrderRepository implements OrderRepository {
   ) {}
 
   async createAccepted(order: AcceptedOrder): Promise<boolean> {
-    const item: OrderRecord = {
+    const item: OrderRecord & { [LIFECYCLE.pendingShard]: string } = {
       ...order,
       status: 'ACCEPTED',
       reasons: [],
       billed: false,
       archived: false,
       updated_at: order.created_at,
+      // In the reconciler's pending index until a terminal transition removes it.
+      [LIFECYCLE.pendingShard]: pendingShard(order.order_key),
     };
     return putIfAbsent(this.client, this.tableName, { ...item }, 'order_key', 'orders table');
   }

@@ -6,7 +6,13 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { DependencyUnavailableError, OrderMismatchError } from './errors';
-import { EVENT_ATTRIBUTES, orderKey, type OrderStatus, type ValidatedOrder } from './runtime-contract';
+import {
+  EVENT_ATTRIBUTES,
+  LIFECYCLE,
+  orderKey,
+  type OrderStatus,
+  type ValidatedOrder,
+} from './runtime-contract';
 
 /**
  * For each status, the statuses it may move to. Terminal statuses move nowhere. ACCEPTED may only
@@ -177,15 +183,18 @@ export async function transitionOrder(
   const allowed = statusesAllowedBefore(to);
   const placeholders = allowed.map((_, index) => `:from${index}`);
   const flagConditions = requireFlags.map((flag) => ` AND #${flag} = :true`);
+  const terminal = ORDER_TRANSITIONS[to].length === 0;
   try {
     await client.send(
       new UpdateCommand({
         TableName: tableName,
         Key: { order_key: key },
-        UpdateExpression: 'SET #status = :to, updated_at = :now',
+        // A terminal order leaves the reconciler's pending index.
+        UpdateExpression: `SET #status = :to, updated_at = :now${terminal ? ' REMOVE #shard' : ''}`,
         ConditionExpression: `attribute_exists(order_key) AND #status IN (${placeholders.join(', ')})${flagConditions.join('')}`,
         ExpressionAttributeNames: {
           '#status': 'status',
+          ...(terminal ? { '#shard': LIFECYCLE.pendingShard } : {}),
           ...Object.fromEntries(requireFlags.map((flag) => [`#${flag}`, flag])),
         },
         ExpressionAttributeValues: {

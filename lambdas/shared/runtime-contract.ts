@@ -20,6 +20,14 @@ export const ENV = {
   orderIdKeySecretId: 'ORDER_ID_KEY_SECRET_ID',
   restartAfterSeconds: 'RESTART_AFTER_SECONDS',
   completionRules: 'COMPLETION_RULES',
+  /** reconciler: an ACCEPTED or PUBLISHING order whose last start is older is stuck. */
+  acceptedDeadlineSeconds: 'ACCEPTED_DEADLINE_SECONDS',
+  /** reconciler: a PUBLISHED order whose last start is older has outlived its consumers' redrives. */
+  publishedDeadlineSeconds: 'PUBLISHED_DEADLINE_SECONDS',
+  /** reconciler: restarts per order before it is marked FAILED. */
+  maxRestarts: 'MAX_RESTARTS',
+  /** reconciler: most orders one sweep handles (bounded work per invocation). */
+  sweepLimit: 'SWEEP_LIMIT',
 } as const;
 
 /**
@@ -103,8 +111,7 @@ export interface WorkflowInput {
 }
 
 /** What the validate task returns (the workflow stores it at `$.validation`). */
-export type ValidationResult =
-  { valid: true; order: ValidatedOrder; order_json: string } | { valid: false; reasons: string[] };
+export type ValidationResult = { valid: true; order: ValidatedOrder } | { valid: false; reasons: string[] };
 
 /** The SNS message body every subscriber receives (raw delivery). */
 export interface OrderPlacedEvent {
@@ -126,6 +133,7 @@ export const HANDLER_ENTRIES = {
   billing: 'lambdas/billing/handler.ts',
   archive: 'lambdas/archive/handler.ts',
   dlq: 'lambdas/dlq/handler.ts',
+  reconciler: 'lambdas/reconciler/handler.ts',
 } as const;
 
 /** Namespace of the custom metrics when POWERTOOLS_METRICS_NAMESPACE is not set. */
@@ -168,8 +176,12 @@ export const METRICS = {
   recordFailures: 'RecordFailures',
   /** DLQ handler: a dead-lettered message was recorded in the failed-orders table. */
   failuresRecorded: 'FailuresRecorded',
-  /** DLQ handler: an order was marked FAILED. */
+  /** DLQ handler and reconciler: an order was marked FAILED. */
   ordersFailed: 'OrdersFailed',
+  /** reconciler: an order found non-terminal past its deadline (restarted or failed). */
+  stuckOrders: 'StuckOrders',
+  /** reconciler: a stuck order's run was started again. */
+  ordersRestarted: 'OrdersRestarted',
 } as const;
 
 /**
@@ -194,10 +206,27 @@ export interface FailedOrderRecord {
 }
 
 /**
- * Attributes of the reconciler's design (issue #16, item 3; not built yet): the names the
- * publisher's restart claim already uses.
+ * The orders-table attributes of the reconciler (lambdas/reconciler): a sparse index of the orders
+ * that are not terminal yet, ordered by their last start, and the publisher's start claim.
  */
 export const LIFECYCLE = {
-  /** (N, epoch ms) the last StartExecution for the order: a replay restarts a run only when it is stale. */
+  /** KEYS_ONLY GSI of the orders table: partition `pending_shard`, sort `started_at`. */
+  pendingIndex: 'pending-by-start',
+  /** (S) `p0` .. `p<pendingShards - 1>` from the order key; REMOVEd by every terminal transition. */
+  pendingShard: 'pending_shard',
+  /** Shards of the pending index, so its writes and the reconciler's queries spread out. */
+  pendingShards: 8,
+  /** (N, epoch ms) the last StartExecution claimed for the order: a replay restarts a run only when it is stale. */
   startedAt: 'started_at',
+  /** (N) runs the reconciler has restarted; at its limit it marks the order FAILED instead. */
+  restartAttempts: 'restart_attempts',
+  /** (S) the workflow input's order as JSON, so the reconciler can start a run again. */
+  submittedJson: 'submitted_json',
 } as const;
+
+/** The pending-index shard of an order key: a stable hash, so an order always lands in one shard. */
+export function pendingShard(key: string): string {
+  let hash = 0;
+  for (let index = 0; index < key.length; index++) hash = (hash * 31 + key.charCodeAt(index)) >>> 0;
+  return `p${hash % LIFECYCLE.pendingShards}`;
+}

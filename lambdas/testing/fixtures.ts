@@ -13,7 +13,7 @@ import {
 } from '../shared/runtime-contract';
 import { signRequest } from '../shared/signing';
 import type { AcceptedOrder, OrderRecord, OrderRepository } from '../publisher/order-store';
-import type { WorkflowStarter } from '../publisher/workflow';
+import type { WorkflowStarter } from '../shared/workflow-starter';
 
 /** A logger that prints nothing. */
 export function silentLogger(): Logger {

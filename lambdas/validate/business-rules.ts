@@ -82,5 +82,5 @@ export function validateOrder(order: SubmittedOrder, rules: BusinessRules): Vali
 
   if (reasons.length > 0) return { valid: false, reasons };
   const validated = { ...order, total_amount: Number(total) };
-  return { valid: true, order: validated, order_json: JSON.stringify(validated) };
+  return { valid: true, order: validated };
 }

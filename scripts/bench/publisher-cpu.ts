@@ -1,5 +1,6 @@
 import { submittedOrder } from '../../lambdas/publisher/app';
-import { deriveOrderId, executionName } from '../../lambdas/publisher/order-id';
+import { deriveOrderId } from '../../lambdas/publisher/order-id';
+import { executionName } from '../../lambdas/shared/workflow-starter';
 import { parseOrderBody } from '../../lambdas/shared/order-schema';
 import { sha256Hex, signRequest, verifySignature } from '../../lambdas/shared/signing';
 

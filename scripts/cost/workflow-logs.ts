@@ -1,7 +1,7 @@
 import '../local/node22-polyfill';
 import { StateMachine } from 'aws-local-stepfunctions';
 import type { EnvironmentConfig } from '../../environments';
-import { executionName } from '../../lambdas/publisher/order-id';
+import { executionName } from '../../lambdas/shared/workflow-starter';
 import type { SubmittedOrder, WorkflowInput } from '../../lambdas/shared/runtime-contract';
 import { orderFromWorkflowInput, validateOrder } from '../../lambdas/validate/business-rules';
 import type { CfnTemplate } from '../../infra/stacks/synthesize';

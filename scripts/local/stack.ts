@@ -27,6 +27,7 @@ import { bundleHandler, LocalFunction, PROJECT_ROOT } from './lambda-runtime';
 import { FaultProxy } from './fault-proxy';
 import { startEmulator, type Emulator } from './moto-server';
 import { localName, provisionFromTemplates, type ProvisionedResources } from './provision';
+import { schedulesOf, type LocalSchedule } from './scheduler';
 import { SqsEventSource } from './sqs-event-source';
 import { LocalStepFunctions, type AslDefinition, type LocalStateMachineSpec } from './step-functions';
 import { synthesizeTemplates } from './synthesize';
@@ -70,6 +71,11 @@ export interface LocalStackOptions {
   emitMetrics?: boolean;
   /** Templates already synthesized from `config` (drills start many stacks of one synthesis). */
   templates?: Record<string, CfnTemplate>;
+  /**
+   * How much faster than their `rate(...)` the template's schedules fire; 0 = not by themselves
+   * (tests call `schedules[i].runNow()`). @default 1
+   */
+  scheduleSpeed?: number;
 }
 
 /** A demo client registered in the local client-secrets secret. */
@@ -89,6 +95,8 @@ export interface LocalStack {
   resources: ProvisionedResources;
   functions: LocalFunction[];
   eventSources: SqsEventSource[];
+  /** EventBridge Scheduler schedules (the reconciler's sweep). */
+  schedules: LocalSchedule[];
   stepFunctions: LocalStepFunctions;
   loadBalancer: LocalLoadBalancer;
   /** The synthesized templates, resolved against the local names (alarms, dimensions). */
@@ -302,6 +310,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       await Promise.all(eventSources.map((source) => source.stop()));
     });
 
+    const schedules = schedulesOf(templates, functionsByArn, options.recorder, logicalIdOf);
+    const scheduleSpeed = options.scheduleSpeed ?? 1;
+    if (scheduleSpeed > 0) for (const schedule of schedules) schedule.start(scheduleSpeed);
+    cleanups.push(async () => {
+      for (const schedule of schedules) schedule.stop();
+    });
+
     const albSpec = loadBalancerSpec(templates, functionsByArn);
     recordLoadBalancerInvocations(
       options.recorder,
@@ -337,6 +352,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       resources,
       functions,
       eventSources,
+      schedules,
       stepFunctions,
       loadBalancer,
       templates,

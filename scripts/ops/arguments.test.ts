@@ -23,15 +23,26 @@ describe('parseRedriveArgs', () => {
     });
   });
 
-  it('takes order ids only with --from-table', () => {
+  it("takes order ids of one client only with --from-table, as that client's order keys", () => {
     // Act / Assess
     expect(
-      parseRedriveArgs(['--queue', 'all', '--from-table', '--order-id', 'a-1', '--order-id', 'b_2']),
+      parseRedriveArgs([
+        '--queue',
+        'all',
+        '--from-table',
+        '--client',
+        'acme.eu-1',
+        '--order-id',
+        'a-1',
+        '--order-id',
+        'b_2',
+      ]),
     ).toMatchObject({
       fromTable: true,
-      orderIds: ['a-1', 'b_2'],
+      orderKeys: ['acme.eu-1#a-1', 'acme.eu-1#b_2'],
     });
-    expect(() => parseRedriveArgs(['--queue', 'all', '--order-id', 'a-1'])).toThrow(
+    expect(parseRedriveArgs(['--queue', 'all', '--from-table']).orderKeys).toBeUndefined();
+    expect(() => parseRedriveArgs(['--queue', 'all', '--client', 'acme', '--order-id', 'a-1'])).toThrow(
       '--order-id goes with --from-table',
     );
   });
@@ -43,7 +54,15 @@ describe('parseRedriveArgs', () => {
     [['--queue', 'billing', 'extra'], 'unexpected argument extra'],
     [['--queue', 'billing', '--max', '0'], '--max must be a whole number'],
     [['--queue', 'billing', '--region', 'eu-west-1'], '--region goes with --stack'],
-    [['--queue', 'all', '--from-table', '--order-id', '../etc/passwd'], '--order-id must be'],
+    [
+      ['--queue', 'all', '--from-table', '--client', 'acme', '--order-id', '../etc/passwd'],
+      '--order-id must be',
+    ],
+    [['--queue', 'all', '--from-table', '--order-id', 'a-1'], '--order-id needs --client'],
+    [['--queue', 'all', '--from-table', '--client', 'acme'], '--client goes with --order-id'],
+    [['--queue', 'all', '--from-table', '--client', 'a#b', '--order-id', 'a-1'], '--client must be'],
+    [['--queue', 'all', '--from-table', '--client', '', '--order-id', 'a-1'], '--client must be'],
+    [['--queue', 'all', '--from-table', '--client', 'c'.repeat(65), '--order-id', 'a-1'], '--client must be'],
   ])('refuses %j with a usage error', (argv, message) => {
     // Act / Assess
     expect(() => parseRedriveArgs(argv)).toThrow(UsageError);
@@ -76,22 +95,31 @@ describe('parseReplayArgs', () => {
     expect(range.selection.to?.toISOString()).toBe('2026-01-05T00:00:00.000Z');
   });
 
-  it('reads order ids without dates', () => {
-    expect(parseReplayArgs(['--order-id', 'o-1', '--order-id', 'o-2']).selection).toEqual({
-      from: undefined,
-      to: undefined,
-      orderIds: ['o-1', 'o-2'],
-    });
+  it("reads order ids of one client without dates, as that client's order keys", () => {
+    expect(parseReplayArgs(['--order-id', 'o-1', '--client', 'acme', '--order-id', 'o-2']).selection).toEqual(
+      {
+        from: undefined,
+        to: undefined,
+        orderKeys: ['acme#o-1', 'acme#o-2'],
+      },
+    );
+    expect(parseReplayArgs(['--from', '2026-01-02']).selection.orderKeys).toBeUndefined();
   });
 
   it.each([
     [[], 'give --from DAY'],
-    [['--to', '2026-01-01', '--order-id', 'x'], '--to goes with --from'],
+    [['--to', '2026-01-01', '--client', 'acme', '--order-id', 'x'], '--to goes with --from'],
     [['--from', '2026-01-05', '--to', '2026-01-01'], '--to is before --from'],
     [['--from', '2025-01-01', '--to', '2026-01-02'], 'at most 366 days'],
     [['--from', '01/02/2026'], '--from must be a date'],
-    [['--order-id', 'a b'], '--order-id must be'],
-    [['--order-id', 'x', '--target', ''], '--target must be'],
+    [['--client', 'acme', '--order-id', 'a b'], '--order-id must be'],
+    [['--client', 'acme', '--order-id', 'x', '--target', ''], '--target must be'],
+    [['--order-id', 'x'], '--order-id needs --client'],
+    [['--from', '2026-01-02', '--order-id', 'x'], '--order-id needs --client'],
+    [['--client', 'acme'], '--client goes with --order-id'],
+    [['--from', '2026-01-02', '--client', 'acme'], '--client goes with --order-id'],
+    [['--client', 'ac me', '--order-id', 'x'], '--client must be'],
+    [['--client', '../acme', '--order-id', 'x'], '--client must be'],
   ])('refuses %j with a usage error', (argv, message) => {
     expect(() => parseReplayArgs(argv)).toThrow(UsageError);
     expect(() => parseReplayArgs(argv)).toThrow(message);
@@ -107,7 +135,15 @@ describe('parseFailedOrdersArgs', () => {
       since: '2026-01-01T00:00:00.000Z',
       target: { stack: undefined, region: undefined },
     });
-    expect(parseFailedOrdersArgs(['show', 'order-1'])).toMatchObject({ kind: 'show', orderId: 'order-1' });
+    expect(parseFailedOrdersArgs(['show', '--client', 'acme', 'order-1'])).toEqual({
+      kind: 'show',
+      orderKey: 'acme#order-1',
+      target: { stack: undefined, region: undefined },
+    });
+    expect(parseFailedOrdersArgs(['show', 'order-1', '--client', 'acme.eu_2'])).toMatchObject({
+      kind: 'show',
+      orderKey: 'acme.eu_2#order-1',
+    });
     expect(parseFailedOrdersArgs(['export', '--format', 'csv', '--out', 'f.csv'])).toMatchObject({
       kind: 'export',
       format: 'csv',
@@ -121,7 +157,13 @@ describe('parseFailedOrdersArgs', () => {
     [[], 'give a command'],
     [['drop'], 'unknown command drop'],
     [['show'], 'show needs an order id'],
-    [['show', 'a', 'b'], 'unexpected argument b'],
+    [['show', '--client', 'acme'], 'show needs an order id'],
+    [['show', '--client', 'acme', 'a', 'b'], 'unexpected argument b'],
+    [['show', 'order-1'], 'needs --client'],
+    [['show', '--client', 'a/b', 'order-1'], '--client must be'],
+    [['show', '--client', 'acme', '../x'], 'must be 1-64 of [A-Za-z0-9_-], got ../x'],
+    [['list', '--client', 'acme'], '--client goes with show'],
+    [['export', '--client', 'acme'], '--client goes with show'],
     [['list', '--format', 'csv'], '--format goes with export'],
     [['export', '--format', 'xml'], '--format must be json or csv'],
     [['list', '--since', 'soon'], '--since must be a date'],

@@ -99,7 +99,10 @@ function clientId(value: string | undefined): string | undefined {
  * The order keys `--client` and `--order-id` name: order ids are per client (CONTRACT.md), so an
  * id alone is ambiguous. @throws UsageError for a bad id, or ids without `--client`
  */
-function orderKeys(values: { 'order-id'?: string[]; client?: string }): string[] | undefined {
+function orderKeys(
+  values: { 'order-id'?: string[]; client?: string },
+  idName = '--order-id',
+): string[] | undefined {
   const ids = values['order-id'];
   for (const id of ids ?? []) {
     if (!ORDER_ID_PATTERN.test(id))
@@ -110,7 +113,7 @@ function orderKeys(values: { 'order-id'?: string[]; client?: string }): string[]
     if (client !== undefined) throw new UsageError('--client goes with --order-id');
     return undefined;
   }
-  if (client === undefined) throw new UsageError('--order-id needs --client (order ids are per client)');
+  if (client === undefined) throw new UsageError(`${idName} needs --client (order ids are per client)`);
   return ids.map((id) => orderKey(client, id));
 }
 
@@ -273,7 +276,7 @@ export function parseFailedOrdersArgs(argv: string[]): FailedOrdersCommand {
       if (extra.length > 0) throw new UsageError(`unexpected argument ${extra[0]}`);
       onlyFor('list or export', 'source', 'since');
       onlyFor('export', 'format', 'out');
-      const [key] = orderKeys({ 'order-id': [orderId], client: values.client }) ?? [];
+      const [key] = orderKeys({ 'order-id': [orderId], client: values.client }, 'show ORDER_ID') ?? [];
       if (key === undefined) throw new UsageError('show needs an order id');
       return { kind: 'show', orderKey: key, target: stack };
     }

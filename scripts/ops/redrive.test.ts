@@ -211,7 +211,9 @@ describe('redriveQueue', () => {
 
 describe('requeueFailures', () => {
   const row = (orderId: string, source: string): FailureRow => ({
+    order_key: `acme#${orderId}`,
     order_id: orderId,
+    client_id: 'acme',
     failure_id: `${source}#m-${orderId}`,
     source,
     receive_count: 5,

@@ -9,7 +9,13 @@ import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { parseOrderPlacedEvent } from '../../lambdas/shared/order-event';
 import { validatedOrder } from '../../lambdas/testing/fixtures';
-import { dayPrefixes, orderIdOfKey, orderPlacedMessage, replayOrders, selectArchiveKeys } from './replay';
+import {
+  dayPrefixes,
+  orderKeyOfArchiveKey,
+  orderPlacedMessage,
+  replayOrders,
+  selectArchiveKeys,
+} from './replay';
 
 const s3Mock = mockClient(S3Client);
 const snsMock = mockClient(SNSClient);
@@ -43,23 +49,50 @@ describe('archive keys', () => {
     expect(() => dayPrefixes(new Date('2026-03-01'), new Date('2026-02-01'))).toThrow(RangeError);
   });
 
-  it('reads the order id of an archive key only', () => {
-    expect(orderIdOfKey('orders/2026/01/02/o-1.json')).toBe('o-1');
-    expect(orderIdOfKey('orders/2026/01/02/../../x.json')).toBeUndefined();
-    expect(orderIdOfKey('other/o-1.json')).toBeUndefined();
+  it('reads the order key of an archive key of the per-client shape only', () => {
+    expect(orderKeyOfArchiveKey('orders/2026/01/02/client-a/o-1.json')).toBe('client-a#o-1');
+    expect(orderKeyOfArchiveKey('orders/2026/01/02/acme.eu_2-x/O_9-z.json')).toBe('acme.eu_2-x#O_9-z');
+    expect(orderKeyOfArchiveKey(`orders/2026/01/02/${'c'.repeat(64)}/${'o'.repeat(64)}.json`)).toBe(
+      `${'c'.repeat(64)}#${'o'.repeat(64)}`,
+    );
   });
 
-  it('selects by day range and order id, over every page', async () => {
+  it.each([
+    // The old shape, from before order ids were per client: it names no client.
+    ['orders/2026/01/02/o-1.json'],
+    ['orders/2026/01/02/../../x.json'],
+    ['orders/2026/01/02/client-a/../o-1.json'],
+    ['orders/2026/01/02/client-a/o.1.json'],
+    ['orders/2026/01/02/client#a/o-1.json'],
+    ['orders/2026/01/02/client-a/sub/o-1.json'],
+    ['orders/2026/01/02/client-a/o-1.txt'],
+    ['orders/2026/01/02//o-1.json'],
+    [`orders/2026/01/02/${'c'.repeat(65)}/o-1.json`],
+    [`orders/2026/01/02/client-a/${'o'.repeat(65)}.json`],
+    ['orders/2026/1/02/client-a/o-1.json'],
+    ['other/client-a/o-1.json'],
+  ])('refuses the archive key %j', (key) => {
+    expect(orderKeyOfArchiveKey(key)).toBeUndefined();
+  });
+
+  it('selects by day range and order key, over every page', async () => {
     // Prepare
     s3Mock
       .on(ListObjectsV2Command, { Prefix: 'orders/2026/01/02/' })
       .resolvesOnce({
-        Contents: [{ Key: 'orders/2026/01/02/o-1.json' }, { Key: 'orders/2026/01/02/o-2.json' }],
+        Contents: [
+          { Key: 'orders/2026/01/02/client-a/o-1.json' },
+          { Key: 'orders/2026/01/02/client-b/o-1.json' },
+        ],
         IsTruncated: true,
         NextContinuationToken: 't',
       })
       .resolves({
-        Contents: [{ Key: 'orders/2026/01/02/o-3.json' }, { Key: 'orders/2026/01/02/notes.txt' }],
+        Contents: [
+          { Key: 'orders/2026/01/02/client-a/o-3.json' },
+          { Key: 'orders/2026/01/02/o-4.json' },
+          { Key: 'orders/2026/01/02/client-a/notes.txt' },
+        ],
       });
     s3Mock.on(ListObjectsV2Command, { Prefix: 'orders/2026/01/03/' }).resolves({});
     // Act
@@ -69,16 +102,24 @@ describe('archive keys', () => {
     });
     // Assess
     expect(all).toEqual([
-      'orders/2026/01/02/o-1.json',
-      'orders/2026/01/02/o-2.json',
-      'orders/2026/01/02/o-3.json',
+      'orders/2026/01/02/client-a/o-1.json',
+      'orders/2026/01/02/client-a/o-3.json',
+      'orders/2026/01/02/client-b/o-1.json',
     ]);
+    expect(
+      s3Mock.commandCalls(ListObjectsV2Command).map((call) => call.args[0].input.ContinuationToken),
+    ).toEqual([undefined, 't', undefined]);
     s3Mock.resetHistory();
     s3Mock.on(ListObjectsV2Command, { Prefix: 'orders/' }).resolves({
-      Contents: [{ Key: 'orders/2026/01/02/o-1.json' }, { Key: 'orders/2025/12/31/o-9.json' }],
+      Contents: [
+        { Key: 'orders/2026/01/02/client-a/o-9.json' },
+        { Key: 'orders/2025/12/31/client-b/o-9.json' },
+        { Key: 'orders/2025/12/31/o-9.json' },
+      ],
     });
-    expect(await selectArchiveKeys(clients.s3, 'bucket', { orderIds: ['o-9'] })).toEqual([
-      'orders/2025/12/31/o-9.json',
+    // The same order id of another client is another order.
+    expect(await selectArchiveKeys(clients.s3, 'bucket', { orderKeys: ['client-b#o-9'] })).toEqual([
+      'orders/2025/12/31/client-b/o-9.json',
     ]);
   });
 });
@@ -112,21 +153,23 @@ describe('replayOrders', () => {
   it('publishes each archived order to the topic, skipping what is not an order', async () => {
     // Prepare
     s3Mock
-      .on(GetObjectCommand, { Key: 'orders/2026/01/02/o-1.json' })
+      .on(GetObjectCommand, { Key: 'orders/2026/01/02/client-a/o-1.json' })
       .resolves({ Body: objectBody(archived) });
-    s3Mock.on(GetObjectCommand, { Key: 'orders/2026/01/02/o-2.json' }).resolves({ Body: objectBody('oops') });
+    s3Mock
+      .on(GetObjectCommand, { Key: 'orders/2026/01/02/client-a/o-2.json' })
+      .resolves({ Body: objectBody('oops') });
     snsMock.on(PublishCommand).resolves({ MessageId: 'p1' });
     // Act
     const result = await replayOrders({
       ...clients,
       bucket: 'bucket',
-      keys: ['orders/2026/01/02/o-1.json', 'orders/2026/01/02/o-2.json'],
+      keys: ['orders/2026/01/02/client-a/o-1.json', 'orders/2026/01/02/client-a/o-2.json'],
       target: { kind: 'topic', topicArn: 'arn:aws:sns:us-east-1:1:orders' },
     });
     // Assess
     expect(result.selected).toBe(2);
     expect(result.sent).toBe(1);
-    expect(result.skipped.map((skipped) => skipped.key)).toEqual(['orders/2026/01/02/o-2.json']);
+    expect(result.skipped.map((skipped) => skipped.key)).toEqual(['orders/2026/01/02/client-a/o-2.json']);
     expect(snsMock.commandCalls(PublishCommand)[0]?.args[0].input).toMatchObject({
       TopicArn: 'arn:aws:sns:us-east-1:1:orders',
       Message: orderPlacedMessage(archived).body,

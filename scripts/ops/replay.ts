@@ -39,7 +39,9 @@ export function dayPrefixes(from: Date, to: Date): string[] {
 
 /** The order key (`<client>#<order id>`) of an archive key, or undefined for a key of another shape. */
 export function orderKeyOfArchiveKey(key: string): string | undefined {
-  const match = /^orders\/\d{4}\/\d{2}\/\d{2}\/([A-Za-z0-9._-]{1,64})\/([A-Za-z0-9_-]{1,64})\.json$/.exec(key);
+  const match = /^orders\/\d{4}\/\d{2}\/\d{2}\/([A-Za-z0-9._-]{1,64})\/([A-Za-z0-9_-]{1,64})\.json$/.exec(
+    key,
+  );
   return match?.[1] !== undefined && match[2] !== undefined ? orderKey(match[1], match[2]) : undefined;
 }
 
@@ -63,8 +65,7 @@ export async function selectArchiveKeys(
       );
       for (const object of page.Contents ?? []) {
         const key = object.Key === undefined ? undefined : orderKeyOfArchiveKey(object.Key);
-        if (key !== undefined && (wanted === undefined || wanted.has(key)))
-          keys.push(object.Key ?? '');
+        if (key !== undefined && (wanted === undefined || wanted.has(key))) keys.push(object.Key ?? '');
       }
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token !== undefined);

@@ -1,4 +1,5 @@
 import { parseOrderBody } from '../../lambdas/shared/order-schema';
+import { sha256Hex } from '../../lambdas/shared/signing';
 import { validateOrder } from '../../lambdas/validate/business-rules';
 import { MARKET_CURRENCIES } from '../../environments/defaults';
 import {
@@ -121,7 +122,13 @@ describe('planRequests', () => {
       const parsed = parseOrderBody(request.body);
       expect(parsed.success).toBe(true);
       if (parsed.success) {
-        const order = { ...parsed.order, order_id: request.orderId, client_id: 'c', created_at: '' };
+        const order = {
+          ...parsed.order,
+          order_id: request.orderId,
+          client_id: 'c',
+          created_at: '',
+          body_hash: sha256Hex(request.body),
+        };
         expect(validateOrder(order, RULES)).toMatchObject({ valid: true });
       }
     }
@@ -129,7 +136,13 @@ describe('planRequests', () => {
       const parsed = parseOrderBody(request.body);
       expect(parsed.success).toBe(true);
       if (parsed.success) {
-        const order = { ...parsed.order, order_id: request.orderId, client_id: 'c', created_at: '' };
+        const order = {
+          ...parsed.order,
+          order_id: request.orderId,
+          client_id: 'c',
+          created_at: '',
+          body_hash: sha256Hex(request.body),
+        };
         expect(validateOrder(order, RULES)).toMatchObject({ valid: false });
       }
     }

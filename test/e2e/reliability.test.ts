@@ -12,7 +12,7 @@ import { GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-s
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { loadEnvironment, validateEnvironment, type EnvironmentConfig } from '../../environments';
 import { OUTPUTS } from '../../infra/stacks/order-pipeline-stack';
-import { ENV } from '../../lambdas/shared/runtime-contract';
+import { ENV, orderKey } from '../../lambdas/shared/runtime-contract';
 import { OrderClient, type ApiResponse } from '../../scripts/lib/order-client';
 import type { LocalStack } from '../../scripts/local/stack';
 import { startLocalStack } from '../../scripts/local/stack';
@@ -136,7 +136,12 @@ async function quiescent(stack: LocalStack, deadlineMs = SETTLE_DEADLINE_MS): Pr
 
 /** The stress tool's accounting of these requests against what the stores hold. */
 async function accountFor(stack: LocalStack, outcomes: readonly RequestOutcome[]): Promise<Accounting> {
-  const observer = new PipelineObserver(resourcesFromOutputs(stack.outputs), stack.aws);
+  // Order ids are per client: every order of these outcomes is the stack client's.
+  const observer = new PipelineObserver(
+    resourcesFromOutputs(stack.outputs),
+    stack.aws,
+    stack.client.clientId,
+  );
   const ids = [...new Set(outcomes.map((entry) => entry.acceptedOrderId ?? entry.orderId))];
   const orders = await observer.orders(ids);
   return account(outcomes, {
@@ -254,7 +259,9 @@ describe('reliability with consumers failing 30 % of records, an endpoint outage
       // Wait for the archive objects: the event as the workflow published it, rebuilt from them.
       const keys = await eventually(
         async () => {
-          const found = await selectArchiveKeys(s3, bucket, { orderIds });
+          const found = await selectArchiveKeys(s3, bucket, {
+            orderKeys: orderIds.map((orderId) => orderKey(faulty.client.clientId, orderId)),
+          });
           return found.length === orderIds.length ? found : undefined;
         },
         'the archive objects of the duplicate orders',
@@ -529,7 +536,9 @@ describe('redrive drill, replay and hostile requests over HTTP', () => {
     const { outcomes } = await redrive;
     const s3 = new S3Client({ ...drill.aws, forcePathStyle: true });
     const bucket = drill.outputs[OUTPUTS.archiveBucket] ?? '';
-    const keys = await selectArchiveKeys(s3, bucket, { orderIds: outcomes.map((entry) => entry.orderId) });
+    const keys = await selectArchiveKeys(s3, bucket, {
+      orderKeys: outcomes.map((entry) => orderKey(drill.client.clientId, entry.orderId)),
+    });
     // Act
     const result = await replayOrders({
       s3,

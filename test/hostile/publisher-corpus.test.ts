@@ -52,6 +52,8 @@ describe('hostile input, publisher core in-process', () => {
             ['client-b', ['secret-of-another-client']],
           ]),
         ),
+      orderIdKey: () => Promise.resolve('order-id-key-for-hostile-tests-0123456789'),
+      restartAfterMs: 15_000,
       orders,
       workflow,
       now: () => NOW,
