@@ -143,6 +143,12 @@ export function applyNagAcknowledgements(stack: OrderPipelineStack): void {
         'once the client has switched. A rotation Lambda cannot tell the client.',
     );
   }
+  ack(
+    stack.secrets.orderIdKey,
+    'AwsSolutions-SMG4',
+    'The key of server-made order ids must never change: a new key would give a verbatim replay of a body ' +
+      'without an order_id a new id, so it would be accepted as a second order (lambdas/publisher/order-id.ts).',
+  );
 
   ack(
     stack.observability.alarmTopic,

@@ -399,8 +399,8 @@ describe('canary deployments', () => {
 
   it('prod deploys every Lambda through a live alias with a 10 % canary that rolls back on its alarms', () => {
     const prod = stageTemplate('ProdPipeline', 0);
-    prod.resourceCountIs('AWS::Lambda::Alias', 5);
-    prod.resourceCountIs('AWS::CodeDeploy::DeploymentGroup', 5);
+    prod.resourceCountIs('AWS::Lambda::Alias', 6);
+    prod.resourceCountIs('AWS::CodeDeploy::DeploymentGroup', 6);
     const groups = Object.values(prod.findResources('AWS::CodeDeploy::DeploymentGroup'));
     for (const group of groups) {
       expect(group.Properties).toMatchObject({
@@ -441,6 +441,8 @@ describe('canary deployments', () => {
     expect(JSON.stringify(machine!.Properties.DefinitionString)).toMatch(
       new RegExp(`"Ref":"(${aliases.join('|')})"`),
     );
+    const [schedule] = Object.values(prod.findResources('AWS::Scheduler::Schedule'));
+    expect(isAlias(schedule!.Properties.Target.Arn)).toBe(true);
   });
 
   it.each([

@@ -462,6 +462,12 @@ export class OrderPipelineStack extends Stack {
         }),
         description: 'workflow executions failed',
       };
+    } else if (name === 'reconciler') {
+      // A sweep goes on past an order it cannot finish and counts it; the sweep then fails (Errors).
+      signals.DependencyFailures = {
+        metric: fn.emfMetric(METRICS.dependencyFailures, period),
+        description: 'the reconciler could not finish a stuck order (a dependency failed)',
+      };
     } else if (name === 'dlq') {
       // A message the handler recorded is deleted within seconds of arriving; one older than the
       // DLQs' visibility timeout was received and not deleted, i.e. the handler failed on it.

@@ -146,6 +146,7 @@ describe('first deploy on a real account (prod)', () => {
         ],
         Billing: ['Errors', 'NumberOfMessagesReceived', 'RecordFailures'],
         Archive: ['Errors', 'NumberOfMessagesReceived', 'RecordFailures'],
+        Reconciler: ['DependencyFailures', 'Errors'],
       });
     });
 

@@ -64,16 +64,17 @@ describe('IAM: one role per function, exact actions on exact resources', () => {
     s = synth('dev');
   }, SYNTH_TIMEOUT_MS);
 
-  it('publisher: orders items, start the workflow, read the client secret', () => {
+  it('publisher: orders items (never a delete), start the workflow, read the client secrets and the order-id key', () => {
     expect(pairs(grantsOf(s.json, 'PublisherFunctionRole'))).toEqual(
       [
         ...LAMBDA_BASE('Publisher'),
-        'dynamodb:DeleteItem DataOrdersTable.Arn',
         'dynamodb:GetItem DataOrdersTable.Arn',
         'dynamodb:PutItem DataOrdersTable.Arn',
+        'dynamodb:UpdateItem DataOrdersTable.Arn',
         ...DATA_KEY_WRITE,
         'states:StartExecution WorkflowStateMachine',
         'secretsmanager:GetSecretValue ClientSecretsSecret',
+        'secretsmanager:GetSecretValue ClientSecretsOrderIdKey',
         'kms:Decrypt ClientSecretsKey.Arn',
       ].sort(),
     );
@@ -96,12 +97,14 @@ describe('IAM: one role per function, exact actions on exact resources', () => {
     expect(JSON.stringify(statements[0]?.Condition)).toMatch(/"kms:ViaService":\{?.*secretsmanager\./);
   });
 
-  it('billing: its queue, UpdateItem on orders, PutItem on billing', () => {
+  it('billing: its queue, the transaction items (PutItem on billing, UpdateItem on orders), GetItem on both', () => {
     expect(pairs(grantsOf(s.json, 'BillingFunctionRole'))).toEqual(
       [
         ...LAMBDA_BASE('Billing'),
         'dynamodb:UpdateItem DataOrdersTable.Arn',
+        'dynamodb:GetItem DataOrdersTable.Arn',
         'dynamodb:PutItem DataBillingTable.Arn',
+        'dynamodb:GetItem DataBillingTable.Arn',
         ...DATA_KEY_WRITE,
         ...consume('BillingQueue'),
         'kms:Decrypt FanOutQueueKey.Arn',
@@ -109,13 +112,14 @@ describe('IAM: one role per function, exact actions on exact resources', () => {
     );
   });
 
-  it('archive: its queue, UpdateItem on orders, PutObject under orders/', () => {
+  it('archive: its queue, UpdateItem on orders, PutObject (and HeadObject, as s3:GetObject) under orders/', () => {
     expect(pairs(grantsOf(s.json, 'ArchiveFunctionRole'))).toEqual(
       [
         ...LAMBDA_BASE('Archive'),
         'dynamodb:UpdateItem DataOrdersTable.Arn',
         ...DATA_KEY_WRITE,
         's3:PutObject DataArchiveBucket.Arn/orders/*',
+        's3:GetObject DataArchiveBucket.Arn/orders/*',
         ...consume('ArchiveQueue'),
         'kms:Decrypt FanOutQueueKey.Arn',
       ].sort(),
@@ -138,6 +142,38 @@ describe('IAM: one role per function, exact actions on exact resources', () => {
     );
   });
 
+  it('reconciler: query the pending index, read and update orders, record failures, start the workflow', () => {
+    expect(pairs(grantsOf(s.json, 'ReconcilerFunctionRole'))).toEqual(
+      [
+        ...LAMBDA_BASE('Reconciler'),
+        'dynamodb:Query DataOrdersTable.Arn/index/pending-by-start',
+        'dynamodb:GetItem DataOrdersTable.Arn',
+        'dynamodb:UpdateItem DataOrdersTable.Arn',
+        'dynamodb:PutItem DataFailedOrdersTable.Arn',
+        ...DATA_KEY_WRITE,
+        'states:StartExecution WorkflowStateMachine',
+      ].sort(),
+    );
+  });
+
+  it('reconciler schedule: only Scheduler, for this account, may invoke the reconciler', () => {
+    expect(pairs(grantsOf(s.json, 'ReconcilerScheduleRole'))).toEqual([
+      'lambda:InvokeFunction ReconcilerFunction.Arn',
+    ]);
+    const role = Object.entries(s.json.Resources).find(
+      ([id, resource]) => id.startsWith('ReconcilerScheduleRole') && resource.Type === 'AWS::IAM::Role',
+    )?.[1];
+    expect(role?.Properties?.AssumeRolePolicyDocument).toMatchObject({
+      Statement: [
+        {
+          Action: 'sts:AssumeRole',
+          Principal: { Service: 'scheduler.amazonaws.com' },
+          Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+        },
+      ],
+    });
+  });
+
   it('state machine: invoke validate, the direct integrations, logs and tracing', () => {
     expect(pairs(grantsOf(s.json, 'WorkflowStateMachineRole'))).toEqual(
       [
@@ -158,7 +194,7 @@ describe('IAM: one role per function, exact actions on exact resources', () => {
 
   it('has one role per function and no managed policies', () => {
     const roles = logicalIds(s.json, 'AWS::IAM::Role');
-    for (const fn of ['Publisher', 'Validate', 'Billing', 'Archive', 'Dlq']) {
+    for (const fn of ['Publisher', 'Validate', 'Billing', 'Archive', 'Dlq', 'Reconciler']) {
       expect(roles.filter((id) => id.startsWith(`${fn}FunctionRole`))).toHaveLength(1);
     }
     for (const id of roles) expect(s.json.Resources[id]!.Properties?.ManagedPolicyArns).toBeUndefined();

@@ -247,7 +247,7 @@ describe('a third subscriber is one entry', () => {
 
   it('adds a queue, DLQs, a filtered subscription and a consumer', () => {
     s.template.resourceCountIs('AWS::SQS::Queue', 9);
-    s.template.resourceCountIs('AWS::Lambda::Function', 6);
+    s.template.resourceCountIs('AWS::Lambda::Function', 7);
     s.template.hasResourceProperties('AWS::SNS::Subscription', {
       FilterPolicy: { market: ['ru'] },
       Endpoint: { 'Fn::GetAtt': [Match.stringLikeRegexp('^FanOutComplianceQueue'), 'Arn'] },

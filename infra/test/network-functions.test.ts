@@ -10,11 +10,39 @@ const POWERTOOLS = [
   'NODE_OPTIONS',
 ];
 const EXPECTED_ENV: Record<string, string[]> = {
-  publisher: [ENV.ordersTable, ENV.stateMachineArn, ENV.clientSecretsId, ENV.secretsCacheSeconds],
+  publisher: [
+    ENV.ordersTable,
+    ENV.stateMachineArn,
+    ENV.clientSecretsId,
+    ENV.secretsCacheSeconds,
+    ENV.orderIdKeySecretId,
+    ENV.restartAfterSeconds,
+  ],
   validate: [ENV.orderTotalLimit, ENV.marketCurrencies],
-  billing: [ENV.ordersTable, ENV.billingTable, ENV.failureInjectionRate, ENV.consumerName],
-  archive: [ENV.ordersTable, ENV.archiveBucket, ENV.failureInjectionRate, ENV.consumerName],
+  billing: [
+    ENV.ordersTable,
+    ENV.billingTable,
+    ENV.failureInjectionRate,
+    ENV.consumerName,
+    ENV.completionRules,
+  ],
+  archive: [
+    ENV.ordersTable,
+    ENV.archiveBucket,
+    ENV.failureInjectionRate,
+    ENV.consumerName,
+    ENV.completionRules,
+  ],
   dlq: [ENV.ordersTable, ENV.failedOrdersTable],
+  reconciler: [
+    ENV.ordersTable,
+    ENV.failedOrdersTable,
+    ENV.stateMachineArn,
+    ENV.acceptedDeadlineSeconds,
+    ENV.publishedDeadlineSeconds,
+    ENV.maxRestarts,
+    ENV.sweepLimit,
+  ],
 };
 
 describe('network and functions', () => {
@@ -81,7 +109,7 @@ describe('network and functions', () => {
 
   it('builds every Lambda the same way: arm64, newest Node, isolated subnets, tracing, own log group', () => {
     const functions = logicalIds(s.json, 'AWS::Lambda::Function');
-    expect(functions).toHaveLength(5);
+    expect(functions).toHaveLength(6);
     const isolated = logicalIds(s.json, 'AWS::EC2::Subnet').filter((id) => id.includes('functionsSubnet'));
     for (const id of functions) {
       const fn = s.json.Resources[id]!;
@@ -105,7 +133,7 @@ describe('network and functions', () => {
     const entries = functions.map(
       (id) => (s.json.Resources[id]!.Metadata as Record<string, string>).OrderPipelineEntry,
     );
-    expect(entries.sort()).toEqual(['archive', 'billing', 'dlq', 'publisher', 'validate']);
+    expect(entries.sort()).toEqual(['archive', 'billing', 'dlq', 'publisher', 'reconciler', 'validate']);
     s.template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
   });
 

@@ -231,8 +231,10 @@ describe('workflow, API and alarms (prod)', () => {
       .filter((id) => !id.includes('Canary'))
       .map((id) => s.json.Resources[id]!.Properties!);
     const names = (metric: string) => alarms.filter((a) => a.MetricName === metric).length;
-    expect(names('Errors')).toBe(5);
-    expect(names('Throttles')).toBe(5);
+    expect(names('Errors')).toBe(6);
+    expect(names('Throttles')).toBe(6);
+    // Any order the reconciler finds stuck means a run was lost somewhere.
+    expect(alarms.filter((a) => a.MetricName === 'StuckOrders' && a.Threshold === 1)).toHaveLength(1);
     expect(names('ApproximateAgeOfOldestMessage')).toBe(2);
     // DLQs alarm on arrivals (received by their handler), not on depth or NumberOfMessagesSent.
     expect(names('NumberOfMessagesReceived')).toBe(4);
@@ -247,7 +249,7 @@ describe('workflow, API and alarms (prod)', () => {
     expect(names('ExecutionsTimedOut')).toBe(1);
     expect(names('ExecutionThrottled')).toBe(1);
     expect(alarms.filter((a) => a.Metrics !== undefined)).toHaveLength(3);
-    expect(alarms).toHaveLength(5 + 5 + 2 + 4 + 3 + 3 + 3);
+    expect(alarms).toHaveLength(6 + 6 + 2 + 4 + 3 + 3 + 3 + 1);
     for (const alarm of alarms) {
       expect(show(alarm.AlarmActions)).toMatch(/^ObservabilityAlarmTopic/);
     }

@@ -203,3 +203,23 @@ describe('sweep', () => {
     expect(table.get('client-a#o-1')?.status).toBe('FAILED');
   });
 });
+
+describe('sweep, when a dependency fails', () => {
+  it('goes on with the other orders, counts the failure, and fails the sweep at the end', async () => {
+    // Prepare
+    const { deps, started, count } = setup([
+      pending('o-1', { started_at: NOW.getTime() - 300_001 }),
+      pending('o-2'),
+    ]);
+    const start = deps.start;
+    deps.start = async (order, attempt) => {
+      if (order.order_id === 'o-1') throw new Error('ThrottlingException');
+      return start(order, attempt);
+    };
+
+    // Act / Assess
+    await expect(sweep(deps)).rejects.toThrow('reconciler (1 of 2 orders)');
+    expect(started.map(({ order }) => order.order_id)).toEqual(['o-2']);
+    expect(count(METRICS.dependencyFailures)).toBe(1);
+  });
+});

@@ -89,41 +89,67 @@ export async function sweep(deps: ReconcilerDependencies): Promise<SweepResult> 
   const before = nowMs - Math.min(settings.acceptedDeadlineMs, settings.publishedDeadlineMs);
   const keys = await deps.stale(before, settings.sweepLimit);
   const result: SweepResult = { examined: keys.length, restarted: [], failed: [] };
+  const errors: Error[] = [];
   for (const key of keys) {
-    const order = await deps.read(key);
-    const reason = order && stuckReason(order, nowMs, settings);
-    if (order === undefined || reason === undefined) continue;
-    deps.metrics.addMetric(METRICS.stuckOrders, MetricUnit.Count, 1);
-    const restartable = order.status !== 'PUBLISHED' && order.submitted_json !== undefined;
-    if (restartable && order.restart_attempts < settings.maxRestarts) {
-      if (!(await deps.claimRestart(order, nowMs))) continue;
-      const attempt = order.restart_attempts + 1;
-      await deps.start(JSON.parse(order.submitted_json ?? '{}') as SubmittedOrder, attempt);
-      deps.metrics.addMetric(METRICS.ordersRestarted, MetricUnit.Count, 1);
-      deps.logger.warn('stuck order restarted', { order_key: key, reason, attempt });
-      result.restarted.push(key);
-      continue;
-    }
-    const error = restartable ? `${reason}; not finished after ${order.restart_attempts} restart(s)` : reason;
-    // The row first: a FAILED order always has its reason recorded (a retry of the sweep redoes both).
-    await deps.recordFailure({
-      order_key: key,
-      order_id: order.order_id,
-      client_id: order.client_id,
-      failure_id: `reconciler#${order.status}#${order.started_at}`,
-      source: 'reconciler',
-      receive_count: order.restart_attempts,
-      error,
-      body: order.submitted_json ?? '',
-      failed_at: now.toISOString(),
-    });
-    if (await deps.markFailed(order, now)) {
-      deps.metrics.addMetric(METRICS.ordersFailed, MetricUnit.Count, 1);
-      deps.logger.error('stuck order marked FAILED', { order_key: key, reason: error });
-      result.failed.push(key);
+    try {
+      await reconcileOne(deps, key, now, result);
+    } catch (error) {
+      // One order that cannot be finished now must not hold up the others: count it, go on, and
+      // fail the sweep at the end (Lambda Errors); the next sweep tries it again.
+      deps.metrics.addMetric(METRICS.dependencyFailures, MetricUnit.Count, 1);
+      deps.logger.error('could not reconcile an order', { order_key: key, error: error as Error });
+      errors.push(error as Error);
     }
   }
+  if (errors.length > 0) {
+    throw new DependencyUnavailableError(`reconciler (${errors.length} of ${keys.length} orders)`, {
+      cause: errors[0],
+    });
+  }
   return result;
+}
+
+/** Finishes one pending order if it is stuck. */
+async function reconcileOne(
+  deps: ReconcilerDependencies,
+  key: string,
+  now: Date,
+  result: SweepResult,
+): Promise<void> {
+  const { settings } = deps;
+  const nowMs = now.getTime();
+  const order = await deps.read(key);
+  const reason = order && stuckReason(order, nowMs, settings);
+  if (order === undefined || reason === undefined) return;
+  deps.metrics.addMetric(METRICS.stuckOrders, MetricUnit.Count, 1);
+  const restartable = order.status !== 'PUBLISHED' && order.submitted_json !== undefined;
+  if (restartable && order.restart_attempts < settings.maxRestarts) {
+    if (!(await deps.claimRestart(order, nowMs))) return;
+    const attempt = order.restart_attempts + 1;
+    await deps.start(JSON.parse(order.submitted_json ?? '{}') as SubmittedOrder, attempt);
+    deps.metrics.addMetric(METRICS.ordersRestarted, MetricUnit.Count, 1);
+    deps.logger.warn('stuck order restarted', { order_key: key, reason, attempt });
+    result.restarted.push(key);
+    return;
+  }
+  const error = restartable ? `${reason}; not finished after ${order.restart_attempts} restart(s)` : reason;
+  // The row first: a FAILED order always has its reason recorded (a retry of the sweep redoes both).
+  await deps.recordFailure({
+    order_key: key,
+    order_id: order.order_id,
+    client_id: order.client_id,
+    failure_id: `reconciler#${order.status}#${order.started_at}`,
+    source: 'reconciler',
+    receive_count: order.restart_attempts,
+    error,
+    body: order.submitted_json ?? '',
+    failed_at: now.toISOString(),
+  });
+  if (await deps.markFailed(order, now)) {
+    deps.metrics.addMetric(METRICS.ordersFailed, MetricUnit.Count, 1);
+    deps.logger.error('stuck order marked FAILED', { order_key: key, reason: error });
+    result.failed.push(key);
+  }
 }
 
 /** The orders table's side of {@link ReconcilerDependencies}, on DynamoDB. */
