@@ -3,7 +3,7 @@ import { HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/cli
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { ConsumerRuntime, OrderEventProcessor } from '../shared/consumer';
 import { DependencyUnavailableError, OrderMismatchError } from '../shared/errors';
-import type { OrderProgress } from '../shared/order-status';
+import { isOperatorRedrive, type OrderProgress } from '../shared/order-status';
 import { METRICS, orderKey, type ValidatedOrder } from '../shared/runtime-contract';
 
 /** Object metadata (`x-amz-meta-body-hash`) holding the body hash the object was written for. */
@@ -85,7 +85,7 @@ export interface ArchiveDependencies extends ConsumerRuntime {
  * written for the same body, and writes nothing.
  */
 export function archiveOrder(deps: ArchiveDependencies): OrderEventProcessor {
-  return async ({ order }) => {
+  return async ({ order }, message) => {
     const key = archiveKey(order);
     const created = await deps.archive.put(key, JSON.stringify(order), order.body_hash);
     if (!created) {
@@ -98,7 +98,9 @@ export function archiveOrder(deps: ArchiveDependencies): OrderEventProcessor {
       }
     }
     if (created) deps.metrics.addMetric(METRICS.ordersArchived, MetricUnit.Count, 1);
-    const outcome = await deps.progress.markFlag(order, 'archived', deps.now());
+    const outcome = await deps.progress.markFlag(order, 'archived', deps.now(), {
+      operatorRedrive: isOperatorRedrive(message),
+    });
     if (outcome.kind === 'not-wanted') {
       deps.metrics.addMetric(METRICS.sideEffectsNotWanted, MetricUnit.Count, 1);
       deps.logger.warn('order not marked archived: it is not wanted any more', {

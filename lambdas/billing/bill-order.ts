@@ -8,6 +8,7 @@ import {
   completeAfterFlag,
   explainFlagRefusal,
   flagUpdate,
+  isOperatorRedrive,
   type CompletionRule,
   type EventOrder,
   type OrdersTable,
@@ -36,8 +37,15 @@ export type BillingOutcome =
 
 /** The billing table and the order's flag. Throws DependencyUnavailableError or OrderMismatchError. */
 export interface BillingLedger {
-  /** Writes the record and sets the order's `billed` flag, both or neither. */
-  bill(record: BillingRecord, order: EventOrder): Promise<BillingOutcome>;
+  /**
+   * Writes the record and sets the order's `billed` flag, both or neither; `operatorRedrive` also
+   * bills a FAILED order (an operator's redrive that says so).
+   */
+  bill(
+    record: BillingRecord,
+    order: EventOrder,
+    options?: { operatorRedrive?: boolean },
+  ): Promise<BillingOutcome>;
   /** Completes the order when every flag it needs is set; returns whether this call did. */
   complete(order: EventOrder, now: Date): Promise<boolean>;
 }
@@ -59,7 +67,11 @@ export class DynamoBillingLedger implements BillingLedger {
     private readonly rules: readonly CompletionRule[],
   ) {}
 
-  async bill(record: BillingRecord, order: EventOrder): Promise<BillingOutcome> {
+  async bill(
+    record: BillingRecord,
+    order: EventOrder,
+    { operatorRedrive = false }: { operatorRedrive?: boolean } = {},
+  ): Promise<BillingOutcome> {
     try {
       await this.client.send(
         new TransactWriteCommand({
@@ -71,7 +83,11 @@ export class DynamoBillingLedger implements BillingLedger {
                 ConditionExpression: 'attribute_not_exists(order_key)',
               },
             },
-            { Update: flagUpdate(this.orders.tableName, order, 'billed', new Date(record.billed_at)) },
+            {
+              Update: flagUpdate(this.orders.tableName, order, 'billed', new Date(record.billed_at), {
+                operatorRedrive,
+              }),
+            },
           ],
         }),
       );
@@ -126,7 +142,7 @@ export interface BillingDependencies extends ConsumerRuntime {
 
 /** Bills the order of one OrderPlaced event, idempotently. */
 export function billOrder(deps: BillingDependencies): OrderEventProcessor {
-  return async ({ order }) => {
+  return async ({ order }, message) => {
     const now = deps.now();
     const outcome = await deps.ledger.bill(
       {
@@ -140,6 +156,7 @@ export function billOrder(deps: BillingDependencies): OrderEventProcessor {
         billed_at: now.toISOString(),
       },
       order,
+      { operatorRedrive: isOperatorRedrive(message) },
     );
     if (outcome.kind === 'not-wanted') {
       deps.metrics.addMetric(METRICS.sideEffectsNotWanted, MetricUnit.Count, 1);

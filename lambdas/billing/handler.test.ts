@@ -94,6 +94,26 @@ describe('billing handler', () => {
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'm1' }]);
   });
 
+  it("bills a FAILED order only when the message is an operator's redrive that says so", async () => {
+    // Prepare
+    dynamoMock.on(TransactWriteCommand).resolves({});
+    dynamoMock.on(GetCommand).resolves({ Item: { billed: true, archived: false, status: 'FAILED' } });
+    const redrive = { 'operator-redrive': { stringValue: 'failed-order', dataType: 'String' } };
+
+    // Act
+    await handler({ Records: [sqsRecord(orderPlacedBody())] }, lambdaContext);
+    await handler({ Records: [sqsRecord(orderPlacedBody(), { messageAttributes: redrive })] }, lambdaContext);
+
+    // Assess
+    const conditions = dynamoMock
+      .commandCalls(TransactWriteCommand)
+      .map((call) => call.args[0].input.TransactItems?.[1]?.Update);
+    expect(conditions[0]?.ConditionExpression).toMatch(/IN \(:publishing, :published\)$/);
+    expect(conditions[0]?.ExpressionAttributeValues?.[':failed']).toBeUndefined();
+    expect(conditions[1]?.ConditionExpression).toMatch(/IN \(:publishing, :published, :failed\)$/);
+    expect(conditions[1]?.ExpressionAttributeValues?.[':failed']).toBe('FAILED');
+  });
+
   it('retries a transaction conflict rather than reading it as billed', async () => {
     // Prepare
     dynamoMock.on(TransactWriteCommand).rejects(cancelled('None', 'TransactionConflict'));

@@ -5,10 +5,12 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
+import type { SQSRecord } from 'aws-lambda';
 import { DependencyUnavailableError, OrderMismatchError } from './errors';
 import {
   EVENT_ATTRIBUTES,
   LIFECYCLE,
+  OPERATOR_REDRIVE,
   orderKey,
   type OrderStatus,
   type ValidatedOrder,
@@ -128,14 +130,20 @@ export type FlagOutcome =
  * The update that sets a flag, on the condition that the order exists with this body and is in a
  * status whose side effects are wanted. Also the order part of billing's transaction.
  */
-export function flagUpdate(tableName: string, order: EventOrder, flag: CompletionFlag, now: Date) {
+export function flagUpdate(
+  tableName: string,
+  order: EventOrder,
+  flag: CompletionFlag,
+  now: Date,
+  { operatorRedrive = false } = {},
+) {
   return {
     TableName: tableName,
     Key: { order_key: orderKey(order.client_id, order.order_id) },
     UpdateExpression: 'SET #flag = :true, updated_at = :now',
-    // Without attribute_exists an update would create a stub order out of nothing.
-    ConditionExpression:
-      'attribute_exists(order_key) AND body_hash = :hash AND #status IN (:publishing, :published)',
+    // Without attribute_exists an update would create a stub order out of nothing. An operator's
+    // redrive of a FAILED order (OPERATOR_REDRIVE) may also record its side effect.
+    ConditionExpression: `attribute_exists(order_key) AND body_hash = :hash AND #status IN (:publishing, :published${operatorRedrive ? ', :failed' : ''})`,
     ExpressionAttributeNames: { '#flag': flag, '#status': 'status' },
     ExpressionAttributeValues: {
       ':true': true,
@@ -143,8 +151,14 @@ export function flagUpdate(tableName: string, order: EventOrder, flag: Completio
       ':hash': order.body_hash,
       ':publishing': SIDE_EFFECT_STATUSES[0],
       ':published': SIDE_EFFECT_STATUSES[1],
+      ...(operatorRedrive ? { ':failed': 'FAILED' } : {}),
     },
   };
+}
+
+/** Whether a consumer's message is an operator's redrive of a FAILED order (OPERATOR_REDRIVE). */
+export function isOperatorRedrive(record: Pick<SQSRecord, 'messageAttributes'>): boolean {
+  return record.messageAttributes?.[OPERATOR_REDRIVE.attribute]?.stringValue === OPERATOR_REDRIVE.value;
 }
 
 /**
@@ -240,12 +254,13 @@ export async function markOrderFlag(
   flag: CompletionFlag,
   now: Date,
   rules: readonly CompletionRule[] = DEFAULT_COMPLETION_RULES,
+  { operatorRedrive = false } = {},
 ): Promise<FlagOutcome> {
   let attributes: Record<string, unknown> | undefined;
   try {
     const result = await table.client.send(
       new UpdateCommand({
-        ...flagUpdate(table.tableName, order, flag, now),
+        ...flagUpdate(table.tableName, order, flag, now, { operatorRedrive }),
         ReturnValues: 'ALL_NEW',
         ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
       }),
@@ -298,8 +313,16 @@ async function readOrder(
 
 /** How consumers and the DLQ handler move an order along. Both methods throw DependencyUnavailableError. */
 export interface OrderProgress {
-  /** Sets a completion flag; says whether it was recorded and whether this call completed the order. */
-  markFlag(order: EventOrder, flag: CompletionFlag, now: Date): Promise<FlagOutcome>;
+  /**
+   * Sets a completion flag; says whether it was recorded and whether this call completed the order.
+   * `operatorRedrive`: also on a FAILED order (which stays FAILED).
+   */
+  markFlag(
+    order: EventOrder,
+    flag: CompletionFlag,
+    now: Date,
+    options?: { operatorRedrive?: boolean },
+  ): Promise<FlagOutcome>;
   /** Moves the order to FAILED; returns false when it was already terminal or does not exist. */
   markFailed(key: string, now: Date): Promise<boolean>;
 }
@@ -311,8 +334,13 @@ export class DynamoOrderProgress implements OrderProgress {
     private readonly rules: readonly CompletionRule[] = DEFAULT_COMPLETION_RULES,
   ) {}
 
-  markFlag(order: EventOrder, flag: CompletionFlag, now: Date): Promise<FlagOutcome> {
-    return markOrderFlag(this.table, order, flag, now, this.rules);
+  markFlag(
+    order: EventOrder,
+    flag: CompletionFlag,
+    now: Date,
+    options: { operatorRedrive?: boolean } = {},
+  ): Promise<FlagOutcome> {
+    return markOrderFlag(this.table, order, flag, now, this.rules, options);
   }
 
   markFailed(key: string, now: Date): Promise<boolean> {

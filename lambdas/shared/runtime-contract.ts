@@ -120,6 +120,13 @@ export interface OrderPlacedEvent {
   order: ValidatedOrder;
 }
 
+/**
+ * SQS message attribute the operator's redrive from the failed-orders table sets (value
+ * `failed-order`): the one way a FAILED order's side effect is still made (its status stays FAILED).
+ * The workflow's events never carry it.
+ */
+export const OPERATOR_REDRIVE = { attribute: 'operator-redrive', value: 'failed-order' } as const;
+
 /** SNS message attributes set on every OrderPlaced message, for subscription filter policies. */
 export const EVENT_ATTRIBUTES = ['type', 'market', 'currency'] as const;
 

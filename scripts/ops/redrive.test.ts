@@ -222,7 +222,7 @@ describe('requeueFailures', () => {
     failed_at: '2026-01-02T03:04:05.000Z',
   });
 
-  it("sends back the kept body of this subscriber's rows only", async () => {
+  it("sends back the kept body of this subscriber's rows only, marked as an operator's redrive", async () => {
     // Prepare
     sqsMock.on(SendMessageCommand).resolves({});
     // Act
@@ -233,9 +233,11 @@ describe('requeueFailures', () => {
     });
     // Assess
     expect(result).toEqual({ subscriber: 'billing', found: 2, sent: 2 });
+    // The mark lets the consumer make the side effect of an order the DLQ handler marked FAILED.
+    const redrive = { 'operator-redrive': { DataType: 'String', StringValue: 'failed-order' } };
     expect(sqsMock.commandCalls(SendMessageCommand).map((call) => call.args[0].input)).toEqual([
-      { QueueUrl: billing.queueUrl, MessageBody: '{"order":{"order_id":"o-1"}}' },
-      { QueueUrl: billing.queueUrl, MessageBody: '{"order":{"order_id":"o-3"}}' },
+      { QueueUrl: billing.queueUrl, MessageBody: '{"order":{"order_id":"o-1"}}', MessageAttributes: redrive },
+      { QueueUrl: billing.queueUrl, MessageBody: '{"order":{"order_id":"o-3"}}', MessageAttributes: redrive },
     ]);
   });
 

@@ -16,6 +16,7 @@ import {
   type Message,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
+import { OPERATOR_REDRIVE } from '../../lambdas/shared/runtime-contract';
 import type { SubscriberQueues } from './stack-target';
 import type { FailureRow } from './failed-orders';
 
@@ -183,8 +184,9 @@ export interface RequeueResult {
 
 /**
  * Redrive for a DLQ that the DLQ handler already drained: sends the body each failed-orders row
- * kept back to the subscriber's queue. The consumer then makes its side effect (billing record,
- * archive object) once; the order itself stays FAILED, because FAILED is terminal (CONTRACT.md).
+ * kept back to the subscriber's queue, marked as an operator's redrive (OPERATOR_REDRIVE): the
+ * consumer then makes its side effect (billing record, archive object) once, even though the order
+ * is FAILED; the order itself stays FAILED, because FAILED is terminal (CONTRACT.md).
  */
 export async function requeueFailures(options: {
   sqs: Pick<SQSClient, 'send'>;
@@ -198,7 +200,13 @@ export async function requeueFailures(options: {
   if (!options.dryRun) {
     for (const row of rows) {
       await options.sqs.send(
-        new SendMessageCommand({ QueueUrl: options.subscriber.queueUrl, MessageBody: row.body }),
+        new SendMessageCommand({
+          QueueUrl: options.subscriber.queueUrl,
+          MessageBody: row.body,
+          MessageAttributes: {
+            [OPERATOR_REDRIVE.attribute]: { DataType: 'String', StringValue: OPERATOR_REDRIVE.value },
+          },
+        }),
       );
       sent += 1;
       options.onProgress?.(sent, rows.length);
