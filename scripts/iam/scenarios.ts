@@ -178,13 +178,22 @@ async function runScenarios(
     });
     if (result.moved < 1) throw new Error('the redrive moved nothing');
     billingDlqSource?.start();
-    await waitFor(() => billingRecord(stack, orderKey(stack.client.clientId, failing.order_id)), 'the redriven billing record', 30_000);
+    // The order is FAILED (archive's dead letter): billing takes the message and bills nothing.
+    await waitFor(
+      () => depth(stack.aws, billing.queueUrl).then((n) => n === 0),
+      'billing to take the redriven message',
+      30_000,
+    );
+    if (await billingRecord(stack, orderKey(stack.client.clientId, failing.order_id)))
+      throw new Error('a FAILED order was billed by a plain redrive');
   });
   await step('failed-orders tool and redrive from failed-orders rows', async () => {
     const documents = DynamoDBDocumentClient.from(new DynamoDBClient(operator));
     const table = stack.outputs[OUTPUTS.failedOrdersTable] ?? '';
     const all = await listFailures(documents, table);
-    const rows = await listFailures(documents, table, { orderKeys: [orderKey(stack.client.clientId, failing.order_id)] });
+    const rows = await listFailures(documents, table, {
+      orderKeys: [orderKey(stack.client.clientId, failing.order_id)],
+    });
     if (all.length === 0 || rows.length === 0)
       throw new Error('the failed-orders table holds no row of the DLQ scenario');
     await requeueFailures({ sqs: new SQSClient(operator), subscriber: archive, rows });
@@ -192,7 +201,9 @@ async function runScenarios(
   await step('replay tool (archive to topic)', async () => {
     const s3 = new S3Client({ ...operator, forcePathStyle: true });
     const bucket = stack.outputs[OUTPUTS.archiveBucket] ?? '';
-    const keys = await selectArchiveKeys(s3, bucket, { orderKeys: [orderKey(stack.client.clientId, happy.order_id)] });
+    const keys = await selectArchiveKeys(s3, bucket, {
+      orderKeys: [orderKey(stack.client.clientId, happy.order_id)],
+    });
     const result = await replayOrders({
       s3,
       sns: new SNSClient(operator),
