@@ -2,6 +2,7 @@ import { outputAtLevel } from '../bench/usage';
 import type { Measurements } from './measurements';
 import { DEFAULT_QUOTAS, HOURS_PER_MONTH, SECONDS_PER_MONTH, type PriceTable } from './prices';
 import type { TemplateFacts } from './template-facts';
+import { LIFECYCLE } from '../../lambdas/shared/runtime-contract';
 
 /**
  * What neither the template nor the local run can say, each with the reason for its figure.
@@ -16,6 +17,8 @@ export interface WorkloadAssumptions {
     validate: number;
     consumerBatch: number;
     consumerPerRecord: number;
+    /** One reconciler sweep that finds nothing stuck (8 index queries). */
+    sweep: number;
   };
   /** Express execution duration, ms (billed in 64 MB memory steps, 100 ms minimum). */
   expressExecutionMs: number;
@@ -40,7 +43,14 @@ export interface WorkloadAssumptions {
 }
 
 export const DEFAULT_ASSUMPTIONS: WorkloadAssumptions = {
-  durationMs: { publisher: 40, statusRead: 10, validate: 5, consumerBatch: 60, consumerPerRecord: 15 },
+  durationMs: {
+    publisher: 40,
+    statusRead: 10,
+    validate: 5,
+    consumerBatch: 60,
+    consumerPerRecord: 15,
+    sweep: 300,
+  },
   expressExecutionMs: 300,
   albBytesPerRequest: 2500,
   endpointBytesPerOrder: 6000,
@@ -226,17 +236,23 @@ function shared(input: ModelInput, a: WorkloadAssumptions): Shared {
   const unitsFor = (bytes: number) => Math.max(1, Math.ceil(bytes / 1024));
   const puts = measured.byOperation['dynamodb.PutItem'] ?? 0;
   const updates = measured.byOperation['dynamodb.UpdateItem'] ?? 0;
+  // Billing's TransactWriteItems: its billing record and the order's flag. A transactional write
+  // costs two write units per KB of each item (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis.html#transaction-capacity-handling).
+  const transactions = measured.byOperation['dynamodb.TransactWriteItems'] ?? 0;
   // An update costs the larger of the item before and after it, in 1 KB units; the final size bounds both.
-  const billingPuts = Math.min(puts, 1);
+  const billingPuts = transactions > 0 ? 0 : Math.min(puts, 1);
   const orderPuts = puts - billingPuts;
   const units =
-    orderPuts * unitsFor(orderItem) + billingPuts * unitsFor(billingItem) + updates * unitsFor(orderItem);
+    orderPuts * unitsFor(orderItem) +
+    billingPuts * unitsFor(billingItem) +
+    updates * unitsFor(orderItem) +
+    transactions * 2 * (unitsFor(billingItem) + unitsFor(orderItem));
   const storageGbPerMillion = (MILLION * (orderItem + billingItem)) / GB;
   const s3GbPerMillion = (MILLION * a.archiveObjectBytes) / GB;
   return {
     writes: {
-      item: `DynamoDB writes: ${(orderPuts + billingPuts).toFixed(2)} PutItem + ${updates.toFixed(2)} UpdateItem = ${units.toFixed(2)} WRU`,
-      basis: `calls measured by the bench; order item ${orderItem} B, billing item ${billingItem} B (measured), 1 WRU per started KB of the larger image`,
+      item: `DynamoDB writes: ${(orderPuts + billingPuts).toFixed(2)} PutItem + ${updates.toFixed(2)} UpdateItem + ${transactions.toFixed(2)} TransactWriteItems of 2 items = ${units.toFixed(2)} WRU`,
+      basis: `calls measured by the bench; order item ${orderItem} B, billing item ${billingItem} B (measured), 1 WRU per started KB of the larger image, 2 per item in a transaction`,
       usd: units * prices.dynamodbWriteRequestUnitPerMillion,
     },
     gsi:
@@ -477,6 +493,7 @@ export function deployedDesignCost(input: ModelInput): DesignCost {
       basis: `$${prices.wafWebAclMonth}/ACL, $${prices.wafRuleMonth}/rule`,
       usd: facts.webAcls * prices.wafWebAclMonth + facts.wafRules * prices.wafRuleMonth,
     },
+    ...facts.schedules.map((schedule) => scheduledSweeps(schedule, prices, a)),
   ];
 
   const read = measured.statusRead;
@@ -523,6 +540,32 @@ export function deployedDesignCost(input: ModelInput): DesignCost {
     },
   ];
   return design('deployed', perMillion, fixedMonthly, statusRead, statusReads);
+}
+
+/**
+ * A scheduled function (the reconciler): a request, its compute, one query per pending-index shard
+ * (eventually consistent, 0.5 RRU each at least) and its platform log lines, every period. Scheduler
+ * invocations are free up to 14 million a month.
+ */
+function scheduledSweeps(
+  schedule: TemplateFacts['schedules'][number],
+  prices: PriceTable,
+  a: WorkloadAssumptions,
+): CostLine {
+  const sweeps = (HOURS_PER_MONTH * 60) / schedule.periodMinutes;
+  const queries = sweeps * LIFECYCLE.pendingShards * 0.5;
+  const compute =
+    sweeps * (schedule.memoryMb / 1024) * (a.durationMs.sweep / 1000) * prices.lambdaGbSecond.arm64;
+  const logs = ((sweeps * LAMBDA_PLATFORM_BYTES_PER_INVOCATION) / GB) * prices.logsIngestionPerGb;
+  return {
+    item: `${schedule.handler} sweeps (${sweeps.toFixed(0)} a month)`,
+    basis: `every ${schedule.periodMinutes} min: 1 request, ${a.durationMs.sweep} ms at ${schedule.memoryMb} MB (assumed), ${LIFECYCLE.pendingShards} index queries, platform log lines`,
+    usd:
+      (sweeps / MILLION) * prices.lambdaRequestPerMillion +
+      compute +
+      (queries / MILLION) * prices.dynamodbReadRequestUnitPerMillion +
+      logs,
+  };
 }
 
 /** Customer managed keys: $1 a month each, and each of the first two rotations adds $1 (then no more). */

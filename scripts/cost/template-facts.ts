@@ -49,6 +49,8 @@ export interface TemplateFacts {
   webAcls: number;
   wafRules: number;
   logRetentionDays: number[];
+  /** EventBridge Scheduler schedules: the handler each invokes and its period (the reconciler's sweep). */
+  schedules: Array<{ handler: string; periodMinutes: number; memoryMb: number }>;
 }
 
 type Resource = CfnTemplate['Resources'][string];
@@ -185,7 +187,18 @@ export function templateFacts(template: CfnTemplate): TemplateFacts {
     ([, endpoint]) => endpoint.Properties?.VpcEndpointType === 'Interface',
   );
   const webAcls = ofType(template, 'AWS::WAFv2::WebACL');
+  const schedules = ofType(template, 'AWS::Scheduler::Schedule').map(([id, resource]) => {
+    const props = resource.Properties ?? {};
+    const rate = /^rate\((\d+) minutes?\)$/.exec(String(props.ScheduleExpression ?? ''));
+    if (!rate?.[1]) throw new Error(`schedule ${id}: only rate(N minutes) is modelled`);
+    const handler = handlerOfFunction(template, refOf((props.Target as { Arn?: unknown } | undefined)?.Arn));
+    if (!handler) throw new Error(`schedule ${id}: its target is not a function of this app`);
+    const memoryMb = functions.find((fn) => fn.handler === handler)?.memoryMb ?? 128;
+    return { handler, periodMinutes: Number(rate[1]), memoryMb };
+  });
+
   return {
+    schedules,
     functions,
     workflow: {
       type: machineProps.StateMachineType === 'EXPRESS' ? 'EXPRESS' : 'STANDARD',

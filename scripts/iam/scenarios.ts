@@ -31,6 +31,7 @@ export const SCENARIOS = [
   'redrive tool (DLQ back to the queue)',
   'failed-orders tool and redrive from failed-orders rows',
   'replay tool (archive to topic)',
+  'order without an id, and a start that fails (reconciler)',
   'short stress run (post-deploy role)',
 ] as const;
 
@@ -213,6 +214,43 @@ async function runScenarios(
       target: { kind: 'topic', topicArn: stack.outputs[OUTPUTS.topicArn] ?? '' },
     });
     if (result.sent !== 1) throw new Error(`the replay sent ${result.sent} orders, expected 1`);
+  });
+  await step('order without an id, and a start that fails (reconciler)', async () => {
+    // A body without an order_id: the publisher derives its id with the order-id key.
+    const { order_id: _none, ...anonymous } = order();
+    const derived = await client.submit(JSON.stringify(anonymous));
+    expectStatus('order without an id', derived.status, 202);
+    await terminal((derived.body as { order_id: string }).order_id, 'COMPLETED');
+    // Two orders whose start fails (Step Functions unreachable: a call IAM never sees): 503, the
+    // claim released, left ACCEPTED.
+    const publisher = stack.functions.find((fn) => fn.spec.entry === 'publisher');
+    const reconciler = stack.functions.find((fn) => fn.spec.entry === 'reconciler');
+    const schedule = stack.schedules.find((candidate) => candidate.fn === reconciler);
+    if (!publisher || !reconciler || !schedule) throw new Error('no publisher, reconciler or schedule');
+    const sfnEndpoint = publisher.spec.environment.AWS_ENDPOINT_URL_SFN ?? '';
+    publisher.updateEnvironment({ AWS_ENDPOINT_URL_SFN: 'http://127.0.0.1:9' });
+    const [toFail, toRestart] = [order(), order()];
+    for (const stuck of [toFail, toRestart])
+      expectStatus('order whose start fails', (await orders.submit(JSON.stringify(stuck))).status, 503);
+    publisher.updateEnvironment({ AWS_ENDPOINT_URL_SFN: sfnEndpoint });
+    // One sweep with no restarts left fails both (row + FAILED); then one that restarts.
+    reconciler.updateEnvironment({
+      [ENV.acceptedDeadlineSeconds]: '0',
+      [ENV.publishedDeadlineSeconds]: '0',
+      [ENV.maxRestarts]: '0',
+      [ENV.sweepLimit]: '1',
+    });
+    await schedule.runNow();
+    reconciler.updateEnvironment({ [ENV.maxRestarts]: '3' });
+    await schedule.runNow();
+    const statuses = await Promise.all(
+      [toFail, toRestart].map((stuck) =>
+        client.waitForTerminal(stuck.order_id, { deadlineMs: 30_000, intervalMs: 300 }),
+      ),
+    );
+    const ended = statuses.map((final) => final?.status).sort();
+    if (ended.join() !== 'COMPLETED,FAILED')
+      throw new Error(`stuck orders: expected one FAILED and one COMPLETED, got ${ended.join()}`);
   });
   await step('short stress run (post-deploy role)', async () => {
     // As deployedTarget does on AWS: it signs as the smoke-test client, whose own secret is all the

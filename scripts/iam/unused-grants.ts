@@ -22,9 +22,6 @@ export const UNUSED_GRANT_ACKNOWLEDGEMENTS: Readonly<Record<string, string>> = {
     'configuration is created or updated (https://docs.aws.amazon.com/step-functions/latest/dg/cw-logs.html).',
 
   // Paths the scenarios do not take.
-  'role:PublisherFunctionRole* | dynamodb:DeleteItem | ${DataOrdersTable*.Arn}':
-    'The publisher removes its ACCEPTED item when StartExecution fails (order-store deleteAccepted); no scenario ' +
-    'makes StartExecution fail.',
   'role:WorkflowStateMachineRole* | dynamodb:PutItem | *${DataFailedOrdersTable*}':
     'RecordFailure: a workflow step failing after its retries; no scenario fails a workflow step.',
   'role:WorkflowStateMachineRole* | lambda:InvokeFunction | ${ValidateFunction*.Arn}:*':
@@ -47,13 +44,17 @@ export const UNUSED_GRANT_ACKNOWLEDGEMENTS: Readonly<Record<string, string>> = {
     'FINDING (grants.ts grantItemActions, owner i16): DynamoDB uses a customer-managed key for item reads and ' +
     'writes with kms:Decrypt of the table key only; kms:Encrypt is never called on the callers behalf.',
   ...Object.fromEntries(
-    ['BillingFunctionRole', 'DlqFunctionRole', 'PublisherFunctionRole', 'WorkflowStateMachineRole'].map(
-      (role) => [
-        `role:${role}* | kms:GenerateDataKey | \${DataKey*.Arn}`,
-        'FINDING (grants.ts grantItemActions, owner i16): as kms:Encrypt, DynamoDB item writes need only ' +
-          "kms:Decrypt (the archive consumer's GenerateDataKey, for S3, is used).",
-      ],
-    ),
+    [
+      'BillingFunctionRole',
+      'DlqFunctionRole',
+      'PublisherFunctionRole',
+      'ReconcilerFunctionRole',
+      'WorkflowStateMachineRole',
+    ].map((role) => [
+      `role:${role}* | kms:GenerateDataKey | \${DataKey*.Arn}`,
+      'FINDING (grants.ts grantItemActions, owner i16): as kms:Encrypt, DynamoDB item writes need only ' +
+        "kms:Decrypt (the archive consumer's GenerateDataKey, for S3, is used).",
+    ]),
   ),
   'role:*FunctionRole* | sqs:ChangeMessageVisibility | ${FanOut*.Arn}':
     "FINDING (fan-out.ts, CDK SqsEventSource's grantConsumeMessages): Lambda's SQS poller needs ReceiveMessage, " +

@@ -74,6 +74,41 @@ describe('clients lifecycle on the local stack', () => {
     expect(await until(stack.client.clientId, stack.client.secret, 202)).toBeLessThan(MARGIN_MS);
   });
 
+  it("two clients reuse one order id without interference, and neither sees the other's order", async () => {
+    // Prepare
+    const added = await changeClient(secrets, secretId, { kind: 'add', clientId: 'other-shop' });
+    await until('other-shop', added.secret ?? '', 202);
+    const mine = new OrderClient({ url: stack.url, ...stack.client });
+    const theirs = new OrderClient({ url: stack.url, clientId: 'other-shop', secret: added.secret ?? '' });
+    const orderId = `shared-${Date.now()}`;
+
+    // Act: the same id, two different bodies
+    const first = await mine.submit(validOrder({ order_id: orderId, customer_id: 'mine' }));
+    const second = await theirs.submit(validOrder({ order_id: orderId, customer_id: 'theirs' }));
+    const [mineFinal, theirsFinal] = await Promise.all([
+      mine.waitForTerminal(orderId, { deadlineMs: 30_000 }),
+      theirs.waitForTerminal(orderId, { deadlineMs: 30_000 }),
+    ]);
+
+    // Assess: two independent orders (no 409), each COMPLETED
+    expect([first.status, second.status]).toEqual([202, 202]);
+    expect([mineFinal?.status, theirsFinal?.status]).toEqual(['COMPLETED', 'COMPLETED']);
+    // Another client's order answers byte for byte like one that does not exist.
+    await changeClient(secrets, secretId, { kind: 'add', clientId: 'third-shop' }).then(async (third) => {
+      await until('third-shop', third.secret ?? '', 202);
+      const stranger = new OrderClient({
+        url: stack.url,
+        clientId: 'third-shop',
+        secret: third.secret ?? '',
+      });
+      const other = await stranger.status(orderId);
+      const missing = await stranger.status('no-such-order');
+      expect(other.status).toBe(404);
+      expect(JSON.stringify(other.body)).toBe(JSON.stringify(missing.body));
+      expect(other.headers.get('content-length')).toBe(missing.headers.get('content-length'));
+    });
+  });
+
   it('rotate keeps the old secret valid until retire, which revokes it within the cache time', async () => {
     // Prepare
     const first = await changeClient(secrets, secretId, { kind: 'add', clientId: 'rotating-shop' });
