@@ -84,6 +84,7 @@ export function coldStartEnvironment(): Record<string, string> {
     [ENV.archiveBucket]: 'archive',
     [ENV.stateMachineArn]: 'arn:aws:states:us-east-1:123456789012:stateMachine:orders',
     [ENV.clientSecretsId]: 'client-secrets',
+    [ENV.orderIdKeySecretId]: 'order-id-key',
     [ENV.secretsCacheSeconds]: '60',
     [ENV.orderTotalLimit]: '1000000',
     [ENV.marketCurrencies]: JSON.stringify({ us: ['USD'] }),
