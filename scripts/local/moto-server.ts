@@ -1,5 +1,9 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
+
+/** moto_server with DynamoDB's per-request atomicity (see the file for why). */
+const LAUNCHER = join(__dirname, 'moto_server.py');
 
 /** Raised when `moto_server` is not installed or does not come up. */
 export class EmulatorUnavailableError extends Error {
@@ -30,18 +34,28 @@ export async function freePort(): Promise<number> {
 }
 
 /**
- * Starts `moto_server` on a free loopback port and waits until it answers. The process is put
- * in its own process group and killed with the caller (also on SIGINT/SIGTERM of the caller).
+ * Starts moto's server (through {@link LAUNCHER}, which runs DynamoDB requests one at a time as
+ * DynamoDB's atomicity needs) on a free loopback port and waits until it answers. The process is
+ * killed with the caller (also on SIGINT/SIGTERM of the caller).
+ * @param options.python the Python that has moto installed; @default $MOTO_PYTHON or python3
  */
 export async function startEmulator(
-  options: { command?: string; timeoutMs?: number } = {},
+  options: { python?: string; timeoutMs?: number } = {},
 ): Promise<Emulator> {
-  const command = options.command ?? process.env.MOTO_SERVER ?? 'moto_server';
-  if (spawnSync(command, ['--help'], { stdio: 'ignore' }).error) {
-    throw new EmulatorUnavailableError(`${command} was not found on PATH; ${INSTALL_HINT}`);
+  const python = options.python ?? process.env.MOTO_PYTHON ?? 'python3';
+  const probe = spawnSync(python, ['-c', 'import moto.server, moto.dynamodb.responses'], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  if (probe.error) {
+    throw new EmulatorUnavailableError(`${python} was not found on PATH (set MOTO_PYTHON); ${INSTALL_HINT}`);
+  }
+  if (probe.status !== 0) {
+    throw new EmulatorUnavailableError(
+      `${python} cannot import moto's server (${String(probe.stderr).trim().split('\n').pop() ?? ''}); ${INSTALL_HINT}`,
+    );
   }
   const port = await freePort();
-  const child = spawn(command, ['-H', '127.0.0.1', '-p', String(port)], {
+  const child = spawn(python, [LAUNCHER, '-H', '127.0.0.1', '-p', String(port)], {
     stdio: ['ignore', 'ignore', 'pipe'],
     // Named, so that moto settings a caller sets (MOTO_*) reach it also from inside Jest, whose
     // process.env is a copy that child_process does not see.
