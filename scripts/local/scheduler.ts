@@ -35,7 +35,11 @@ export class LocalSchedule {
   /** Starts the timer: one invocation every `periodMs / speed` ms. */
   start(speed = 1): void {
     this.stop();
-    this.timer = setInterval(() => void this.runNow(), Math.max(50, this.periodMs / speed));
+    // A failed invocation is kept in `outcomes` (the sweep's Lambda Errors); nothing retries it.
+    this.timer = setInterval(
+      () => void this.runNow().catch(() => undefined),
+      Math.max(50, this.periodMs / speed),
+    );
     this.timer.unref();
   }
 
