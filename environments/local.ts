@@ -27,8 +27,19 @@ export const local: EnvironmentInput = {
     publisher: { memoryMb: 256, timeoutSeconds: 5 },
     validate: { memoryMb: 256, timeoutSeconds: 3 },
     dlq: { memoryMb: 256, timeoutSeconds: 2, batchSize: 10, maxConcurrency: 2 },
+    // A stuck order is restarted or failed about a minute after its last start, not minutes.
+    reconciler: {
+      memoryMb: 256,
+      timeoutSeconds: 60,
+      everyMinutes: 5,
+      maxRestarts: 3,
+      sweepLimit: 100,
+      deadlineMarginSeconds: 10,
+    },
   },
   workflowType: 'EXPRESS',
+  // Runs here take seconds; a minute leaves room for the steps' retries under injected faults.
+  workflowTimeoutSeconds: 60,
   logRetentionDays: 1,
   // Everything, as in dev: the local stack is for looking at runs.
   lambdaLogLevel: 'INFO',

@@ -171,8 +171,20 @@ const base = z.strictObject({
         maxRestarts: z.number().int().min(0).max(9),
         /** Most orders one sweep handles; the next sweep takes the rest. */
         sweepLimit: z.number().int().min(1).max(1000),
+        /**
+         * Slack beyond the longest legitimate wait (a run's timeout, a consumer's last redrive)
+         * before an order counts as stuck.
+         */
+        deadlineMarginSeconds: z.number().int().min(0).max(3600).default(60),
       })
-      .default({ memoryMb: 256, timeoutSeconds: 60, everyMinutes: 5, maxRestarts: 3, sweepLimit: 100 }),
+      .default({
+        memoryMb: 256,
+        timeoutSeconds: 60,
+        everyMinutes: 5,
+        maxRestarts: 3,
+        sweepLimit: 100,
+        deadlineMarginSeconds: 60,
+      }),
   }),
   /**
    * EXPRESS by default: an order's workflow runs in well under a second and Express costs a
@@ -180,6 +192,12 @@ const base = z.strictObject({
    * workflow is an idempotent conditional write (docs/internals.md).
    */
   workflowType: z.enum(['EXPRESS', 'STANDARD']).default('EXPRESS'),
+  /**
+   * The workflow's execution timeout: no run is alive longer, so the reconciler may restart an
+   * order whose last start is older. At most 5 minutes, the longest an Express workflow may run
+   * (https://docs.aws.amazon.com/step-functions/latest/dg/choosing-workflow-type.html).
+   */
+  workflowTimeoutSeconds: z.number().int().min(10).max(300).default(120),
   /**
    * The workflow's execution logging (CloudWatch vended logs, billed per GB ingested). ALL writes
    * every history event of every order (26 on the happy path), with its input and output when

@@ -40,6 +40,8 @@ export interface OrderWorkflowProps {
   readonly topic: sns.ITopic;
   /** EXPRESS (default in every environment) or STANDARD. */
   readonly workflowType: 'EXPRESS' | 'STANDARD';
+  /** The execution timeout in seconds (the environment's `workflowTimeoutSeconds`). */
+  readonly timeoutSeconds: number;
   readonly logRetention: logs.RetentionDays;
   /** Execution logging: which history events reach the log group, with or without their data. */
   readonly logging: {
@@ -83,13 +85,14 @@ export class OrderWorkflow extends Construct {
   /** The business-validation Lambda the `Validate` state invokes. */
   public readonly validateFunction: lambda.IFunction;
   /** The execution timeout: no run is alive longer. */
-  public readonly timeout = Duration.minutes(2);
+  public readonly timeout: Duration;
 
   constructor(scope: Construct, id: string, props: OrderWorkflowProps) {
     super(scope, id);
     const { ordersTable, failedOrdersTable } = props;
     this.validateFunction = props.validateFunction;
     this.logging = props.logging;
+    this.timeout = Duration.seconds(props.timeoutSeconds);
 
     const retry = (state: sfn.TaskStateBase, errors: readonly string[]) =>
       state.addRetry({

@@ -60,9 +60,6 @@ export interface OrderPipelineStackProps extends StackProps {
   readonly postDeployTrustedAccount?: string;
 }
 
-/** Slack on the reconciler's deadlines beyond the longest legitimate wait. */
-const RECONCILER_MARGIN_SECONDS = 60;
-
 /** Every box of ARCHITECTURE.md for one environment, in one stack. */
 export class OrderPipelineStack extends Stack {
   public readonly network: Network;
@@ -205,6 +202,7 @@ export class OrderPipelineStack extends Stack {
       failedOrdersTable,
       topic: this.fanOut.topic,
       workflowType: config.workflowType,
+      timeoutSeconds: config.workflowTimeoutSeconds,
       logRetention,
       logging: config.workflowLogs,
       removalPolicy,
@@ -264,14 +262,14 @@ export class OrderPipelineStack extends Stack {
         [ENV.stateMachineArn]: this.workflow.stateMachine.stateMachineArn,
         // No run is alive past its timeout, and no replay's claim past the publisher's.
         [ENV.acceptedDeadlineSeconds]: String(
-          workflowTimeoutSeconds + config.functions.publisher.timeoutSeconds + RECONCILER_MARGIN_SECONDS,
+          workflowTimeoutSeconds + config.functions.publisher.timeoutSeconds + config.functions.reconciler.deadlineMarginSeconds,
         ),
         // Past every receive of every consumer queue and the DLQ handler's record.
         [ENV.publishedDeadlineSeconds]: String(
           workflowTimeoutSeconds +
             redriveWindowSeconds +
             6 * config.functions.dlq.timeoutSeconds +
-            RECONCILER_MARGIN_SECONDS,
+            config.functions.reconciler.deadlineMarginSeconds,
         ),
         [ENV.maxRestarts]: String(config.functions.reconciler.maxRestarts),
         [ENV.sweepLimit]: String(config.functions.reconciler.sweepLimit),

@@ -123,6 +123,23 @@ describe('workflow, API and alarms (prod)', () => {
     });
   });
 
+  it("times runs out at the environment's workflow timeout, and the reconciler's deadlines wait past it", () => {
+    const config = loadEnvironment('prod');
+    expect(definitionOf(s)).toMatchObject({ TimeoutSeconds: config.workflowTimeoutSeconds });
+    const reconciler = logicalIds(s.json, 'AWS::Lambda::Function')
+      .map((id) => s.json.Resources[id]!.Properties!.Environment as { Variables?: Record<string, unknown> })
+      .find((environment) => environment?.Variables?.ACCEPTED_DEADLINE_SECONDS !== undefined)?.Variables;
+    // A restart before a live run's timeout would start a second run of the order.
+    expect(Number(reconciler?.ACCEPTED_DEADLINE_SECONDS)).toBe(
+      config.workflowTimeoutSeconds +
+        config.functions.publisher.timeoutSeconds +
+        config.functions.reconciler.deadlineMarginSeconds,
+    );
+    expect(Number(reconciler?.PUBLISHED_DEADLINE_SECONDS)).toBeGreaterThan(
+      Number(reconciler?.ACCEPTED_DEADLINE_SECONDS),
+    );
+  });
+
   it('serves HTTPS with a redirect from HTTP, rules for the publisher paths and a 404 JSON default', () => {
     s.template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
       Protocol: 'HTTPS',

@@ -371,7 +371,8 @@ export class LocalFunction {
         AWS_LAMBDA_FUNCTION_VERSION: version,
       },
       stdout: true,
-      stderr: this.spec.onOutput !== undefined,
+      // Captured too (Powertools writes WARN and ERROR there): else it lands in Jest's report.
+      stderr: true,
       workerData: {
         bundle: published?.bundle ?? this.bundle,
         name: this.spec.name,
@@ -414,10 +415,17 @@ export class LocalFunction {
     return sandbox;
   }
 
-  /** Hands each stdout line to the observer; what it does not consume goes to this process's stdout. */
+  /**
+   * Hands each stdout line to the observer; what it does not consume, and stderr, go to
+   * `onOutput` or else {@link writeHandlerLine}.
+   */
   private readOutput(worker: Worker): void {
     const onOutput = this.spec.onOutput;
     if (onOutput) worker.stderr.on('data', onOutput);
+    else {
+      worker.stderr.setEncoding('utf8');
+      worker.stderr.on('data', (chunk: string) => writeHandlerLine(chunk));
+    }
     let pending = '';
     worker.stdout.setEncoding('utf8');
     worker.stdout.on('data', (chunk: string) => {

@@ -42,7 +42,9 @@ beforeAll(async () => {
     PutRequest: { Item: { pk: { S: `seed-${index}` }, payload: { S: 'x'.repeat(200) } } },
   }));
   for (let start = 0; start < seed.length; start += 25) {
-    await dynamodb.send(new BatchWriteItemCommand({ RequestItems: { [TABLE]: seed.slice(start, start + 25) } }));
+    await dynamodb.send(
+      new BatchWriteItemCommand({ RequestItems: { [TABLE]: seed.slice(start, start + 25) } }),
+    );
   }
 });
 
