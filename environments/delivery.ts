@@ -1,16 +1,10 @@
 import { z } from 'zod';
-import { ENVIRONMENT_NAMES, type EnvironmentName } from './schema';
+import { connectionArnSchema, loadDeliveryFile, repositorySchema, type DeliveryFile } from './delivery-file';
+import { accountIdSchema, DEPLOYED_ENVIRONMENTS, regionSchema } from './schema';
 
-/** Environments a pipeline may deploy: every one but `local`. */
-export const DEPLOYED_ENVIRONMENTS = ENVIRONMENT_NAMES.filter(
-  (name): name is Exclude<EnvironmentName, 'local'> => name !== 'local',
-);
-export type DeployedEnvironmentName = (typeof DEPLOYED_ENVIRONMENTS)[number];
+export { DEPLOYED_ENVIRONMENTS, type DeployedEnvironmentName } from './schema';
 
-const accountId = z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id');
 const branch = z.string().regex(/^[A-Za-z0-9._/-]+$/, 'must be a Git branch name');
-const CONNECTION_ARN =
-  /^arn:aws[a-z-]*:(codeconnections|codestar-connections):([a-z]{2}(?:-[a-z]+)+-\d):(\d{12}):connection\/[0-9a-f-]{36}$/;
 
 const stageSchema = z.strictObject({
   environment: z.enum(DEPLOYED_ENVIRONMENTS),
@@ -36,21 +30,19 @@ const pipelineSchema = z.strictObject({
 const deliverySchema = z
   .strictObject({
     /** The account holding the pipelines, the connection and the pull-request check. */
-    toolingAccount: accountId,
+    toolingAccount: accountIdSchema,
     /** Region of the pipelines (and of the connection). */
-    region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as eu-west-1'),
+    region: regionSchema,
     /** The GitHub repository the connection gives access to. */
-    repository: z.strictObject({
-      owner: z.string().regex(/^[A-Za-z0-9-]+$/),
-      name: z.string().regex(/^[A-Za-z0-9._-]+$/),
-    }),
+    repository: repositorySchema,
     /**
      * The CodeConnections (formerly CodeStar Connections) connection to the repository's host,
      * created once in the console and authorised there (README, Deploying). No token in code.
+     * The delivery file checks that it is in the tooling account and region.
      */
-    connectionArn: z.string().regex(CONNECTION_ARN, 'must be a CodeConnections connection ARN'),
+    connectionArn: connectionArnSchema,
     /** The account each pipeline-deployed environment lives in. */
-    accounts: z.partialRecord(z.enum(DEPLOYED_ENVIRONMENTS), accountId),
+    accounts: z.partialRecord(z.enum(DEPLOYED_ENVIRONMENTS), accountIdSchema),
     pipelines: z.array(pipelineSchema).min(1),
     /**
      * Pull requests into `baseBranches` run buildspec.yml in a CodeBuild project that lives in the
@@ -64,13 +56,6 @@ const deliverySchema = z
   .superRefine((config, ctx) => {
     const issue = (path: (string | number)[], message: string) =>
       ctx.addIssue({ code: 'custom', path, message });
-    const [, service, region, account] = CONNECTION_ARN.exec(config.connectionArn) ?? [];
-    if (service && region !== config.region) {
-      issue(['connectionArn'], `the connection must be in the pipelines' region ${config.region}`);
-    }
-    if (service && account !== config.toolingAccount) {
-      issue(['connectionArn'], 'the connection must belong to the tooling account');
-    }
     if (!config.pipelines.some((pipeline) => pipeline.name === config.pullRequestCheck.pipeline)) {
       issue(['pullRequestCheck', 'pipeline'], `no pipeline is named ${config.pullRequestCheck.pipeline}`);
     }
@@ -109,17 +94,10 @@ export type PipelineConfig = DeliveryConfig['pipelines'][number];
 export type PipelineStageConfig = PipelineConfig['stages'][number];
 
 /**
- * Where the pipelines live and what they deploy: `develop` -> nonprod (dev, staging, each followed
- * by its stress test), `main` -> prod (manual approval, prod, smoke test). Placeholders for the
- * accounts and the connection: replace them with yours before the first `cdk deploy` of a pipeline.
+ * What the pipelines deploy: `develop` -> nonprod (dev, staging, each followed by its stress test),
+ * `main` -> prod (manual approval, prod, smoke test), pull requests into either checked.
  */
-export const delivery: DeliveryInput = {
-  toolingAccount: '444444444444',
-  region: 'eu-west-1',
-  repository: { owner: 'example-org', name: 'serverless-order-pipeline' },
-  connectionArn:
-    'arn:aws:codeconnections:eu-west-1:444444444444:connection/00000000-0000-0000-0000-000000000000',
-  accounts: { dev: '111111111111', staging: '222222222222', prod: '333333333333' },
+export const PIPELINES: Pick<DeliveryInput, 'pipelines' | 'pullRequestCheck'> = {
   pipelines: [
     {
       name: 'NonProd',
@@ -137,6 +115,21 @@ export const delivery: DeliveryInput = {
   ],
   pullRequestCheck: { pipeline: 'NonProd', baseBranches: ['develop', 'main'] },
 };
+
+/** The delivery configuration: {@link PIPELINES} where the delivery file says they live. */
+export function deliveryInput(file: DeliveryFile): DeliveryInput {
+  // A copy: callers may change it (tests do), the file is read once.
+  return structuredClone({
+    toolingAccount: file.toolingAccount,
+    region: file.region,
+    repository: file.repository,
+    connectionArn: file.connectionArn,
+    accounts: Object.fromEntries(
+      DEPLOYED_ENVIRONMENTS.map((name) => [name, file.environments[name].account]),
+    ),
+    ...PIPELINES,
+  });
+}
 
 /** Thrown when the delivery configuration breaks the schema or a cross-field rule. */
 export class InvalidDeliveryError extends Error {
@@ -158,7 +151,7 @@ export function validateDelivery(input: unknown): DeliveryConfig {
   );
 }
 
-/** The validated delivery configuration of this repository. */
-export function loadDelivery(): DeliveryConfig {
-  return validateDelivery(delivery);
+/** The validated delivery configuration of the delivery file in use (or of `file`). */
+export function loadDelivery(file: DeliveryFile = loadDeliveryFile()): DeliveryConfig {
+  return validateDelivery(deliveryInput(file));
 }

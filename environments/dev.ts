@@ -1,4 +1,5 @@
 import { EXPECTED_STATUS_CODES, MARKET_CURRENCIES, RESERVATION_PROTECTS } from './defaults';
+import type { EnvironmentSite } from './delivery-file';
 import type { EnvironmentInput } from './schema';
 
 /** Settings shared by this environment's fan-out consumers. */
@@ -13,15 +14,16 @@ const consumerSettings = {
 };
 
 /** Shared development account: one AZ, plain HTTP allowed, a little failure injection. */
-export const dev: EnvironmentInput = {
+export const dev = (site: EnvironmentSite): EnvironmentInput => ({
   name: 'dev',
-  region: 'eu-west-1',
+  region: site.region,
   azCount: 1,
-  gatewayPrefixLists: { s3: 'pl-6da54004', dynamodb: 'pl-6fa54006' },
-  // 50 reserved of the account's 1,000 (Lambda keeps 100 unreserved); every reservation says why.
+  gatewayPrefixLists: site.gatewayPrefixLists,
+  // 50 reserved of the account's quota (1,000 in the example; Lambda keeps 100 unreserved); every
+  // reservation says why.
   lambda: {
     architecture: 'arm64',
-    accountConcurrency: 1000,
+    accountConcurrency: site.accountConcurrency,
     reservations: {
       publisher: { concurrency: 20, protects: RESERVATION_PROTECTS.publisher },
       validate: { concurrency: 10, protects: RESERVATION_PROTECTS.validate },
@@ -41,7 +43,7 @@ export const dev: EnvironmentInput = {
   workflowLogs: { level: 'ALL', includeExecutionData: true },
   xraySampling: { reservoirPerSecond: 1, fixedRate: 0.05 },
   alarms: {
-    email: 'orders-dev@example.com',
+    email: site.alarmEmail,
     periodSeconds: 300,
     evaluationPeriods: 1,
     lambdaErrors: 5,
@@ -71,4 +73,4 @@ export const dev: EnvironmentInput = {
     deadlineSeconds: 180,
     thresholds: { maxErrorRate: 0.02, maxP95Ms: 2000, expectedStatusCodes: EXPECTED_STATUS_CODES },
   },
-};
+});

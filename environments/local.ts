@@ -1,5 +1,5 @@
 import { EXPECTED_STATUS_CODES, MARKET_CURRENCIES } from './defaults';
-import type { EnvironmentInput } from './schema';
+import { KNOWN_GATEWAY_PREFIX_LISTS, type EnvironmentInput } from './schema';
 
 /** Settings shared by this environment's fan-out consumers. */
 const consumerSettings = {
@@ -20,7 +20,7 @@ export const local: EnvironmentInput = {
   name: 'local',
   region: 'us-east-1',
   azCount: 1,
-  gatewayPrefixLists: { s3: 'pl-63a5400a', dynamodb: 'pl-02cd2c6b' },
+  gatewayPrefixLists: KNOWN_GATEWAY_PREFIX_LISTS['us-east-1']!,
   // The local stack runs one invocation at a time per function; nothing to reserve.
   lambda: { architecture: 'arm64' },
   functions: {

@@ -1,4 +1,5 @@
 import { MARKET_CURRENCIES, RESERVATION_PROTECTS } from './defaults';
+import type { EnvironmentSite } from './delivery-file';
 import type { EnvironmentInput } from './schema';
 
 /** Settings shared by this environment's fan-out consumers. */
@@ -15,18 +16,20 @@ const consumerSettings = {
 };
 
 /** Production: its own account, HTTPS only, WAF on, data retained, no failure injection. */
-export const prod: EnvironmentInput = {
+export const prod = (site: EnvironmentSite): EnvironmentInput => ({
   name: 'prod',
-  account: '333333333333',
-  region: 'eu-west-1',
+  // Its own account, named in the stage's env even when deployed directly.
+  account: site.account,
+  region: site.region,
   azCount: 2,
-  gatewayPrefixLists: { s3: 'pl-6da54004', dynamodb: 'pl-6fa54006' },
-  // 400 reserved of the account's 1,000 (Lambda keeps 100 unreserved); every reservation says why.
+  gatewayPrefixLists: site.gatewayPrefixLists,
+  // 400 reserved of the account's quota (1,000 in the example; Lambda keeps 100 unreserved); every
+  // reservation says why.
   // The DLQ handler reserves nothing: a throttled dead letter waits on its DLQ (which has no
   // redrive) and is recorded a visibility timeout later, and a new subscriber adds DLQ mappings.
   lambda: {
     architecture: 'arm64',
-    accountConcurrency: 1000,
+    accountConcurrency: site.accountConcurrency,
     reservations: {
       publisher: { concurrency: 200, protects: RESERVATION_PROTECTS.publisher },
       validate: { concurrency: 100, protects: RESERVATION_PROTECTS.validate },
@@ -47,7 +50,7 @@ export const prod: EnvironmentInput = {
   workflowLogs: { level: 'ERROR', includeExecutionData: false },
   xraySampling: { reservoirPerSecond: 0, fixedRate: 0.01 },
   alarms: {
-    email: 'orders-oncall@example.com',
+    email: site.alarmEmail,
     periodSeconds: 60,
     evaluationPeriods: 3,
     lambdaErrors: 1,
@@ -59,12 +62,8 @@ export const prod: EnvironmentInput = {
     workflowFailures: 1,
     dynamoThrottles: 5,
   },
-  // An existing certificate of the account that covers the name.
-  domain: {
-    name: 'orders.example.com',
-    hostedZone: { id: 'Z0000000000000000PROD', name: 'example.com' },
-    certificateArn: 'arn:aws:acm:eu-west-1:333333333333:certificate/00000000-0000-0000-0000-000000000003',
-  },
+  // HTTPS only, so the delivery file must name its domain.
+  domain: site.domain,
   allowHttp: false,
   wafEnabled: true,
   wafRateLimit: 2000,
@@ -85,4 +84,4 @@ export const prod: EnvironmentInput = {
     deadlineSeconds: 120,
     thresholds: { maxErrorRate: 0, maxP95Ms: 1500, expectedStatusCodes: [202] },
   },
-};
+});

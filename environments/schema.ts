@@ -4,6 +4,12 @@ import { z } from 'zod';
 export const ENVIRONMENT_NAMES = ['local', 'dev', 'staging', 'prod'] as const;
 export type EnvironmentName = (typeof ENVIRONMENT_NAMES)[number];
 
+/** Environments deployed to AWS accounts, by a pipeline or directly: every one but `local`. */
+export const DEPLOYED_ENVIRONMENTS = ENVIRONMENT_NAMES.filter(
+  (name): name is Exclude<EnvironmentName, 'local'> => name !== 'local',
+);
+export type DeployedEnvironmentName = (typeof DEPLOYED_ENVIRONMENTS)[number];
+
 /** Environments where a plain-HTTP listener that forwards traffic may exist. */
 const HTTP_ALLOWED: readonly EnvironmentName[] = ['local', 'dev'];
 
@@ -13,12 +19,77 @@ const LOG_RETENTION_DAYS = [
 ] as const;
 
 const seconds = (max: number) => z.number().int().min(0).max(max);
+
+/**
+ * A 12-digit AWS account id, as a string: unquoted in YAML, `012345678901` would be read as a
+ * number and lose its leading zero, so a number is refused with that reason.
+ */
+export const accountIdSchema = z
+  .string({
+    error: (issue) =>
+      typeof issue.input === 'number'
+        ? 'write the account id in quotes ("012345678901"): unquoted, YAML reads it as a number'
+        : undefined,
+  })
+  .regex(/^\d{12}$/, 'must be a 12-digit AWS account id');
+
+export const regionSchema = z
+  .string()
+  .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as eu-west-1');
+
 const hostname = z
   .string()
   .regex(
     /^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,}$/,
     'must be a lowercase DNS name such as orders.example.com',
   );
+
+/** The region's AWS-managed prefix lists of the S3 and DynamoDB gateway endpoints. */
+export const gatewayPrefixListsSchema = z.strictObject({
+  s3: z.string().regex(/^pl-[0-9a-f]+$/, 'must be a prefix list id such as pl-6da54004'),
+  dynamodb: z.string().regex(/^pl-[0-9a-f]+$/, 'must be a prefix list id such as pl-6fa54006'),
+});
+
+/**
+ * The gateway prefix lists of the regions this repository has deployed to (`aws ec2
+ * describe-prefix-lists --region <region>`), so a list of one region is not used in another.
+ */
+export const KNOWN_GATEWAY_PREFIX_LISTS: Readonly<Record<string, z.infer<typeof gatewayPrefixListsSchema>>> = {
+  'eu-west-1': { s3: 'pl-6da54004', dynamodb: 'pl-6fa54006' },
+  'us-east-1': { s3: 'pl-63a5400a', dynamodb: 'pl-02cd2c6b' },
+};
+
+/** An HTTPS name, its public hosted zone and, optionally, an existing certificate for it. */
+export const domainSchema = z.strictObject({
+  name: hostname,
+  hostedZone: z.strictObject({
+    id: z.string().regex(/^Z[0-9A-Z]{1,32}$/, 'must be a Route 53 hosted zone id such as Z0123456789ABC'),
+    name: hostname,
+  }),
+  certificateArn: z
+    .string()
+    .regex(
+      /^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[A-Za-z0-9-]+$/,
+      'must be an ACM certificate ARN',
+    )
+    .optional(),
+});
+
+/**
+ * Why a load balancer in `region` (of `account`, when known) cannot use the certificate, if it
+ * cannot: a listener takes certificates of its own region and account only.
+ */
+export function certificateMismatch(
+  certificateArn: string,
+  where: { region: string; account?: string },
+): string | undefined {
+  const [, , , region, account] = certificateArn.split(':');
+  if (region !== where.region) return `the certificate must be in ${where.region}, not ${region}`;
+  if (where.account && account !== where.account) {
+    return `the certificate must belong to the environment's account ${where.account}, not ${account}`;
+  }
+  return undefined;
+}
 
 /**
  * Lambda keeps at least this much of the account's concurrency unreserved: a reservation that
@@ -114,11 +185,8 @@ const alarmsSchema = z.strictObject({
 const base = z.strictObject({
   name: z.enum(ENVIRONMENT_NAMES),
   /** AWS account id; required for prod, optional (env-agnostic) elsewhere. */
-  account: z
-    .string()
-    .regex(/^\d{12}$/, 'must be a 12-digit AWS account id')
-    .optional(),
-  region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as eu-west-1'),
+  account: accountIdSchema.optional(),
+  region: regionSchema,
   /** Availability zones used by the VPC; 1 is allowed outside staging and prod. */
   azCount: z.number().int().min(1).max(3),
   /**
@@ -126,10 +194,7 @@ const base = z.strictObject({
    * security group's egress names them instead of 0.0.0.0/0. CloudFormation cannot look them up;
    * `aws ec2 describe-prefix-lists --region <region>` lists them.
    */
-  gatewayPrefixLists: z.strictObject({
-    s3: z.string().regex(/^pl-[0-9a-f]+$/),
-    dynamodb: z.string().regex(/^pl-[0-9a-f]+$/),
-  }),
+  gatewayPrefixLists: gatewayPrefixListsSchema,
   lambda: z.strictObject({
     architecture: z.literal('arm64'),
     /**
@@ -238,22 +303,7 @@ const base = z.strictObject({
    * without it, one the stack requests and validates through the hosted zone. Required without
    * `allowHttp`: the load balancer's own DNS name is one no certificate can cover.
    */
-  domain: z
-    .strictObject({
-      name: hostname,
-      hostedZone: z.strictObject({
-        id: z.string().regex(/^Z[0-9A-Z]{1,32}$/, 'must be a Route 53 hosted zone id such as Z0123456789ABC'),
-        name: hostname,
-      }),
-      certificateArn: z
-        .string()
-        .regex(
-          /^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[A-Za-z0-9-]+$/,
-          'must be an ACM certificate ARN',
-        )
-        .optional(),
-    })
-    .optional(),
+  domain: domainSchema.optional(),
   /** Plain-HTTP listener forwarding to the publisher (only local and dev). */
   allowHttp: z.boolean(),
   wafEnabled: z.boolean(),
@@ -321,14 +371,8 @@ export const environmentSchema = base.superRefine((config, ctx) => {
     if (name !== hostedZone.name && !name.endsWith(`.${hostedZone.name}`)) {
       issue(['domain', 'name'], `${name} is not in the hosted zone ${hostedZone.name}`);
     }
-    const certificateRegion = certificateArn?.split(':')[3];
-    if (certificateRegion && certificateRegion !== config.region) {
-      // A load balancer's listener takes certificates of its own region only.
-      issue(
-        ['domain', 'certificateArn'],
-        `the certificate must be in ${config.region}, not ${certificateRegion}`,
-      );
-    }
+    const mismatch = certificateArn && certificateMismatch(certificateArn, config);
+    if (mismatch) issue(['domain', 'certificateArn'], mismatch);
   }
   if (config.azCount < 2 && (config.name === 'staging' || config.name === 'prod')) {
     issue(['azCount'], `${config.name} must span at least 2 availability zones`);

@@ -1,4 +1,5 @@
 import { EXPECTED_STATUS_CODES, MARKET_CURRENCIES, RESERVATION_PROTECTS } from './defaults';
+import type { EnvironmentSite } from './delivery-file';
 import type { EnvironmentInput } from './schema';
 
 /** Settings shared by this environment's fan-out consumers. */
@@ -13,15 +14,16 @@ const consumerSettings = {
 };
 
 /** Production's twin for the pipeline's stress test: two AZs, HTTPS only, WAF on. */
-export const staging: EnvironmentInput = {
+export const staging = (site: EnvironmentSite): EnvironmentInput => ({
   name: 'staging',
-  region: 'eu-west-1',
+  region: site.region,
   azCount: 2,
-  gatewayPrefixLists: { s3: 'pl-6da54004', dynamodb: 'pl-6fa54006' },
-  // 115 reserved of the account's 1,000 (Lambda keeps 100 unreserved); every reservation says why.
+  gatewayPrefixLists: site.gatewayPrefixLists,
+  // 115 reserved of the account's quota (1,000 in the example; Lambda keeps 100 unreserved); every
+  // reservation says why.
   lambda: {
     architecture: 'arm64',
-    accountConcurrency: 1000,
+    accountConcurrency: site.accountConcurrency,
     reservations: {
       publisher: { concurrency: 50, protects: RESERVATION_PROTECTS.publisher },
       validate: { concurrency: 25, protects: RESERVATION_PROTECTS.validate },
@@ -41,7 +43,7 @@ export const staging: EnvironmentInput = {
   workflowLogs: { level: 'ERROR', includeExecutionData: false },
   xraySampling: { reservoirPerSecond: 1, fixedRate: 0.05 },
   alarms: {
-    email: 'orders-staging@example.com',
+    email: site.alarmEmail,
     periodSeconds: 60,
     evaluationPeriods: 3,
     lambdaErrors: 5,
@@ -53,11 +55,8 @@ export const staging: EnvironmentInput = {
     workflowFailures: 3,
     dynamoThrottles: 10,
   },
-  // No certificate ARN: the stack requests one for the name, validated through the hosted zone.
-  domain: {
-    name: 'orders.staging.example.com',
-    hostedZone: { id: 'Z00000000000000STAGE', name: 'staging.example.com' },
-  },
+  // HTTPS only, so the delivery file must name its domain.
+  domain: site.domain,
   allowHttp: false,
   wafEnabled: true,
   wafRateLimit: 10_000,
@@ -76,4 +75,4 @@ export const staging: EnvironmentInput = {
     deadlineSeconds: 600,
     thresholds: { maxErrorRate: 0.01, maxP95Ms: 1000, expectedStatusCodes: EXPECTED_STATUS_CODES },
   },
-};
+});
