@@ -74,7 +74,10 @@ const deliveryFileSchema = z
       ctx.addIssue({ code: 'custom', path: fieldPath, message });
     const [, service, region, account] = CONNECTION_ARN.exec(file.connectionArn) ?? [];
     if (service && region !== file.region) {
-      issue(['connectionArn'], `the connection must be in the pipelines' region ${file.region}, not ${region}`);
+      issue(
+        ['connectionArn'],
+        `the connection must be in the pipelines' region ${file.region}, not ${region}`,
+      );
     }
     if (service && account !== file.toolingAccount) {
       issue(['connectionArn'], `the connection must belong to the tooling account ${file.toolingAccount}`);

@@ -54,10 +54,11 @@ export const gatewayPrefixListsSchema = z.strictObject({
  * The gateway prefix lists of the regions this repository has deployed to (`aws ec2
  * describe-prefix-lists --region <region>`), so a list of one region is not used in another.
  */
-export const KNOWN_GATEWAY_PREFIX_LISTS: Readonly<Record<string, z.infer<typeof gatewayPrefixListsSchema>>> = {
-  'eu-west-1': { s3: 'pl-6da54004', dynamodb: 'pl-6fa54006' },
-  'us-east-1': { s3: 'pl-63a5400a', dynamodb: 'pl-02cd2c6b' },
-};
+export const KNOWN_GATEWAY_PREFIX_LISTS: Readonly<Record<string, z.infer<typeof gatewayPrefixListsSchema>>> =
+  {
+    'eu-west-1': { s3: 'pl-6da54004', dynamodb: 'pl-6fa54006' },
+    'us-east-1': { s3: 'pl-63a5400a', dynamodb: 'pl-02cd2c6b' },
+  };
 
 /** An HTTPS name, its public hosted zone and, optionally, an existing certificate for it. */
 export const domainSchema = z.strictObject({
