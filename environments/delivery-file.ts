@@ -247,16 +247,23 @@ export function placeholdersFor(
   });
 }
 
+/** `path (value)` of each placeholder, as the refusal and the preflight name them. */
+export function describePlaceholders(placeholders: readonly Placeholder[]): string[] {
+  return placeholders.map(({ path: fieldPath, value }) => `${fieldPath} (${value})`);
+}
+
+/** What to do about placeholders in `file`. */
+export function placeholderFix(file: string): string {
+  const copy =
+    path.resolve(file) === EXAMPLE_DELIVERY_FILE ? `copy it to ${displayPath(DELIVERY_FILE)} and ` : '';
+  return `${copy}replace them (README, Deploying)`;
+}
+
 /**
- * The one message that refuses a deploy (and fails the preflight's placeholder check), naming
- * every placeholder with its value; undefined when there is none.
+ * The one message that refuses a deploy, naming every placeholder with its value; undefined when
+ * there is none.
  */
 export function placeholderRefusal(file: string, placeholders: readonly Placeholder[]): string | undefined {
   if (placeholders.length === 0) return undefined;
-  const fields = placeholders.map(({ path: fieldPath, value }) => `${fieldPath} (${value})`).join(', ');
-  const copy =
-    path.resolve(file) === EXAMPLE_DELIVERY_FILE
-      ? `copy it to ${displayPath(DELIVERY_FILE)} and replace them`
-      : 'replace them';
-  return `${displayPath(file)} still holds placeholders: ${fields}; ${copy} (README, Deploying)`;
+  return `${displayPath(file)} still holds placeholders: ${describePlaceholders(placeholders).join(', ')}; ${placeholderFix(file)}`;
 }

@@ -2,6 +2,7 @@ import { resolveNs } from 'node:dns/promises';
 import { parseArgs } from 'node:util';
 import { ENVIRONMENT_NAMES, isEnvironmentName, loadEnvironment } from '../environments';
 import { loadDelivery } from '../environments/delivery';
+import { deliveryFilePath, findPlaceholders, loadDeliveryFile } from '../environments/delivery-file';
 import { synthesizeEnvironment } from '../infra/stacks/synthesize';
 import { LocalStackNotRunningError, readLocalStack } from './lib/local-state';
 import { preflightClients } from './preflight/clients';
@@ -62,8 +63,10 @@ async function main(): Promise<number> {
     throw new UsageError(`--skip takes ${skippable.join(', ')}; not ${unknown.join(', ')}`);
   }
 
-  const delivery = loadDelivery();
-  const base = loadEnvironment(values.env);
+  const deliveryFile = deliveryFilePath();
+  const content = loadDeliveryFile(deliveryFile);
+  const delivery = loadDelivery(content);
+  const base = loadEnvironment(values.env, content);
   const config = { ...base, region: values.region ?? base.region };
   console.error(`[preflight] synthesizing ${config.name} to read its reservations and bootstrap rule...`);
   const synthesized = synthesizeEnvironment(config);
@@ -72,6 +75,7 @@ async function main(): Promise<number> {
     delivery,
     template: synthesized.template,
     stackName: values.stack ?? synthesized.stackName,
+    deliveryFile: { path: deliveryFile, placeholders: findPlaceholders(content) },
   });
 
   const onResult = (result: CheckResult) => console.log(formatResult(result));

@@ -8,6 +8,7 @@ import {
   checkCredentials,
   checkLambdaConcurrency,
 } from './account';
+import { checkPlaceholders } from './configuration';
 import { checkConnection } from './connection';
 import { checkAlarmSubscription, checkSmokeClient, checkStack } from './deployment';
 import { checkCertificate, checkHostedZone, type NameServerLookup } from './domain';
@@ -53,6 +54,13 @@ export const CHECKS: readonly CheckDescription[] = [
     id: 'stack',
     verifies:
       'cloudformation:DescribeStacks: the stack is deployable (not mid-operation, not stuck in a failed rollback). Not deployed yet = the deployed-stack checks skip.',
+  },
+  {
+    id: 'placeholders',
+    verifies:
+      'the delivery file (delivery.config.yaml) holds no placeholder in the fields this environment and its pipeline deploy with; cdk deploy refuses them too.',
+    offline: true,
+    run: ({ target }) => checkPlaceholders(target),
   },
   {
     id: 'bootstrap.version',

@@ -1,5 +1,6 @@
 import { loadEnvironment } from '../../environments';
 import { loadDelivery } from '../../environments/delivery';
+import { EXAMPLE_DELIVERY_FILE, findPlaceholders, loadDeliveryFile } from '../../environments/delivery-file';
 import { synthesizeEnvironment, type CfnTemplate } from '../../infra/stacks/synthesize';
 import { LOCAL_ACCOUNT_ID } from '../local/aws-config';
 import { preflightTarget, requiredBootstrapVersion, reservationsOf, UnreadableTemplateError } from './target';
@@ -7,6 +8,10 @@ import { preflightTarget, requiredBootstrapVersion, reservationsOf, UnreadableTe
 // One synthesis for the whole file (bundling skipped).
 const prod = synthesizeEnvironment(loadEnvironment('prod'));
 const delivery = loadDelivery();
+const deliveryFile = {
+  path: EXAMPLE_DELIVERY_FILE,
+  placeholders: findPlaceholders(loadDeliveryFile(EXAMPLE_DELIVERY_FILE)),
+};
 
 describe('preflightTarget', () => {
   const target = preflightTarget({
@@ -14,6 +19,7 @@ describe('preflightTarget', () => {
     delivery,
     template: prod.template,
     stackName: prod.stackName,
+    deliveryFile,
   });
 
   it('reads the bootstrap rule of the synthesized template', () => {
@@ -58,11 +64,24 @@ describe('preflightTarget', () => {
       // What the adapter takes from the template does not depend on the environment.
       template: prod.template,
       stackName: 'Local-OrderPipeline',
+      deliveryFile,
     });
     expect(localTarget.platform).toBe('local');
     expect(localTarget.account).toBe(LOCAL_ACCOUNT_ID);
     expect(localTarget.delivery).toBeUndefined();
     expect(localTarget.stress.waf).toBeUndefined();
+    expect(localTarget.placeholders).toBeUndefined();
+  });
+
+  it("names the placeholders of prod and its pipeline, none of another environment's", () => {
+    expect(target.placeholders).toMatchObject({
+      file: 'examples/delivery.config.yaml',
+      fix: 'copy it to delivery.config.yaml and replace them (README, Deploying)',
+    });
+    const fields = target.placeholders!.fields.join(', ');
+    expect(fields).toContain('environments.prod.account (333333333333)');
+    expect(fields).toContain('connectionArn (arn:aws:codeconnections:');
+    expect(fields).not.toContain('environments.staging');
   });
 });
 

@@ -4,6 +4,13 @@
  */
 import type { EnvironmentConfig } from '../../environments';
 import type { DeliveryConfig } from '../../environments/delivery';
+import {
+  describePlaceholders,
+  displayPath,
+  placeholderFix,
+  placeholdersFor,
+  type Placeholder,
+} from '../../environments/delivery-file';
 import { ENTRY_METADATA_KEY } from '../../infra/constructs/order-pipeline-function';
 import { OUTPUTS } from '../../infra/stacks/order-pipeline-stack';
 import type { CfnTemplate } from '../../infra/stacks/synthesize';
@@ -68,6 +75,8 @@ export interface PreflightSources {
   /** The environment's synthesized template (bundling skipped). */
   readonly template: CfnTemplate;
   readonly stackName: string;
+  /** The delivery file in use and every placeholder it still holds. */
+  readonly deliveryFile: { readonly path: string; readonly placeholders: readonly Placeholder[] };
 }
 
 /** Builds the target description of one environment. */
@@ -76,6 +85,7 @@ export function preflightTarget({
   delivery,
   template,
   stackName,
+  deliveryFile,
 }: PreflightSources): PreflightTarget {
   const local = config.name === 'local';
   const pipelined = delivery.pipelines.some((pipeline) =>
@@ -104,6 +114,15 @@ export function preflightTarget({
     delivery: pipelined
       ? { toolingAccount: delivery.toolingAccount, connectionArn: delivery.connectionArn }
       : undefined,
+    placeholders: local
+      ? undefined
+      : {
+          file: displayPath(deliveryFile.path),
+          fields: describePlaceholders(
+            placeholdersFor(deliveryFile.placeholders, { environments: [config.name], pipeline: pipelined }),
+          ),
+          fix: placeholderFix(deliveryFile.path),
+        },
     alarmEmail: config.alarms.email,
     alarmTopicOutput: OUTPUTS.alarmTopicArn,
     smokeClientOutput: OUTPUTS.smokeClientSecretId,

@@ -31,6 +31,7 @@ export const TARGET: PreflightTarget = {
     connectionArn:
       'arn:aws:codeconnections:eu-west-1:444444444444:connection/00000000-0000-0000-0000-000000000000',
   },
+  placeholders: { file: 'delivery.config.yaml', fields: [], fix: 'replace them (README, Deploying)' },
   alarmEmail: 'orders-staging@example.com',
   alarmTopicOutput: 'AlarmTopicArn',
   smokeClientOutput: 'SmokeClientSecretArn',

@@ -82,6 +82,15 @@ export interface PreflightTarget {
     readonly toolingAccount: string;
     readonly connectionArn: string;
   };
+  /**
+   * The delivery file's fields that reach this environment (or its pipeline) and still hold a
+   * placeholder, each as `path (value)`; absent where nothing comes from the file (local).
+   */
+  readonly placeholders?: {
+    readonly file: string;
+    readonly fields: readonly string[];
+    readonly fix: string;
+  };
   /** The address that must confirm the alarm topic's email subscription. */
   readonly alarmEmail: string;
   /** Stack output naming the smoke-test client's secret; absent when the stack has no smoke client. */
