@@ -88,7 +88,7 @@ const deliverySchema = z
 
 /** The validated delivery configuration. */
 export type DeliveryConfig = z.output<typeof deliverySchema>;
-/** What the delivery file declares. */
+/** What the delivery configuration is built from: the delivery file's values and {@link PIPELINES}. */
 export type DeliveryInput = z.input<typeof deliverySchema>;
 export type PipelineConfig = DeliveryConfig['pipelines'][number];
 export type PipelineStageConfig = PipelineConfig['stages'][number];

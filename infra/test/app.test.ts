@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { EXAMPLE_DELIVERY_FILE } from '../../environments/delivery-file';
-import { composeOrderApp } from '../order-app';
+import { composeOrderApp } from '../app';
 import { projectContext } from '../stacks/synthesize';
 import { SYNTH_TIMEOUT_MS } from './template-helpers';
 
