@@ -262,7 +262,9 @@ export class OrderPipelineStack extends Stack {
         [ENV.stateMachineArn]: this.workflow.stateMachine.stateMachineArn,
         // No run is alive past its timeout, and no replay's claim past the publisher's.
         [ENV.acceptedDeadlineSeconds]: String(
-          workflowTimeoutSeconds + config.functions.publisher.timeoutSeconds + config.functions.reconciler.deadlineMarginSeconds,
+          workflowTimeoutSeconds +
+            config.functions.publisher.timeoutSeconds +
+            config.functions.reconciler.deadlineMarginSeconds,
         ),
         // Past every receive of every consumer queue and the DLQ handler's record.
         [ENV.publishedDeadlineSeconds]: String(
