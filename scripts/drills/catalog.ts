@@ -1,10 +1,15 @@
 import { LIVE_ALIAS } from '../../infra/constructs/order-pipeline-function';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { ENV } from '../../lambdas/shared/runtime-contract';
+import { OUTPUTS } from '../../infra/stacks/order-pipeline-stack';
+import { ENV, orderKey } from '../../lambdas/shared/runtime-contract';
+import type { CfnTemplate } from '../local/cfn-template';
+import { INTERNAL_ERROR, THROTTLING } from '../local/fault-proxy';
 import { TEMPLATE_VERSION } from '../local/stack';
+import type { RequestOutcome } from '../stress/accounting';
 import { normalizeMix } from '../stress/mix';
 import { runStress } from '../stress/run';
 import type { Drill, DrillCheck, DrillContext } from './harness';
+import { orderChecks, orderIdOf, orderItem, writeAcceptedOrder } from './orders';
 import { SlowLink } from './slow-link';
 
 /** The release the template replaces (see TEMPLATE_VERSION). */
@@ -384,4 +389,426 @@ export const DRILLS: Drill[] = [
       ];
     },
   },
+  ...faultDrills(),
 ];
+
+/**
+ * Reconciler deadlines short enough for a drill's sweep to find what its fault left behind: an
+ * ACCEPTED or PUBLISHING order whose last start is over a second old (the drills sweep only once
+ * the runs they broke are over, so no live run is restarted), a PUBLISHED one after 30 s.
+ */
+function reconcileSoon(context: DrillContext): void {
+  context.fn('reconciler').updateEnvironment({
+    [ENV.acceptedDeadlineSeconds]: '1',
+    [ENV.publishedDeadlineSeconds]: '30',
+  });
+}
+
+/** Waits until no workflow execution runs any more. */
+async function workflowIdle(context: DrillContext, ms = 30_000): Promise<void> {
+  await waitFor(
+    context,
+    ms,
+    async () => context.stack.stepFunctions.inFlight,
+    (running) => running === 0,
+  );
+}
+
+/** The orders' statuses as stored, e.g. `ACCEPTED x3`. */
+async function storedStatuses(context: DrillContext, orderIds: readonly string[]): Promise<string[]> {
+  return Promise.all(
+    orderIds.map(async (orderId) => String((await orderItem(context.stack, orderId))?.status ?? 'MISSING')),
+  );
+}
+
+const tally = (values: readonly (string | number)[]) =>
+  [...new Set(values)]
+    .map((value) => `${value} x${values.filter((other) => other === value).length}`)
+    .join(', ');
+
+/**
+ * One sweep, then every order of `outcomes` must end within one period of the reconciler's
+ * schedule on the drill clock; returns the sweep's checks and the orders' accounting checks.
+ */
+async function sweepAndSettle(
+  context: DrillContext,
+  outcomes: readonly RequestOutcome[],
+  expected: { restarted: number },
+): Promise<DrillCheck[]> {
+  const sweep = await context.sweep();
+  const restarted = sweep.result?.restarted.length ?? 0;
+  context.note(
+    sweep.error
+      ? `sweep failed: ${sweep.error.message}`
+      : `sweep: examined ${sweep.result?.examined}, restarted ${restarted}, failed ${sweep.result?.failed.length}`,
+  );
+  const accounting = await context.settle(outcomes, context.sweepPeriodMs);
+  context.note(`orders: ${JSON.stringify(accounting.statuses)}`);
+  return [
+    check(
+      `the sweep restarted ${expected.restarted} order(s)`,
+      sweep.error === undefined && restarted === expected.restarted,
+      sweep.error?.message ?? JSON.stringify(sweep.result),
+    ),
+    ...orderChecks(
+      accounting,
+      `within one reconciler period (${Math.round(context.sweepPeriodMs / 1000)} s wall at the drill's clock)`,
+    ),
+  ];
+}
+
+/**
+ * Sets every state machine's execution timeout (the definition's top-level `TimeoutSeconds`).
+ * @throws Error when a definition has none: the drill would not time anything out
+ */
+function withExecutionTimeout(seconds: number): (templates: Record<string, CfnTemplate>) => void {
+  return (templates) => {
+    for (const template of Object.values(templates)) {
+      for (const resource of Object.values(template.Resources)) {
+        if (resource.Type !== 'AWS::StepFunctions::StateMachine') continue;
+        const definition = resource.Properties?.DefinitionString as { 'Fn::Join'?: [string, unknown[]] };
+        const parts = definition['Fn::Join']?.[1] ?? [];
+        const last = parts.length - 1;
+        const text = parts[last];
+        // The top-level field closes the definition: `..., "TimeoutSeconds":120}`.
+        if (typeof text !== 'string' || !/"TimeoutSeconds":\d+}$/.test(text))
+          throw new Error('the state machine definition has no top-level TimeoutSeconds to shorten');
+        parts[last] = text.replace(/"TimeoutSeconds":\d+}$/, `"TimeoutSeconds":${seconds}}`);
+      }
+    }
+  };
+}
+
+/**
+ * Issue #16 item 6: faults in the publisher's Step Functions calls and in the workflow's own
+ * DynamoDB writes, each drill checking that every order it sent ends terminal within one
+ * reconciler period, agreeing with its billing record and archive object, 0 lost, 0 duplicates.
+ */
+function faultDrills(): Drill[] {
+  return [
+    {
+      name: 'StartExecution throttled while a retry races it',
+      summary:
+        "Step Functions throttles the publisher's StartExecution while the client resends the order: the resend answers 202 and starts nothing (the first request holds the claim), the first gives up with 503 and releases it; the order sits ACCEPTED with no run until the reconciler's sweep restarts it",
+      expected: [
+        /StuckOrders$/,
+        /AlbTarget5xx$/,
+        /PublisherCanaryTarget5xx$/,
+        /PublisherCanaryDependencyFailures$/,
+      ],
+      // The first requests spend seconds in the SDK's backoff on throttles before their 503, on
+      // AWS too: the response time p99 crosses its threshold with a handful of requests.
+      tolerated: [/AlbTargetResponseTimeP99$/],
+      faultProxy: true,
+      async run(context) {
+        reconcileSoon(context);
+        const outcomes: RequestOutcome[] = [];
+        const races: string[] = [];
+        for (let pair = 0; pair < 2; pair++) {
+          const body = context.orderBody();
+          const orderId = orderIdOf(body);
+          let open: () => void = () => undefined;
+          const gate = new Promise<void>((resolve) => (open = resolve));
+          // Every StartExecution of this order is throttled; the first waits at the gate, so the
+          // resend arrives while the request that claimed the start is still trying.
+          const throttle = context.faults().stepFunctions.inject({
+            action: 'StartExecution',
+            when: (request) => request.body.includes(orderId),
+            effect: THROTTLING,
+            holdUntil: gate,
+          });
+          const first = context.submit(body);
+          await Promise.race([throttle.taken(), first]);
+          const resend = await context.submit(body, 'replay');
+          open();
+          outcomes.push(await first, resend);
+          races.push(`${(await first).status} then ${resend.status} ${resend.acceptedStatus ?? ''}`.trim());
+          throttle.remove();
+        }
+        context.note(`first request, resend: ${races.join('; ')}`);
+        const ids = [...new Set(outcomes.map((outcome) => outcome.orderId))];
+        const before = await storedStatuses(context, ids);
+        return [
+          check(
+            'each first request answered 503 and its racing resend 202 ACCEPTED',
+            races.every((race) => race === '503 then 202 ACCEPTED'),
+            races.join('; '),
+          ),
+          check(
+            'the orders waited ACCEPTED, with no run',
+            before.every((status) => status === 'ACCEPTED'),
+            tally(before),
+          ),
+          ...(await sweepAndSettle(context, outcomes, { restarted: ids.length })),
+        ];
+      },
+    },
+    {
+      name: 'StartExecution answer lost',
+      summary:
+        "Step Functions starts the publisher's runs but every answer is lost on its way back: the publisher answers 503 and releases its claim while the runs go on (one per SDK attempt); the 503s are ambiguous, the orders end COMPLETED once each, a replay's 202 reports COMPLETED, and the sweep has nothing to heal",
+      expected: [/AlbTarget5xx$/, /PublisherCanaryTarget5xx$/, /PublisherCanaryDependencyFailures$/],
+      faultProxy: true,
+      async run(context) {
+        reconcileSoon(context);
+        const lost = context
+          .faults()
+          .stepFunctions.inject({ action: 'StartExecution', effect: 'lose-answer' });
+        const bodies = Array.from({ length: 3 }, () => context.orderBody());
+        const outcomes = await Promise.all(bodies.map((body) => context.submit(body)));
+        lost.remove();
+        const runs = lost.hits;
+        await workflowIdle(context);
+        const settled = await context.settle(outcomes, 20_000);
+        context.note(
+          `answers ${tally(outcomes.map((o) => o.status))}, ${runs} runs started: ${JSON.stringify(settled.statuses)}`,
+        );
+        const replays = await Promise.all(bodies.map((body) => context.submit(body, 'replay')));
+        const sweep = await context.sweep();
+        const accounting = await context.settle([...outcomes, ...replays], context.sweepPeriodMs);
+        return [
+          check(
+            'the publisher answered 503 while each order started at least one run',
+            outcomes.every((o) => o.status === 503) && runs >= bodies.length,
+            `${tally(outcomes.map((o) => o.status))}; ${runs} StartExecution calls reached Step Functions`,
+          ),
+          check(
+            'every 503 was looked up and its order found: accepted',
+            settled.ambiguous.orders === bodies.length && settled.ambiguous.accepted === bodies.length,
+            `before the replays: ${JSON.stringify(settled.ambiguous)}`,
+          ),
+          check(
+            "each replay's 202 reports the order's current status, COMPLETED",
+            replays.every((o) => o.status === 202 && o.acceptedStatus === 'COMPLETED'),
+            tally(replays.map((o) => `${o.status} ${o.acceptedStatus ?? ''}`.trim())),
+          ),
+          check(
+            'the sweep had nothing to heal',
+            sweep.error === undefined &&
+              sweep.result?.restarted.length === 0 &&
+              sweep.result.failed.length === 0,
+            sweep.error?.message ?? JSON.stringify(sweep.result),
+          ),
+          ...orderChecks(accounting, 'by themselves'),
+        ];
+      },
+    },
+    {
+      name: 'publisher dies after its write',
+      summary:
+        "StartExecution never answers: the publisher times out after writing the order (its sandbox is killed, its claim never released) and the load balancer answers 502; the client's resend finds the claim fresh and starts nothing; the reconciler's sweep restarts the orders",
+      expected: [/StuckOrders$/, /AlbElb5xx$/, /PublisherErrors$/, /PublisherCanaryErrors$/],
+      faultProxy: true,
+      async run(context) {
+        reconcileSoon(context);
+        const hang = context.faults().stepFunctions.inject({ action: 'StartExecution', effect: 'hang' });
+        const bodies = Array.from({ length: 3 }, () => context.orderBody());
+        const firsts = await Promise.all(bodies.map((body) => context.submit(body)));
+        hang.remove();
+        const resends = await Promise.all(bodies.map((body) => context.submit(body, 'replay')));
+        context.note(
+          `answers ${tally(firsts.map((o) => o.status))}, resends ${tally(resends.map((o) => o.status))}`,
+        );
+        const before = await storedStatuses(context, bodies.map(orderIdOf));
+        return [
+          check(
+            'the dying publisher left no answer (502) and the resends 202 ACCEPTED',
+            firsts.every((o) => o.status === 502) &&
+              resends.every((o) => o.status === 202 && o.acceptedStatus === 'ACCEPTED'),
+            `${tally(firsts.map((o) => o.status))}; ${tally(resends.map((o) => `${o.status} ${o.acceptedStatus ?? ''}`))}`,
+          ),
+          check(
+            'the orders waited ACCEPTED, with no run',
+            before.every((status) => status === 'ACCEPTED'),
+            tally(before),
+          ),
+          ...(await sweepAndSettle(context, [...firsts, ...resends], { restarted: bodies.length })),
+        ];
+      },
+    },
+    {
+      name: 'workflow run timing out',
+      summary:
+        "the workflow's StoreOrder write takes 6 s, past an execution timeout shortened to 4 s: the runs time out, the writes land after them and leave the orders PUBLISHING with no run; the reconciler's sweep restarts them",
+      // The local state machine enforces the timeout but reports the execution FAILED, not
+      // TIMED_OUT: WorkflowExecutionsFailed stands in for WorkflowExecutionsTimedOut here (see
+      // coverage.ts), and the validate canary, which watches ExecutionsFailed, fires with it.
+      expected: [/StuckOrders$/, /WorkflowExecutionsFailed$/],
+      tolerated: [/ValidateCanaryWorkflowFailures$/],
+      template: withExecutionTimeout(4),
+      faultProxy: true,
+      async run(context) {
+        reconcileSoon(context);
+        const slow = context.faults().workflow.inject({
+          action: 'UpdateItem',
+          // StoreOrder: the one write that sets the order's total.
+          when: (request) => request.body.includes('total_amount'),
+          effect: 'pass',
+          delayMs: 6_000,
+        });
+        const bodies = Array.from({ length: 3 }, () => context.orderBody());
+        const outcomes = await Promise.all(bodies.map((body) => context.submit(body)));
+        const ids = bodies.map(orderIdOf);
+        await workflowIdle(context);
+        // The held writes land after their runs timed out.
+        const before = await waitFor(
+          context,
+          15_000,
+          () => storedStatuses(context, ids),
+          (statuses) => slow.held === 0 && statuses.every((status) => status === 'PUBLISHING'),
+        );
+        slow.remove();
+        context.note(`answers ${tally(outcomes.map((o) => o.status))}; after the timeouts: ${tally(before)}`);
+        return [
+          check(
+            'the orders were accepted',
+            outcomes.every((o) => o.status === 202),
+            tally(outcomes.map((o) => o.status)),
+          ),
+          check(
+            "each run's StoreOrder write landed after the run timed out: PUBLISHING, no run",
+            slow.hits >= ids.length && before.every((status) => status === 'PUBLISHING'),
+            `${slow.hits} StoreOrder writes held; ${tally(before)}`,
+          ),
+          ...(await sweepAndSettle(context, outcomes, { restarted: ids.length })),
+        ];
+      },
+    },
+    {
+      name: 'workflow failure path failing',
+      summary:
+        "the validate step fails at init and the workflow's RecordFailure and MarkFailed writes are refused: the runs fail with nothing recorded and the orders stay ACCEPTED; once the writes work again the reconciler's sweep restarts them, and the failure path records and fails each",
+      expected: [
+        /StuckOrders$/,
+        /WorkflowExecutionsFailed$/,
+        /ValidateErrors$/,
+        /ValidateCanaryErrors$/,
+        /ValidateCanaryWorkflowFailures$/,
+      ],
+      faultProxy: true,
+      async run(context) {
+        reconcileSoon(context);
+        context.fn('validate').updateEnvironment({ [ENV.orderTotalLimit]: 'not-a-number' });
+        const failedOrdersTable = context.stack.outputs[OUTPUTS.failedOrdersTable] ?? '';
+        const failurePath = context.faults().workflow.inject({
+          when: (request) =>
+            (request.action === 'PutItem' && request.body.includes(`"${failedOrdersTable}"`)) ||
+            (request.action === 'UpdateItem' && request.body.includes('":failed"')),
+          effect: 'refuse',
+        });
+        const bodies = Array.from({ length: 3 }, () => context.orderBody());
+        const outcomes = await Promise.all(bodies.map((body) => context.submit(body)));
+        const ids = bodies.map(orderIdOf);
+        await workflowIdle(context);
+        failurePath.remove();
+        const before = await storedStatuses(context, ids);
+        const rowsBefore = await context.failedOrderRows();
+        context.note(
+          `answers ${tally(outcomes.map((o) => o.status))}; after the runs: ${tally(before)}, ${rowsBefore} failed-orders rows`,
+        );
+        const checks = await sweepAndSettle(context, outcomes, { restarted: ids.length });
+        const accounting = await context.settle(outcomes, 0);
+        return [
+          check(
+            'the failing failure path left the orders ACCEPTED with nothing recorded',
+            failurePath.hits >= ids.length &&
+              before.every((status) => status === 'ACCEPTED') &&
+              rowsBefore === 0,
+            `${failurePath.hits} writes refused; ${tally(before)}; ${rowsBefore} rows`,
+          ),
+          check(
+            'after the sweep, each order FAILED with its failed-orders row',
+            accounting.failed === ids.length && accounting.failedRecorded === ids.length,
+            JSON.stringify(accounting.statuses),
+          ),
+          ...checks,
+        ];
+      },
+    },
+    {
+      name: 'reconciler sweeps failing',
+      summary:
+        'two orders left ACCEPTED by a publisher that died before answering meet a throttled reconciler, then a sweep whose restart of one of them fails (the other is restarted; the sweep fails at its end), then a sweep that cannot read the pending index; the next sweep restarts the last one',
+      expected: [
+        /StuckOrders$/,
+        /ReconcilerThrottles$/,
+        /ReconcilerErrors$/,
+        /ReconcilerCanaryErrors$/,
+        /ReconcilerCanaryDependencyFailures$/,
+      ],
+      faultProxy: true,
+      async run(context) {
+        reconcileSoon(context);
+        const bodies = [context.orderBody(), context.orderBody()];
+        const [blocked = '', free = ''] = bodies.map(orderIdOf);
+        for (const body of bodies) await writeAcceptedOrder(context.stack, body);
+        // The client got no answer: ambiguous, for the accounting to look up.
+        const outcomes: RequestOutcome[] = bodies.map((body, index) => ({
+          index,
+          kind: 'valid',
+          orderId: orderIdOf(body),
+          startedMs: 0,
+          latencyMs: 0,
+          status: 0,
+          error: 'the publisher died before answering',
+        }));
+        await context.sleep(1_100);
+        const spec = context.fn('reconciler').spec;
+        Object.assign(spec, { maxConcurrency: 0, throttleWhenBusy: true });
+        const throttled = await context.sweep();
+        Object.assign(spec, { maxConcurrency: undefined, throttleWhenBusy: false });
+        const startFails = context.faults().stepFunctions.inject({
+          action: 'StartExecution',
+          when: (request) => request.body.includes(blocked),
+          effect: INTERNAL_ERROR,
+        });
+        const partial = await context.sweep();
+        startFails.remove();
+        const unreadable = context.faults().aws.inject({ action: 'Query', effect: 'refuse' });
+        const blind = await context.sweep();
+        unreadable.remove();
+        // The order restarted by the partial sweep finishes first: the last sweep must find only
+        // the one it could not restart (a run still going would look stuck to a 1 s deadline).
+        const freeEnd = await waitFor(
+          context,
+          20_000,
+          () => storedStatuses(context, [free]),
+          ([status]) => ['COMPLETED', 'FAILED', 'REJECTED'].includes(status ?? ''),
+        );
+        await context.sleep(1_100);
+        context.note(
+          [throttled, partial, blind]
+            .map((sweep) => sweep.error?.message.split('\n')[0] ?? JSON.stringify(sweep.result))
+            .join(' | '),
+        );
+        context.note(`the order restarted by the partial sweep ended ${freeEnd.join('')}`);
+        const key = (orderId: string) => orderKey(context.stack.client.clientId, orderId);
+        return [
+          check(
+            'the throttled sweep was refused',
+            /Rate Exceeded/.test(throttled.error?.message ?? ''),
+            String(throttled.error?.message),
+          ),
+          check(
+            'the sweep whose restart failed restarted the other order and failed at its end',
+            partial.error !== undefined && /1 of 2 orders/.test(partial.error.message),
+            String(partial.error?.message),
+          ),
+          check(
+            'the sweep that could not read the pending index failed',
+            blind.error !== undefined,
+            String(blind.error?.message),
+          ),
+          ...(await sweepAndSettle(context, outcomes, { restarted: 1 })).map((entry) =>
+            entry.name.startsWith('the sweep restarted')
+              ? {
+                  ...entry,
+                  detail: `${entry.detail} (expected ${key(blocked)}; ${key(free)} was restarted before)`,
+                }
+              : entry,
+          ),
+        ];
+      },
+    },
+  ];
+}

@@ -8,7 +8,12 @@ import type { AlarmTransition } from '../local/alarms/engine';
 import type { CfnTemplate } from '../local/cfn-template';
 import { deploymentGroups, LocalDeployer, type DeploymentGroupSpec } from '../local/canary/deployments';
 import type { LocalFunction } from '../local/lambda-runtime';
-import { startLocalStack, type LocalStack } from '../local/stack';
+import type { SweepResult } from '../../lambdas/reconciler/reconcile';
+import type { LocalSchedule } from '../local/scheduler';
+import { startLocalStack, type LocalStack, type StackFaultProxies } from '../local/stack';
+import type { Accounting, RequestOutcome } from '../stress/accounting';
+import type { RequestKind } from '../stress/mix';
+import { drillOrderBody, settleOrders, submitOrder } from './orders';
 
 /** What a drill's steps can use. */
 export interface DrillContext {
@@ -25,6 +30,21 @@ export interface DrillContext {
   sendOrders(count: number, concurrency?: number): Promise<Record<number, number>>;
   /** Rows in the failed-orders table. */
   failedOrderRows(): Promise<number>;
+  /** The stack's fault proxies. @throws Error unless the drill asked for `faultProxy` */
+  faults(): StackFaultProxies;
+  /** A valid order body with a fresh id. */
+  orderBody(): string;
+  /** Sends one order and records its answer as the stress tool does (kind `replay` for a resend). */
+  submit(body: string, kind?: RequestKind): Promise<RequestOutcome>;
+  /** Runs the reconciler's schedule now (after any sweep in flight): what it answered, or its error. */
+  sweep(): Promise<{ result?: SweepResult; error?: Error }>;
+  /** One period of the reconciler's schedule on the drill's clock, in wall-clock ms. */
+  sweepPeriodMs: number;
+  /**
+   * Waits up to `deadlineMs` for every accepted order of `outcomes` (202s, and ambiguous answers
+   * whose order exists) to end, then accounts for each (scripts/stress/accounting).
+   */
+  settle(outcomes: readonly RequestOutcome[], deadlineMs: number): Promise<Accounting>;
   /** Waits `ms` of wall-clock time. */
   sleep(ms: number): Promise<void>;
   /** A line in the drill's log. */
@@ -49,8 +69,10 @@ export interface Drill {
   expected: RegExp[];
   /** Alarm ids that may fire as a side effect of the fault without failing the drill. */
   tolerated?: RegExp[];
-  /** Route the handlers through the fault proxy. */
+  /** Route the handlers' and the workflow's AWS calls through fault proxies (`context.faults()`). */
   faultProxy?: boolean;
+  /** Changes the synthesized templates (a copy) before the stack starts: a shorter execution timeout, say. */
+  template?: (templates: Record<string, CfnTemplate>) => void;
   /** Injects the fault and the load; returns checks of what else must hold. */
   run(context: DrillContext): Promise<DrillCheck[]>;
   /** Wall-clock seconds the drill may wait for its expected alarms. @default 30 */
@@ -91,17 +113,6 @@ export interface DrillRunOptions {
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** A valid order with a fresh id. */
-function orderBody(index: number): string {
-  return JSON.stringify({
-    order_id: `drill-${Date.now().toString(36)}-${index}-${Math.random().toString(36).slice(2, 8)}`,
-    customer_id: 'cust-drill',
-    currency: 'USD',
-    market: 'us',
-    items: [{ product_id: 'sku-1', quantity: 1, unit_price: 1999 }],
-  });
-}
-
 /**
  * Runs one drill on a fresh local stack: starts it, warms it (an order through every function,
  * so sandbox start-up on a shared machine is not what the alarms see), attaches CloudWatch at
@@ -115,14 +126,21 @@ export async function runDrill(drill: Drill, options: DrillRunOptions): Promise<
     log.push(text);
     options.onProgress?.(`  ${drill.name}: ${text}`);
   };
+  let templates = options.templates;
+  if (drill.template) {
+    templates = structuredClone(options.templates);
+    drill.template(templates);
+  }
   const stack = await startLocalStack({
     port: 0,
     writeStateFile: false,
     config: options.config,
-    templates: options.templates,
+    templates,
     emitMetrics: true,
     logLevel: 'SILENT',
     faultProxy: drill.faultProxy ?? false,
+    // Sweeps run when a drill runs one (context.sweep), not by the wall clock.
+    scheduleSpeed: 0,
   });
   let monitoring: LocalMonitoring | undefined;
   const cleanups: Array<() => Promise<void>> = [];
@@ -139,7 +157,7 @@ export async function runDrill(drill: Drill, options: DrillRunOptions): Promise<
         Array.from({ length: Math.min(concurrency, count) }, async () => {
           while (next < count) {
             const index = next++;
-            const response = await orders.submit(orderBody(index)).catch(() => ({ status: 0 }));
+            const response = await orders.submit(drillOrderBody(index)).catch(() => ({ status: 0 }));
             codes[response.status] = (codes[response.status] ?? 0) + 1;
           }
         }),
@@ -161,7 +179,7 @@ export async function runDrill(drill: Drill, options: DrillRunOptions): Promise<
     // cold starts on a shared machine are not what the alarms should judge.
     const warm = Array.from(
       { length: 4 },
-      (_, index) => JSON.parse(orderBody(index)) as { order_id: string },
+      (_, index) => JSON.parse(drillOrderBody(index)) as { order_id: string },
     );
     await Promise.all(warm.map((order) => orders.submit(JSON.stringify(order)).catch(() => undefined)));
     await Promise.all(
@@ -181,6 +199,12 @@ export async function runDrill(drill: Drill, options: DrillRunOptions): Promise<
       if (!found) throw new Error(`the stack has no ${entry} function`);
       return found;
     };
+    const reconcilerSchedule = (): LocalSchedule => {
+      const schedule = stack.schedules.find((candidate) => candidate.fn === fn('reconciler'));
+      if (!schedule) throw new Error('the template has no schedule for the reconciler');
+      return schedule;
+    };
+    let submitted = 0;
     const context: DrillContext = {
       stack,
       monitoring,
@@ -200,6 +224,21 @@ export async function runDrill(drill: Drill, options: DrillRunOptions): Promise<
         );
         return result.Count ?? 0;
       },
+      faults: () => {
+        if (!stack.faults) throw new Error(`drill ${drill.name} did not ask for faultProxy`);
+        return stack.faults;
+      },
+      orderBody: () => drillOrderBody(submitted),
+      submit: (body, kind = 'valid') => submitOrder(orders, body, kind, submitted++, started),
+      sweep: async () => {
+        try {
+          return { result: (await reconcilerSchedule().runNow()) as SweepResult };
+        } catch (error) {
+          return { error: error as Error };
+        }
+      },
+      sweepPeriodMs: reconcilerSchedule().periodMs / options.speed,
+      settle: (outcomes, deadlineMs) => settleOrders(stack, outcomes, deadlineMs),
       sleep,
       note,
       defer: (cleanup) => cleanups.push(cleanup),

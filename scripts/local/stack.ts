@@ -47,8 +47,10 @@ export interface LocalStackOptions {
   /** Progress lines while starting. */
   onProgress?: (message: string) => void;
   /**
-   * Route the handlers' AWS calls through a {@link FaultProxy} that tests can interrupt (the
-   * event sources and the workflow's service integrations keep the direct endpoint, as they
+   * Route each AWS endpoint a fault can hit through its own {@link FaultProxy}
+   * ({@link StackFaultProxies}): the handlers' calls to the emulator, the handlers' Step Functions
+   * calls, and the workflow's own DynamoDB and SNS integrations. With no fault set a proxy passes
+   * every request through unchanged. The event sources keep the direct endpoint (Lambda's pollers
    * run inside AWS). @default false
    */
   faultProxy?: boolean;
@@ -101,9 +103,21 @@ export interface LocalStack {
   loadBalancer: LocalLoadBalancer;
   /** The synthesized templates, resolved against the local names (alarms, dimensions). */
   templates: TemplateSet;
-  /** Present when started with `faultProxy: true`. */
+  /** The handlers' emulator endpoint ({@link StackFaultProxies.aws}); present with `faultProxy: true`. */
   faultProxy?: FaultProxy;
+  /** Every fault proxy of the stack; present with `faultProxy: true`. */
+  faults?: StackFaultProxies;
   stop(): Promise<void>;
+}
+
+/** The fault proxies of a stack started with `faultProxy: true`, one per endpoint. */
+export interface StackFaultProxies {
+  /** The handlers' calls to the emulator: DynamoDB, S3, SQS, SNS, Secrets Manager. */
+  aws: FaultProxy;
+  /** The handlers' Step Functions calls: the publisher's and the reconciler's StartExecution. */
+  stepFunctions: FaultProxy;
+  /** The workflow's own service integrations: its DynamoDB writes and its SNS publish. */
+  workflow: FaultProxy;
 }
 
 /** The description of a running stack that {@link STATE_FILE} holds; no secret in it. */
@@ -156,14 +170,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     cleanups.push(() => emulator.stop());
     const emulatorEndpoint = await intercept(emulator.endpoint);
     const aws = localAwsConfig(emulatorEndpoint);
-    let faultProxy: FaultProxy | undefined;
-    let handlerEndpoint = emulatorEndpoint;
-    if (options.faultProxy) {
-      const proxy = new FaultProxy({ host: '127.0.0.1', port: Number(new URL(emulatorEndpoint).port) });
-      faultProxy = proxy;
-      handlerEndpoint = await proxy.listen();
+    const faultProxyTo = async (endpoint: string) => {
+      const proxy = new FaultProxy({ host: '127.0.0.1', port: Number(new URL(endpoint).port) });
+      const url = await proxy.listen();
       cleanups.push(() => proxy.close());
-    }
+      return { proxy, url };
+    };
+    const handlerAws = options.faultProxy ? await faultProxyTo(emulatorEndpoint) : undefined;
+    const workflowAws = options.faultProxy ? await faultProxyTo(emulatorEndpoint) : undefined;
+    const handlerEndpoint = handlerAws?.url ?? emulatorEndpoint;
 
     progress('creating tables, queues, topic, subscriptions, bucket and secret from the template');
     const client: DemoClient = { clientId: 'local-demo', secret: randomBytes(32).toString('hex') };
@@ -205,13 +220,22 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const stepFunctions = new LocalStepFunctions(
       machineSpecs.map(({ ref, name, arn }) => stateMachineSpec(templates, ref, name, arn)),
       functionsByArn,
-      signingAs(aws, { kind: 'role', role: machineRole, origin: 'service' }),
+      signingAs(workflowAws ? localAwsConfig(workflowAws.url) : aws, {
+        kind: 'role',
+        role: machineRole,
+        origin: 'service',
+      }),
       (record) =>
         console.error(`[workflow] execution ${record.name} failed: ${record.error}: ${record.cause}`),
       stateMachineInvokeRecorder(options.recorder, machineRole, functionsByArn, logicalIdOf),
     );
     cleanups.push(() => stepFunctions.close());
     const sfnEndpoint = await intercept(await stepFunctions.listen());
+    const handlerSfn = options.faultProxy ? await faultProxyTo(sfnEndpoint) : undefined;
+    const faults: StackFaultProxies | undefined =
+      handlerAws && handlerSfn && workflowAws
+        ? { aws: handlerAws.proxy, stepFunctions: handlerSfn.proxy, workflow: workflowAws.proxy }
+        : undefined;
 
     progress(`bundling ${functionRefs.length} handlers with esbuild`);
     const buildDir = join(PROJECT_ROOT, '.local', 'build');
@@ -237,7 +261,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
               Object.entries(props.Environment?.Variables ?? {}).map(([k, v]) => [k, String(v)]),
             ),
             ...awsEnvironment(handlerEndpoint, {
-              AWS_ENDPOINT_URL_SFN: sfnEndpoint,
+              AWS_ENDPOINT_URL_SFN: handlerSfn?.url ?? sfnEndpoint,
               ...handlerCredentials(roleOf(ref)),
             }),
             AWS_LAMBDA_FUNCTION_NAME: physical?.ref ?? entry,
@@ -356,7 +380,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       stepFunctions,
       loadBalancer,
       templates,
-      faultProxy,
+      faultProxy: faults?.aws,
+      faults,
       stop,
     };
   } catch (error) {

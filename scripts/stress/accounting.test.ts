@@ -1,6 +1,9 @@
 import {
   account,
   acceptedOrders,
+  ambiguousOrderIds,
+  checkOrder,
+  isAmbiguous,
   refusedOrderIds,
   requestStats,
   type Observations,
@@ -164,6 +167,23 @@ describe('account', () => {
     ]);
   });
 
+  it('lists an order whose billing record was made for another body', () => {
+    // Prepare
+    const { outcomes, observed } = cleanRun();
+    const orders = new Map(observed.orders);
+    orders.set('o-1', { ...row('o-1', 'COMPLETED')[1], body_hash: 'h-1' });
+    // Act
+    const result = account(outcomes, {
+      ...observed,
+      orders,
+      billing: [{ order_id: 'o-1', body_hash: 'h-2' }, { order_id: 'o-2' }],
+    });
+    // Assess
+    expect(result.inconsistentOrders).toEqual([
+      { orderId: 'o-1', status: 'COMPLETED', problems: ['billed for another body'] },
+    ]);
+  });
+
   it('catches a refused request that left an order behind', () => {
     // Prepare
     const { outcomes, observed } = cleanRun();
@@ -174,6 +194,153 @@ describe('account', () => {
     // Assess
     expect(result.refusedButStored).toEqual(['o-6']);
     expect(result.lost).toBe(0);
+  });
+});
+
+describe('account, ambiguous answers', () => {
+  it('counts an ambiguous answer whose order exists as accepted, and holds it to a terminal end', () => {
+    // Prepare
+    const { outcomes, observed } = cleanRun();
+    outcomes.push(outcome('valid', 'o-7', 503), outcome('valid', 'o-8', 0));
+    const orders = new Map(observed.orders);
+    orders.set(...row('o-7', 'COMPLETED'));
+    orders.set(...row('o-8', 'ACCEPTED'));
+    const billing = [...observed.billing, { order_id: 'o-7' }];
+    const archive = [
+      ...observed.archive,
+      { order_id: 'o-7', key: 'orders/2026/01/01/o-7.json', versionId: 'v1' },
+    ];
+    // Act
+    const result = account(outcomes, { ...observed, orders, billing, archive });
+    // Assess
+    expect(result.accepted).toBe(6);
+    expect(result.ambiguous).toEqual({ answers: 2, orders: 2, accepted: 2, notAccepted: 0 });
+    expect(result.completed).toBe(3);
+    expect(result.lostOrders).toEqual([{ orderId: 'o-8', status: 'ACCEPTED' }]);
+    expect(result.unexpectedOutcomes).toEqual([]);
+  });
+
+  it('does not count an ambiguous answer whose order does not exist', () => {
+    // Prepare
+    const { outcomes, observed } = cleanRun();
+    outcomes.push(outcome('valid', 'o-7', 503), outcome('businessReject', 'o-8', 504));
+    // Act
+    const result = account(outcomes, observed);
+    // Assess
+    expect(result.accepted).toBe(4);
+    expect(result.ambiguous).toEqual({ answers: 2, orders: 2, accepted: 0, notAccepted: 2 });
+    expect(result.lost).toBe(0);
+  });
+
+  it("accepts a replay's 202 that reports COMPLETED, after its original's answer was lost", () => {
+    // Prepare
+    const outcomes = [
+      outcome('valid', 'o-1', 0),
+      { ...outcome('replay', 'o-1', 202), acceptedStatus: 'COMPLETED' },
+    ];
+    const observed: Observations = {
+      orders: new Map([row('o-1', 'COMPLETED')]),
+      billing: [{ order_id: 'o-1' }],
+      archive: [{ order_id: 'o-1', key: 'orders/2026/01/01/o-1.json', versionId: 'v1' }],
+      failed: [],
+    };
+    // Act
+    const result = account(outcomes, observed);
+    // Assess
+    expect(result).toMatchObject({ accepted: 1, completed: 1, lost: 0, unexpectedOutcomes: [] });
+    // A 202 settles the id: the lost answer before it is no open question.
+    expect(result.ambiguous).toEqual({ answers: 1, orders: 0, accepted: 0, notAccepted: 0 });
+    expect([...acceptedOrders(outcomes)]).toEqual([['o-1', 'replay']]);
+  });
+
+  it('holds an ambiguous answer to a request that must be refused to leaving nothing behind', () => {
+    // Prepare
+    const { outcomes, observed } = cleanRun();
+    outcomes.push(outcome('badSignature', 'o-9', 503));
+    const orders = new Map(observed.orders);
+    orders.set(...row('o-9', 'ACCEPTED'));
+    // Act
+    const result = account(outcomes, { ...observed, orders });
+    // Assess
+    expect(result.accepted).toBe(4);
+    expect(result.refusedButStored).toEqual(['o-9']);
+  });
+
+  it('calls no answer and every 5xx ambiguous, and no 2xx or 4xx', () => {
+    // Act / Assess
+    expect([0, 500, 502, 503, 504].every(isAmbiguous)).toBe(true);
+    expect([202, 400, 401, 409, 413].some(isAmbiguous)).toBe(false);
+    expect(
+      ambiguousOrderIds([
+        outcome('valid', 'o-1', 503),
+        outcome('valid', 'o-1', 202),
+        outcome('valid', 'o-2', 0),
+      ]),
+    ).toEqual(['o-2']);
+  });
+});
+
+describe('checkOrder', () => {
+  const evidence = (
+    status: OrderRow['status'],
+    billing: Array<{ body_hash?: string; billed_at?: string }>,
+  ) => ({
+    orderId: 'o-1',
+    row: { order_id: 'o-1', status, body_hash: 'h-1', updated_at: '2026-01-01T00:00:10.000Z' },
+    billing: billing.map((record) => ({ order_id: 'o-1', ...record })),
+    archiveVersions: status === 'COMPLETED' ? 1 : 0,
+    failedRows: status === 'FAILED' ? 1 : 0,
+  });
+
+  it('passes a COMPLETED order with one billing record for its body and one archive version', () => {
+    // Act
+    const verdict = checkOrder(
+      evidence('COMPLETED', [{ body_hash: 'h-1', billed_at: '2026-01-01T00:00:05.000Z' }]),
+    );
+    // Assess
+    expect(verdict).toEqual({
+      status: 'COMPLETED',
+      terminal: true,
+      duplicate: false,
+      missingSideEffects: false,
+      failedWithoutRecord: false,
+      inconsistencies: [],
+    });
+  });
+
+  it('catches a billing record made for another body', () => {
+    // Act / Assess
+    expect(checkOrder(evidence('COMPLETED', [{ body_hash: 'h-other' }])).inconsistencies).toEqual([
+      'billed for another body',
+    ]);
+  });
+
+  it('allows a FAILED order billed before it failed, not one billed after', () => {
+    // Act
+    const before = checkOrder(
+      evidence('FAILED', [{ body_hash: 'h-1', billed_at: '2026-01-01T00:00:05.000Z' }]),
+    );
+    const after = checkOrder(
+      evidence('FAILED', [{ body_hash: 'h-1', billed_at: '2026-01-01T00:00:11.000Z' }]),
+    );
+    // Assess
+    expect(before.inconsistencies).toEqual([]);
+    expect(after.inconsistencies).toEqual(['billed after it FAILED']);
+  });
+
+  it('catches a REJECTED order with a billing record, and a missing order as not terminal', () => {
+    // Act
+    const rejected = checkOrder(evidence('REJECTED', [{ body_hash: 'h-1' }]));
+    const missing = checkOrder({
+      orderId: 'o-2',
+      row: undefined,
+      billing: [],
+      archiveVersions: 0,
+      failedRows: 0,
+    });
+    // Assess
+    expect(rejected.inconsistencies).toEqual(['billed though REJECTED']);
+    expect(missing).toMatchObject({ status: 'MISSING', terminal: false });
   });
 });
 

@@ -1,7 +1,15 @@
 /**
  * The end-to-end accounting of a stress run, on plain data: what was sent and answered, and what
  * the tables and the bucket hold afterwards. It proves that nothing accepted was lost, nothing was
- * done twice, and every failure was recorded. Pure: the AWS reads live in observe.ts.
+ * done twice, every failure was recorded, and each order's stores agree (see {@link checkOrder},
+ * which the fault drills of `npm run drills` use too). Pure: the AWS reads live in observe.ts.
+ *
+ * An answer that does not say whether the order was taken (no answer at all, or a 5xx: the
+ * publisher may have written the order before its start or its answer failed) is settled by
+ * looking the order up by the `order_id` the request carried: found, it is accepted and held to
+ * the same end as any accepted order; not found, it was not accepted. Every body of the stress mix
+ * carries its `order_id` for that reason: for a body without one the publisher derives the id,
+ * which the client cannot look up.
  */
 import type { OrderStatus } from '../../lambdas/shared/runtime-contract';
 import { TERMINAL_STATUSES } from '../lib/order-client';
@@ -20,6 +28,11 @@ export interface RequestOutcome {
   status: number;
   /** The `order_id` of a 202 answer. */
   acceptedOrderId?: string;
+  /**
+   * The status a 202 reported: ACCEPTED for a new order, the order's current one for a replay
+   * (COMPLETED, say). Any 202 accepts the order, whatever it reports.
+   */
+  acceptedStatus?: string;
   /** Why no answer came. */
   error?: string;
 }
@@ -30,11 +43,16 @@ export interface OrderRow {
   status: OrderStatus;
   created_at?: string;
   updated_at?: string;
+  /** SHA-256 of the body the order was accepted with. */
+  body_hash?: string;
 }
 
 /** An item of the billing table. */
 export interface BillingRecord {
   order_id: string;
+  /** The body the order was billed for. */
+  body_hash?: string;
+  billed_at?: string;
 }
 
 /** One version of an archive object (`orders/YYYY/MM/DD/<order_id>.json`). */
@@ -67,10 +85,79 @@ export interface OrderSideEffects {
   archiveVersions: number;
 }
 
+/** What the stores hold for one order. */
+export interface OrderEvidence {
+  orderId: string;
+  /** Its orders-table item; undefined when there is none. */
+  row: OrderRow | undefined;
+  billing: readonly BillingRecord[];
+  /** Distinct versions of its archive object. */
+  archiveVersions: number;
+  failedRows: number;
+}
+
+/** What one accepted order's evidence says; every flag but `terminal` is a problem. */
+export interface OrderVerdict {
+  /** Its status, or `MISSING` when it has no item. */
+  status: string;
+  terminal: boolean;
+  /** More than one billing record or archive object version. */
+  duplicate: boolean;
+  /** COMPLETED without its billing record or its archive object. */
+  missingSideEffects: boolean;
+  /** FAILED without a failed-orders row. */
+  failedWithoutRecord: boolean;
+  /** Where its stores disagree with each other, in words. */
+  inconsistencies: string[];
+}
+
+/**
+ * Judges one accepted order: terminal; COMPLETED with exactly one billing record and one archive
+ * object version; FAILED with its failed-orders row; every billing record made for the order's own
+ * body; and none made after the order ended FAILED or REJECTED (a REJECTED order is never billed).
+ */
+export function checkOrder(evidence: OrderEvidence): OrderVerdict {
+  const { row, billing, archiveVersions } = evidence;
+  const status = row?.status ?? 'MISSING';
+  const inconsistencies: string[] = [];
+  for (const record of billing) {
+    if (record.body_hash !== undefined && row?.body_hash !== undefined && record.body_hash !== row.body_hash)
+      inconsistencies.push('billed for another body');
+  }
+  if (status === 'REJECTED' && billing.length > 0) inconsistencies.push('billed though REJECTED');
+  if (status === 'FAILED') {
+    const endedAt = Date.parse(row?.updated_at ?? '');
+    const billedAfter = billing.some((record) => Date.parse(record.billed_at ?? '') > endedAt);
+    if (billedAfter) inconsistencies.push('billed after it FAILED');
+  }
+  return {
+    status,
+    terminal: isTerminal(status),
+    duplicate: billing.length > 1 || archiveVersions > 1,
+    missingSideEffects: status === 'COMPLETED' && (billing.length === 0 || archiveVersions === 0),
+    failedWithoutRecord: status === 'FAILED' && evidence.failedRows === 0,
+    inconsistencies,
+  };
+}
+
 /** The accounting of a run. */
 export interface Accounting {
-  /** Distinct order ids answered 202. */
+  /**
+   * Distinct accepted order ids: answered 202 (whatever status the answer reports: a replay's 202
+   * carries the order's current one), or behind an ambiguous answer and found in the orders table.
+   */
   accepted: number;
+  /** Answers that did not say whether the order was taken, and what looking them up found. */
+  ambiguous: {
+    /** Answers with no status (timeout, refused or cut connection) or a 5xx. */
+    answers: number;
+    /** Distinct ids behind them that no 202 settled. */
+    orders: number;
+    /** Of those, found in the orders table: counted accepted. */
+    accepted: number;
+    /** Not found: not accepted. */
+    notAccepted: number;
+  };
   /** Accepted orders in a terminal status. */
   terminal: number;
   completed: number;
@@ -94,27 +181,73 @@ export interface Accounting {
   unexpectedOutcomes: Array<{ orderId: string; kind: RequestKind; status: string }>;
   /** Ids of refused requests (400, 401) that exist in the orders table anyway. */
   refusedButStored: string[];
+  /** Accepted orders whose stores disagree ({@link OrderVerdict.inconsistencies}). */
+  inconsistentOrders: Array<{ orderId: string; status: string; problems: string[] }>;
 }
 
-/** The kind behind each accepted order id; a replay only counts when nothing else was accepted for the id. */
-export function acceptedOrders(outcomes: readonly RequestOutcome[]): Map<string, RequestKind> {
+/**
+ * Whether an answer leaves open if the order was taken: no answer (status 0) or a 5xx (the
+ * publisher's 503 after its write, the load balancer's 502 for a function that died after it).
+ */
+export function isAmbiguous(status: number): boolean {
+  return status === 0 || status >= 500;
+}
+
+/** Ids behind ambiguous answers that no 202 settled: the orders to look up. */
+export function ambiguousOrderIds(outcomes: readonly RequestOutcome[]): string[] {
+  const settled = new Set(outcomes.flatMap((outcome) => outcome.acceptedOrderId ?? []));
+  return [
+    ...new Set(
+      outcomes
+        .filter((outcome) => isAmbiguous(outcome.status) && !settled.has(outcome.orderId))
+        .map((outcome) => outcome.orderId),
+    ),
+  ];
+}
+
+/**
+ * The kind behind each accepted order id: every 202 (a replay's reports the order's current
+ * status, ACCEPTED or not), and each ambiguous answer of a kind the publisher takes whose order
+ * `stored` holds. A replay only counts when nothing else was accepted for the id.
+ */
+export function acceptedOrders(
+  outcomes: readonly RequestOutcome[],
+  stored: ReadonlyMap<string, unknown> = new Map(),
+): Map<string, RequestKind> {
   const accepted = new Map<string, RequestKind>();
+  const add = (orderId: string, kind: RequestKind) => {
+    const known = accepted.get(orderId);
+    if (known === undefined || known === 'replay') accepted.set(orderId, kind);
+  };
   for (const outcome of outcomes) {
-    if (outcome.status !== 202 || outcome.acceptedOrderId === undefined) continue;
-    const known = accepted.get(outcome.acceptedOrderId);
-    if (known === undefined || known === 'replay') accepted.set(outcome.acceptedOrderId, outcome.kind);
+    if (outcome.status === 202 && outcome.acceptedOrderId !== undefined)
+      add(outcome.acceptedOrderId, outcome.kind);
+  }
+  for (const outcome of outcomes) {
+    if (
+      isAmbiguous(outcome.status) &&
+      EXPECTED_ANSWER[outcome.kind] === 202 &&
+      !accepted.has(outcome.orderId) &&
+      stored.has(outcome.orderId)
+    )
+      add(outcome.orderId, outcome.kind);
   }
   return accepted;
 }
 
-/** Ids of requests the publisher refused, which must have left nothing behind. */
+/**
+ * Ids of requests that must have left nothing behind: answered 400 or 401, or an ambiguous answer
+ * to a request the publisher must refuse (a bad signature, a schema-invalid body).
+ */
 export function refusedOrderIds(outcomes: readonly RequestOutcome[]): string[] {
   const accepted = acceptedOrders(outcomes);
   const refused = new Set<string>();
   for (const outcome of outcomes) {
-    if ((outcome.status === 400 || outcome.status === 401) && !accepted.has(outcome.orderId)) {
-      refused.add(outcome.orderId);
-    }
+    const refusal =
+      outcome.status === 400 ||
+      outcome.status === 401 ||
+      (isAmbiguous(outcome.status) && EXPECTED_ANSWER[outcome.kind] !== 202);
+    if (refusal && !accepted.has(outcome.orderId)) refused.add(outcome.orderId);
   }
   return [...refused];
 }
@@ -140,8 +273,10 @@ const FITTING_OUTCOMES: Readonly<Record<RequestKind, readonly string[]>> = {
 
 /** Accounts for every accepted order against what the stores hold. */
 export function account(outcomes: readonly RequestOutcome[], observed: Observations): Accounting {
-  const accepted = acceptedOrders(outcomes);
-  const billing = countBy(observed.billing, (record) => record.order_id);
+  const accepted = acceptedOrders(outcomes, observed.orders);
+  const billing = new Map<string, BillingRecord[]>();
+  for (const record of observed.billing)
+    billing.set(record.order_id, [...(billing.get(record.order_id) ?? []), record]);
   // A version id is unique per object version; counting distinct ones keeps a listing that
   // overlapped two pages from looking like a duplicate.
   const archive = countBy(
@@ -155,12 +290,20 @@ export function account(outcomes: readonly RequestOutcome[], observed: Observati
   const failedRows = countBy(observed.failed, (row) => row.order_id);
   const sideEffects = (orderId: string): OrderSideEffects => ({
     orderId,
-    billingRecords: billing.get(orderId) ?? 0,
+    billingRecords: billing.get(orderId)?.length ?? 0,
     archiveVersions: archive.get(orderId) ?? 0,
   });
+  const ambiguousIds = ambiguousOrderIds(outcomes);
+  const ambiguousAccepted = ambiguousIds.filter((orderId) => accepted.has(orderId)).length;
 
   const result: Accounting = {
     accepted: accepted.size,
+    ambiguous: {
+      answers: outcomes.filter((outcome) => isAmbiguous(outcome.status)).length,
+      orders: ambiguousIds.length,
+      accepted: ambiguousAccepted,
+      notAccepted: ambiguousIds.length - ambiguousAccepted,
+    },
     terminal: 0,
     completed: 0,
     rejected: 0,
@@ -175,13 +318,23 @@ export function account(outcomes: readonly RequestOutcome[], observed: Observati
     completedWithoutSideEffects: [],
     unexpectedOutcomes: [],
     refusedButStored: [],
+    inconsistentOrders: [],
   };
   for (const [orderId, kind] of [...accepted].sort(([a], [b]) => a.localeCompare(b))) {
-    const status = observed.orders.get(orderId)?.status ?? 'MISSING';
-    result.statuses[status] = (result.statuses[status] ?? 0) + 1;
     const effects = sideEffects(orderId);
-    if (effects.billingRecords > 1 || effects.archiveVersions > 1) result.duplicateOrders.push(effects);
-    if (!isTerminal(status)) {
+    const verdict = checkOrder({
+      orderId,
+      row: observed.orders.get(orderId),
+      billing: billing.get(orderId) ?? [],
+      archiveVersions: effects.archiveVersions,
+      failedRows: failedRows.get(orderId) ?? 0,
+    });
+    const { status } = verdict;
+    result.statuses[status] = (result.statuses[status] ?? 0) + 1;
+    if (verdict.duplicate) result.duplicateOrders.push(effects);
+    if (verdict.inconsistencies.length > 0)
+      result.inconsistentOrders.push({ orderId, status, problems: verdict.inconsistencies });
+    if (!verdict.terminal) {
       result.lostOrders.push({ orderId, status });
       continue;
     }
@@ -189,15 +342,13 @@ export function account(outcomes: readonly RequestOutcome[], observed: Observati
     if (!FITTING_OUTCOMES[kind].includes(status)) result.unexpectedOutcomes.push({ orderId, kind, status });
     if (status === 'COMPLETED') {
       result.completed++;
-      if (effects.billingRecords === 0 || effects.archiveVersions === 0) {
-        result.completedWithoutSideEffects.push(effects);
-      }
+      if (verdict.missingSideEffects) result.completedWithoutSideEffects.push(effects);
     } else if (status === 'REJECTED') {
       result.rejected++;
     } else {
       result.failed++;
-      if ((failedRows.get(orderId) ?? 0) > 0) result.failedRecorded++;
-      else result.failedWithoutRecord.push(orderId);
+      if (verdict.failedWithoutRecord) result.failedWithoutRecord.push(orderId);
+      else result.failedRecorded++;
     }
   }
   result.lost = result.accepted - result.terminal;

@@ -119,7 +119,7 @@ export class PipelineObserver {
               [table]: {
                 Keys: keys,
                 ConsistentRead: true,
-                ProjectionExpression: 'order_id, #status, created_at, updated_at',
+                ProjectionExpression: 'order_id, #status, created_at, updated_at, body_hash',
                 ExpressionAttributeNames: { '#status': 'status' },
               },
             },
@@ -140,7 +140,11 @@ export class PipelineObserver {
     const rows = await mapLimited(orderIds, QUERY_CONCURRENCY, (orderId) =>
       this.queryByOrder(this.resources.billingTable, TABLE_KEYS.billing.partitionKey, orderId),
     );
-    return rows.flat().map((item) => ({ order_id: String(item.order_id) }));
+    return rows.flat().map((item) => ({
+      order_id: String(item.order_id),
+      ...(typeof item.body_hash === 'string' ? { body_hash: item.body_hash } : {}),
+      ...(typeof item.billed_at === 'string' ? { billed_at: item.billed_at } : {}),
+    }));
   }
 
   /** Every failed-orders row of these orders. */

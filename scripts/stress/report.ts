@@ -96,15 +96,15 @@ export function buildReport(input: ReportInput): StressReport {
   const requests = requestStats(outcomes, settings.thresholds.expectedStatusCodes);
   const accounting = account(outcomes, observations);
 
+  const accepted = acceptedOrders(outcomes, observations.orders);
   const firstSent = new Map<string, number>();
   for (const outcome of outcomes) {
-    if (outcome.acceptedOrderId !== undefined && !firstSent.has(outcome.acceptedOrderId)) {
-      firstSent.set(outcome.acceptedOrderId, outcome.startedMs);
-    }
+    const orderId = outcome.acceptedOrderId ?? outcome.orderId;
+    if (accepted.has(orderId) && !firstSent.has(orderId)) firstSent.set(orderId, outcome.startedMs);
   }
   const completionMs: number[] = [];
   const terminalAtMs: number[] = [];
-  for (const orderId of acceptedOrders(outcomes).keys()) {
+  for (const orderId of accepted.keys()) {
     const row = observations.orders.get(orderId);
     const elapsed = durationMs(row?.created_at, row?.updated_at);
     if (!row || elapsed === undefined || !['COMPLETED', 'REJECTED', 'FAILED'].includes(row.status)) continue;
@@ -179,6 +179,10 @@ export function evaluateChecks(
     zero('COMPLETED without billing record or archive object', accounting.completedWithoutSideEffects.length),
     zero('outcome does not fit the request kind', accounting.unexpectedOutcomes.length),
     zero('refused request left an order behind', accounting.refusedButStored.length),
+    zero(
+      "an order's stores disagree (billed for another body, or after it ended)",
+      accounting.inconsistentOrders.length,
+    ),
     {
       name: 'unexpected status codes',
       passed: unexpectedCodes.length === 0,
@@ -262,8 +266,13 @@ function requestRows(report: StressReport): string[][] {
 
 /** The accounting figures both the console table and the HTML page show. */
 function accountingRows({ accounting }: StressReport): string[][] {
+  const { ambiguous } = accounting;
   return [
     ['accepted', String(accounting.accepted)],
+    [
+      'ambiguous answers (none or 5xx), looked up',
+      `${ambiguous.answers}: ${ambiguous.accepted} of ${ambiguous.orders} orders found (accepted), ${ambiguous.notAccepted} not`,
+    ],
     ['COMPLETED', String(accounting.completed)],
     ['REJECTED', String(accounting.rejected)],
     ['FAILED (with failed-orders row)', `${accounting.failed} (${accounting.failedRecorded})`],
@@ -309,6 +318,10 @@ export function renderText(report: StressReport): string {
       accounting.unexpectedOutcomes.map((o) => `${o.orderId} (${o.kind} -> ${o.status})`),
     ],
     ['refused but stored', accounting.refusedButStored],
+    [
+      'stores disagree',
+      accounting.inconsistentOrders.map((o) => `${o.orderId} (${o.status}: ${o.problems.join('; ')})`),
+    ],
   ];
   for (const [name, ids] of problems) if (ids.length > 0) lines.push(`${name}: ${sample(ids)}`);
   lines.push(
@@ -440,6 +453,10 @@ export function renderHtml(report: StressReport): string {
       accounting.unexpectedOutcomes.map((o) => `${o.orderId} (${o.kind} -> ${o.status})`),
     ],
     ['Refused but stored', accounting.refusedButStored],
+    [
+      "An order's stores disagree",
+      accounting.inconsistentOrders.map((o) => `${o.orderId} (${o.status}: ${o.problems.join('; ')})`),
+    ],
   ];
   const problemHtml = problems
     .filter(([, ids]) => ids.length > 0)

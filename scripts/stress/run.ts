@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { TERMINAL_STATUSES, OrderClient } from '../lib/order-client';
 import {
   acceptedOrders,
+  ambiguousOrderIds,
   refusedOrderIds,
   type Observations,
   type OrderRow,
@@ -71,36 +72,15 @@ export async function runStress(options: RunStressOptions): Promise<StressReport
   const sendSeconds = elapsedMs() / 1000;
 
   const observer = new PipelineObserver(resourcesFromOutputs(target.outputs), target.aws, target.clientId);
-  const accepted = [...acceptedOrders(outcomes).keys()];
   const waitStarted = elapsedMs();
-  const deadlineMs = settings.deadlineSeconds * 1000;
-  const orders = new Map<string, OrderRow>();
-  let pending = accepted;
-  for (;;) {
-    const rows = await observer.orders(pending);
-    for (const [orderId, row] of rows) orders.set(orderId, row);
-    pending = pending.filter((orderId) => !isTerminal(orders.get(orderId)));
-    progress?.update({
-      phase: 'waiting',
-      done: accepted.length - pending.length,
-      total: accepted.length,
-      detail: countStatuses(accepted.map((orderId) => orders.get(orderId)?.status ?? 'MISSING')),
-    });
-    if (pending.length === 0 || elapsedMs() >= deadlineMs) break;
-    await sleep(Math.min(options.pollIntervalMs ?? 1000, Math.max(0, deadlineMs - elapsedMs())));
-  }
+  const { deadlineReached } = await awaitTerminal(observer, outcomes, {
+    deadlineMs: settings.deadlineSeconds * 1000 - elapsedMs(),
+    pollIntervalMs: options.pollIntervalMs,
+    onProgress: (done, total, detail) => progress?.update({ phase: 'waiting', done, total, detail }),
+  });
   progress?.finish();
-  const wait = { seconds: (elapsedMs() - waitStarted) / 1000, deadlineReached: pending.length > 0 };
-
-  // The final read covers everything again: side effects may have landed after a status was seen.
-  const finalOrders = await observer.orders([...accepted, ...refusedOrderIds(outcomes)]);
-  const acceptedRows = new Map([...finalOrders].filter(([orderId]) => accepted.includes(orderId)));
-  const observations: Observations = {
-    orders: finalOrders,
-    billing: await observer.billingRecords(accepted),
-    archive: await observer.archiveVersions(acceptedRows),
-    failed: await observer.failedOrderRows(accepted),
-  };
+  const wait = { seconds: (elapsedMs() - waitStarted) / 1000, deadlineReached };
+  const observations = await observeOutcomes(observer, outcomes);
   const deadLetterQueues = await observer.deadLetterDepths();
 
   return buildReport({
@@ -116,6 +96,65 @@ export async function runStress(options: RunStressOptions): Promise<StressReport
     wait,
     deadLetterQueues,
   });
+}
+
+/**
+ * Polls the orders table until every accepted order of `outcomes` is terminal or `deadlineMs`
+ * passes. The orders behind ambiguous answers are looked up on every read: one that turns up is
+ * accepted and waited for like the others (a publisher may write it after the client gave up).
+ */
+export async function awaitTerminal(
+  observer: Pick<PipelineObserver, 'orders'>,
+  outcomes: readonly RequestOutcome[],
+  options: {
+    deadlineMs: number;
+    pollIntervalMs?: number;
+    onProgress?: (done: number, total: number, detail: string) => void;
+  },
+): Promise<{ deadlineReached: boolean }> {
+  const deadline = performance.now() + options.deadlineMs;
+  const orders = new Map<string, OrderRow>();
+  const lookedUp = [...new Set([...acceptedOrders(outcomes).keys(), ...ambiguousOrderIds(outcomes)])];
+  let unsettled = lookedUp;
+  for (;;) {
+    const rows = await observer.orders(unsettled);
+    for (const [orderId, row] of rows) orders.set(orderId, row);
+    const accepted = [...acceptedOrders(outcomes, orders).keys()];
+    const pending = accepted.filter((orderId) => !isTerminal(orders.get(orderId)));
+    options.onProgress?.(
+      accepted.length - pending.length,
+      accepted.length,
+      countStatuses(accepted.map((orderId) => orders.get(orderId)?.status ?? 'MISSING')),
+    );
+    if (pending.length === 0 || performance.now() >= deadline) return { deadlineReached: pending.length > 0 };
+    unsettled = lookedUp.filter((orderId) => !isTerminal(orders.get(orderId)));
+    await sleep(Math.min(options.pollIntervalMs ?? 1000, Math.max(0, deadline - performance.now())));
+  }
+}
+
+/**
+ * What the stores hold for the orders of `outcomes`, read once more at the end: side effects may
+ * have landed after a status was seen, and an ambiguous answer's order may have turned up.
+ */
+export async function observeOutcomes(
+  observer: Pick<PipelineObserver, 'orders' | 'billingRecords' | 'archiveVersions' | 'failedOrderRows'>,
+  outcomes: readonly RequestOutcome[],
+): Promise<Observations> {
+  const orders = await observer.orders([
+    ...new Set([
+      ...acceptedOrders(outcomes).keys(),
+      ...ambiguousOrderIds(outcomes),
+      ...refusedOrderIds(outcomes),
+    ]),
+  ]);
+  const accepted = [...acceptedOrders(outcomes, orders).keys()];
+  const acceptedRows = new Map([...orders].filter(([orderId]) => accepted.includes(orderId)));
+  return {
+    orders,
+    billing: await observer.billingRecords(accepted),
+    archive: await observer.archiveVersions(acceptedRows),
+    failed: await observer.failedOrderRows(accepted),
+  };
 }
 
 function isTerminal(row: OrderRow | undefined): boolean {
@@ -175,7 +214,8 @@ async function send(
       let outcome: RequestOutcome;
       try {
         const response = await client.submit(request.body, overrides);
-        const orderId = (response.body as { order_id?: unknown } | null)?.order_id;
+        const answer = response.body as { order_id?: unknown; status?: unknown } | null;
+        const orderId = answer?.order_id;
         outcome = {
           index: request.index,
           kind: request.kind,
@@ -184,6 +224,9 @@ async function send(
           latencyMs: response.latencyMs,
           status: response.status,
           ...(response.status === 202 && typeof orderId === 'string' ? { acceptedOrderId: orderId } : {}),
+          ...(response.status === 202 && typeof answer?.status === 'string'
+            ? { acceptedStatus: answer.status }
+            : {}),
         };
       } catch (error) {
         outcome = {
