@@ -53,6 +53,8 @@ export const SUBSCRIBERS: readonly SubscriberDefinition[] = [
         }),
       );
       grantKey(fn.role, data.key, ['GenerateDataKey']);
+      // The order's status, read before the object is written (a FAILED order gets none).
+      grantItemActions(fn.role, data.ordersTable, ['GetItem']);
     },
   },
 ];

@@ -1,5 +1,5 @@
 import { OrderMismatchError } from '../shared/errors';
-import { METRICS, type OrderPlacedEvent } from '../shared/runtime-contract';
+import { METRICS, OPERATOR_REDRIVE, type OrderPlacedEvent } from '../shared/runtime-contract';
 import {
   InMemoryOrderProgress,
   NOW,
@@ -48,7 +48,7 @@ function setup() {
   const { objects, archive } = memoryArchive();
   const progress = new InMemoryOrderProgress();
   const { metrics, count } = recordingMetrics();
-  const run = (order = validatedOrder()) =>
+  const run = (order = validatedOrder(), record = sqsRecord('')) =>
     archiveOrder({
       archive,
       progress,
@@ -57,7 +57,7 @@ function setup() {
       now: () => NOW,
       logger: silentLogger(),
       metrics,
-    })({ version: 1, type: 'OrderPlaced', order } satisfies OrderPlacedEvent, sqsRecord(''));
+    })({ version: 1, type: 'OrderPlaced', order } satisfies OrderPlacedEvent, record);
   return { objects, progress, count, run };
 }
 
@@ -104,15 +104,40 @@ describe('archiveOrder', () => {
     expect(progress.flags.size).toBe(0);
   });
 
-  it('counts an order that is not wanted any more (FAILED) and does not fail the record', async () => {
+  it('writes no object of an order that is not wanted any more (FAILED), counts it, and does not fail the record', async () => {
     // Prepare
-    const { progress, count, run } = setup();
+    const { objects, progress, count, run } = setup();
     await progress.markFailed('client-a#order-1');
 
     // Act
     await run();
 
     // Assess
+    expect(objects.size).toBe(0);
     expect(count(METRICS.sideEffectsNotWanted)).toBe(1);
+    expect(count(METRICS.ordersArchived)).toBe(0);
+  });
+
+  it("archives a FAILED order on the operator's redrive that says so", async () => {
+    // Prepare
+    const { objects, progress, count, run } = setup();
+    await progress.markFailed('client-a#order-1');
+    const redrive = sqsRecord('', {
+      messageAttributes: {
+        [OPERATOR_REDRIVE.attribute]: {
+          dataType: 'String',
+          stringValue: OPERATOR_REDRIVE.value,
+          stringListValues: [],
+          binaryListValues: [],
+        },
+      },
+    });
+
+    // Act
+    await run(validatedOrder(), redrive);
+
+    // Assess
+    expect(objects.size).toBe(1);
+    expect(count(METRICS.sideEffectsNotWanted)).toBe(0);
   });
 });

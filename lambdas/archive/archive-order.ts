@@ -87,6 +87,21 @@ export interface ArchiveDependencies extends ConsumerRuntime {
 export function archiveOrder(deps: ArchiveDependencies): OrderEventProcessor {
   return async ({ order }, message) => {
     const key = archiveKey(order);
+    const operatorRedrive = isOperatorRedrive(message);
+    const notWanted = (status: string) => {
+      deps.metrics.addMetric(METRICS.sideEffectsNotWanted, MetricUnit.Count, 1);
+      deps.logger.warn('order not archived: it is not wanted any more', {
+        order_id: order.order_id,
+        status,
+        key,
+      });
+    };
+    // Before the write: no condition can stop an object of a FAILED order once it is written.
+    const check = await deps.progress.wanted(order, { operatorRedrive });
+    if (check.kind === 'not-wanted') {
+      notWanted(check.status);
+      return;
+    }
     const created = await deps.archive.put(key, JSON.stringify(order), order.body_hash);
     if (!created) {
       const stored = await deps.archive.bodyHashOf(key);
@@ -98,16 +113,10 @@ export function archiveOrder(deps: ArchiveDependencies): OrderEventProcessor {
       }
     }
     if (created) deps.metrics.addMetric(METRICS.ordersArchived, MetricUnit.Count, 1);
-    const outcome = await deps.progress.markFlag(order, 'archived', deps.now(), {
-      operatorRedrive: isOperatorRedrive(message),
-    });
+    const outcome = await deps.progress.markFlag(order, 'archived', deps.now(), { operatorRedrive });
     if (outcome.kind === 'not-wanted') {
-      deps.metrics.addMetric(METRICS.sideEffectsNotWanted, MetricUnit.Count, 1);
-      deps.logger.warn('order not marked archived: it is not wanted any more', {
-        order_id: order.order_id,
-        status: outcome.status,
-        key,
-      });
+      // It ended between the read and the write: the object stays, the order stays FAILED.
+      notWanted(outcome.status);
       return;
     }
     if (outcome.completed) deps.metrics.addMetric(METRICS.ordersCompleted, MetricUnit.Count, 1);

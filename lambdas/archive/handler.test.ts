@@ -1,12 +1,19 @@
 import '../testing/handler-env';
 import { HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { BODY_HASH, lambdaContext, orderPlacedBody, sqsRecord, validatedOrder } from '../testing/fixtures';
 import { handler } from './handler';
 
 const dynamoMock = mockClient(DynamoDBDocumentClient);
 const s3Mock = mockClient(S3Client);
+
+/** The order as the table holds it when the event arrives. */
+const publishedOrder = (status = 'PUBLISHED') => ({ Item: { status, body_hash: BODY_HASH } });
+
+beforeEach(() => {
+  dynamoMock.on(GetCommand).resolves(publishedOrder());
+});
 
 afterEach(() => {
   dynamoMock.reset();
@@ -36,6 +43,24 @@ describe('archive handler', () => {
       TableName: 'orders-table',
       ExpressionAttributeNames: { '#flag': 'archived' },
     });
+  });
+
+  it('reads the order first and writes no object of a FAILED order', async () => {
+    // Prepare
+    dynamoMock.on(GetCommand).resolves(publishedOrder('FAILED'));
+
+    // Act
+    const response = await handler({ Records: [sqsRecord(orderPlacedBody())] }, lambdaContext);
+
+    // Assess
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(dynamoMock.commandCalls(GetCommand)[0]?.args[0].input).toEqual({
+      TableName: 'orders-table',
+      Key: { order_key: 'client-a#order-1' },
+      ConsistentRead: true,
+    });
+    expect(s3Mock.commandCalls(PutObjectCommand)).toHaveLength(0);
+    expect(dynamoMock.commandCalls(UpdateCommand)).toHaveLength(0);
   });
 
   const preconditionFailed = () =>

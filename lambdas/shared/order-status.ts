@@ -161,6 +161,36 @@ export function isOperatorRedrive(record: Pick<SQSRecord, 'messageAttributes'>):
   return record.messageAttributes?.[OPERATOR_REDRIVE.attribute]?.stringValue === OPERATOR_REDRIVE.value;
 }
 
+/** Whether a consumer should make its side effect, read before it makes one. */
+export type SideEffectCheck = { kind: 'wanted' } | { kind: 'not-wanted'; status: OrderStatus };
+
+/**
+ * Reads the order (strongly consistent) before a side effect that no condition can guard (an
+ * archive object): FAILED (unless an operator's redrive) and REJECTED orders want none. An order
+ * that dead-letters between this read and the write still gets it; the flag write after it then
+ * says not-wanted, and the order stays FAILED.
+ * @throws OrderMismatchError when the order is missing or another body
+ * @throws DependencyUnavailableError when the table fails or the order is not published yet
+ */
+export async function sideEffectWanted(
+  table: OrdersTable,
+  order: EventOrder,
+  { operatorRedrive = false } = {},
+): Promise<SideEffectCheck> {
+  const item = await readOrder(table, order);
+  const key = orderKey(order.client_id, order.order_id);
+  if (item === undefined) throw new OrderMismatchError(key, 'the order does not exist');
+  if (item.body_hash !== order.body_hash) {
+    throw new OrderMismatchError(key, 'the stored order has another body hash than the event');
+  }
+  const status = item.status as OrderStatus;
+  if (status === 'REJECTED' || (status === 'FAILED' && !operatorRedrive))
+    return { kind: 'not-wanted', status };
+  if (status === 'ACCEPTED')
+    throw new DependencyUnavailableError(`order ${key} is ACCEPTED, not published yet`);
+  return { kind: 'wanted' };
+}
+
 /**
  * Why a flag write's condition failed, from the item as it was (`undefined`: no such order).
  * @throws OrderMismatchError when the stored order is another body, or is missing
@@ -325,6 +355,8 @@ export interface OrderProgress {
   ): Promise<FlagOutcome>;
   /** Moves the order to FAILED; returns false when it was already terminal or does not exist. */
   markFailed(key: string, now: Date): Promise<boolean>;
+  /** Whether the order still wants a side effect ({@link sideEffectWanted}). */
+  wanted(order: EventOrder, options?: { operatorRedrive?: boolean }): Promise<SideEffectCheck>;
 }
 
 /** {@link OrderProgress} on the DynamoDB orders table. */
@@ -345,5 +377,9 @@ export class DynamoOrderProgress implements OrderProgress {
 
   markFailed(key: string, now: Date): Promise<boolean> {
     return transitionOrder(this.table, key, 'FAILED', now);
+  }
+
+  wanted(order: EventOrder, options: { operatorRedrive?: boolean } = {}): Promise<SideEffectCheck> {
+    return sideEffectWanted(this.table, order, options);
   }
 }

@@ -3,7 +3,13 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { ALBEvent, SQSRecord } from 'aws-lambda';
 import type { HttpRequest } from '../shared/alb';
-import type { CompletionFlag, EventOrder, FlagOutcome, OrderProgress } from '../shared/order-status';
+import type {
+  CompletionFlag,
+  EventOrder,
+  FlagOutcome,
+  OrderProgress,
+  SideEffectCheck,
+} from '../shared/order-status';
 import {
   orderKey,
   type OrderPlacedEvent,
@@ -145,15 +151,22 @@ export class InMemoryOrderProgress implements OrderProgress {
   readonly failed: string[] = [];
   failWith: Error | undefined;
 
-  async markFlag(order: EventOrder, flag: CompletionFlag): Promise<FlagOutcome> {
+  async markFlag(
+    order: EventOrder,
+    flag: CompletionFlag,
+    _now?: Date,
+    { operatorRedrive = false } = {},
+  ): Promise<FlagOutcome> {
     if (this.failWith) throw this.failWith;
     const key = orderKey(order.client_id, order.order_id);
-    if (this.failed.includes(key)) return { kind: 'not-wanted', status: 'FAILED' };
+    const failed = this.failed.includes(key);
+    if (failed && !operatorRedrive) return { kind: 'not-wanted', status: 'FAILED' };
     const flags = this.flags.get(key) ?? new Set<CompletionFlag>();
     const before = flags.size;
     flags.add(flag);
     this.flags.set(key, flags);
-    return { kind: 'recorded', completed: before < 2 && flags.size === 2 };
+    // An operator's redrive records the side effect; the order stays FAILED.
+    return { kind: 'recorded', completed: !failed && before < 2 && flags.size === 2 };
   }
 
   async markFailed(key: string): Promise<boolean> {
@@ -161,6 +174,12 @@ export class InMemoryOrderProgress implements OrderProgress {
     if (this.failed.includes(key)) return false;
     this.failed.push(key);
     return true;
+  }
+
+  async wanted(order: EventOrder, { operatorRedrive = false } = {}): Promise<SideEffectCheck> {
+    if (this.failWith) throw this.failWith;
+    const failed = this.failed.includes(orderKey(order.client_id, order.order_id));
+    return failed && !operatorRedrive ? { kind: 'not-wanted', status: 'FAILED' } : { kind: 'wanted' };
   }
 }
 
