@@ -112,10 +112,11 @@ describe('IAM: one role per function, exact actions on exact resources', () => {
     );
   });
 
-  it('archive: its queue, UpdateItem on orders, PutObject (and HeadObject, as s3:GetObject) under orders/', () => {
+  it('archive: its queue, GetItem (the status before the write) and UpdateItem on orders, PutObject (and HeadObject, as s3:GetObject) under orders/', () => {
     expect(pairs(grantsOf(s.json, 'ArchiveFunctionRole'))).toEqual(
       [
         ...LAMBDA_BASE('Archive'),
+        'dynamodb:GetItem DataOrdersTable.Arn',
         'dynamodb:UpdateItem DataOrdersTable.Arn',
         ...DATA_KEY_WRITE,
         's3:PutObject DataArchiveBucket.Arn/orders/*',
