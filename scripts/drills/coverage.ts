@@ -18,11 +18,6 @@ export const NOT_DRILLABLE: ReadonlyArray<{ pattern: RegExp; reason: string }> =
       'Step Functions StartExecution quota: the local state machine has no API rate limit, so ExecutionThrottled has no local source',
   },
   {
-    pattern: /WorkflowExecutionsTimedOut$/,
-    reason:
-      "the local state machine (aws-local-stepfunctions) does not enforce the workflow's TimeoutSeconds, so no execution times out locally",
-  },
-  {
     pattern: /PublisherCanaryUnhandledErrors$/,
     reason:
       'only a code defect produces UnhandledErrors (every AWS failure is a DependencyUnavailableError); the drills change configuration and dependencies, not code',

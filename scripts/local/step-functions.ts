@@ -41,7 +41,7 @@ export interface ExecutionRecord {
   stateMachineArn: string;
   name: string;
   input: string;
-  status: 'RUNNING' | 'SUCCEEDED' | 'FAILED';
+  status: 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT';
   startDate: Date;
   stopDate?: Date;
   output?: string;
@@ -157,8 +157,11 @@ export class LocalStepFunctions {
         record.output = JSON.stringify(output);
       })
       .catch((error: Error) => {
-        record.status = 'FAILED';
-        record.error = error.name;
+        // Past the definition's TimeoutSeconds the library stops the run; AWS reports that as
+        // TIMED_OUT with the error States.Timeout (and counts ExecutionsTimedOut, not Failed).
+        const timedOut = error.name === 'ExecutionTimeoutError';
+        record.status = timedOut ? 'TIMED_OUT' : 'FAILED';
+        record.error = timedOut ? 'States.Timeout' : error.name;
         record.cause = error.message;
         this.onExecutionFailed(record);
       })

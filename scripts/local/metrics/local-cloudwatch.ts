@@ -187,9 +187,12 @@ export class LocalCloudWatch {
   }
 
   private executionEnd(record: ExecutionRecord): void {
-    const metric = { SUCCEEDED: 'ExecutionsSucceeded', FAILED: 'ExecutionsFailed', RUNNING: undefined }[
-      record.status
-    ];
+    const metric = {
+      SUCCEEDED: 'ExecutionsSucceeded',
+      FAILED: 'ExecutionsFailed',
+      TIMED_OUT: 'ExecutionsTimedOut',
+      RUNNING: undefined,
+    }[record.status];
     if (metric) this.execution(record, metric);
     if (record.stopDate)
       this.put(
