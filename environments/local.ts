@@ -27,10 +27,11 @@ export const local: EnvironmentInput = {
     publisher: { memoryMb: 256, timeoutSeconds: 5 },
     validate: { memoryMb: 256, timeoutSeconds: 3 },
     dlq: { memoryMb: 256, timeoutSeconds: 2, batchSize: 10, maxConcurrency: 2 },
-    // A stuck order is restarted or failed about a minute after its last start, not minutes.
+    // A stuck order is restarted or failed about 90 s after its last start, not minutes (the
+    // deadline counts the reconciler's timeout: a restart's StartExecution comes within it).
     reconciler: {
       memoryMb: 256,
-      timeoutSeconds: 60,
+      timeoutSeconds: 15,
       everyMinutes: 5,
       maxRestarts: 3,
       sweepLimit: 100,

@@ -209,6 +209,16 @@ export class OrderPipelineStack extends Stack {
     });
     new TraceSampling(this, 'TraceSampling', { environment: config.name, ...config.xraySampling });
 
+    // How long a publisher's start claim holds before a replay may take it over.
+    const restartAfterSeconds = config.functions.publisher.timeoutSeconds + 5;
+    // How much later than `started_at` a run may start: the publisher's StartExecution comes within
+    // its invocation after the claim, and a failed start releases the claim back by
+    // restartAfterSeconds (its answer may have been lost, the run started); the reconciler's own
+    // StartExecution comes within its invocation after its claim.
+    const startSlackSeconds = Math.max(
+      config.functions.publisher.timeoutSeconds + restartAfterSeconds,
+      config.functions.reconciler.timeoutSeconds,
+    );
     const publisher = lambdaFunction('PublisherFunction', {
       configName: 'publisher',
       handler: 'publisher',
@@ -221,7 +231,7 @@ export class OrderPipelineStack extends Stack {
         [ENV.secretsCacheSeconds]: String(config.clientSecretsCacheSeconds),
         [ENV.orderIdKeySecretId]: this.secrets.orderIdKey.secretArn,
         // A start claim outlives the request that made it (lambdas/publisher/order-store.ts).
-        [ENV.restartAfterSeconds]: String(config.functions.publisher.timeoutSeconds + 5),
+        [ENV.restartAfterSeconds]: String(restartAfterSeconds),
       },
     });
     // Orders are never deleted (docs/internals.md): PutItem creates, UpdateItem claims a start.
@@ -260,15 +270,14 @@ export class OrderPipelineStack extends Stack {
         [ENV.ordersTable]: ordersTable.tableName,
         [ENV.failedOrdersTable]: failedOrdersTable.tableName,
         [ENV.stateMachineArn]: this.workflow.stateMachine.stateMachineArn,
-        // No run is alive past its timeout, and no replay's claim past the publisher's.
+        // No run is alive past its timeout after the start its last `started_at` stands for.
         [ENV.acceptedDeadlineSeconds]: String(
-          workflowTimeoutSeconds +
-            config.functions.publisher.timeoutSeconds +
-            config.functions.reconciler.deadlineMarginSeconds,
+          workflowTimeoutSeconds + startSlackSeconds + config.functions.reconciler.deadlineMarginSeconds,
         ),
         // Past every receive of every consumer queue and the DLQ handler's record.
         [ENV.publishedDeadlineSeconds]: String(
           workflowTimeoutSeconds +
+            startSlackSeconds +
             redriveWindowSeconds +
             6 * config.functions.dlq.timeoutSeconds +
             config.functions.reconciler.deadlineMarginSeconds,

@@ -129,10 +129,26 @@ describe('workflow, API and alarms (prod)', () => {
     const reconciler = logicalIds(s.json, 'AWS::Lambda::Function')
       .map((id) => s.json.Resources[id]!.Properties!.Environment as { Variables?: Record<string, unknown> })
       .find((environment) => environment?.Variables?.ACCEPTED_DEADLINE_SECONDS !== undefined)?.Variables;
-    // A restart before a live run's timeout would start a second run of the order.
-    expect(Number(reconciler?.ACCEPTED_DEADLINE_SECONDS)).toBe(
+    // A restart before a live run's timeout would start a second run of the order. The run may
+    // have started up to the publisher's timeout after a claim that a failed start released back
+    // by the claim's length (its answer lost), or up to the reconciler's timeout after its claim.
+    const accepted = Number(reconciler?.ACCEPTED_DEADLINE_SECONDS);
+    const publisher = config.functions.publisher.timeoutSeconds;
+    const restartAfter = Number(
+      logicalIds(s.json, 'AWS::Lambda::Function')
+        .map((id) => s.json.Resources[id]!.Properties!.Environment as { Variables?: Record<string, unknown> })
+        .find((environment) => environment?.Variables?.RESTART_AFTER_SECONDS !== undefined)?.Variables
+        ?.RESTART_AFTER_SECONDS,
+    );
+    expect(restartAfter).toBeGreaterThan(publisher);
+    expect(accepted).toBeGreaterThanOrEqual(config.workflowTimeoutSeconds + publisher + restartAfter + 1);
+    expect(accepted).toBeGreaterThanOrEqual(
+      config.workflowTimeoutSeconds + config.functions.reconciler.timeoutSeconds,
+    );
+    // Exactly the later of those starts, plus the margin: no more waiting than needed.
+    expect(accepted).toBe(
       config.workflowTimeoutSeconds +
-        config.functions.publisher.timeoutSeconds +
+        Math.max(publisher + restartAfter, config.functions.reconciler.timeoutSeconds) +
         config.functions.reconciler.deadlineMarginSeconds,
     );
     expect(Number(reconciler?.PUBLISHED_DEADLINE_SECONDS)).toBeGreaterThan(

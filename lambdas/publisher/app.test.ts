@@ -450,6 +450,20 @@ describe('POST /orders', () => {
     expect(orders.items.get(KEY_A1)?.started_at).toBe(NOW.getTime());
   });
 
+  it("releases a failed start's claim back by the claim's length, not to 0: a run its lost answer started still looks alive to the reconciler", async () => {
+    // Prepare
+    const { send, orders, workflow } = setup();
+    workflow.failWith = new DependencyUnavailableError('order workflow');
+
+    // Act
+    const response = await send(signedRequest({ body: JSON.stringify(orderBody({ order_id: 'order-1' })) }));
+
+    // Assess: a retry may claim at once (older than the claim's length), while the reconciler's
+    // deadline, which counts from started_at, covers a run started at the claim.
+    expect(response.statusCode).toBe(503);
+    expect(orders.items.get(KEY_A1)?.started_at).toBe(NOW.getTime() - RESTART_AFTER_MS - 1);
+  });
+
   it('still answers 503 when releasing the claim fails too; the order stays for a later replay', async () => {
     // Prepare
     const { send, orders, workflow, advance } = setup();

@@ -149,7 +149,9 @@ async function derivedOrderId(clientId: string, bodyHash: string, deps: Publishe
 /**
  * Starts the order's run under a claim made at `claimedAt`. When the start fails, the order stays
  * (never deleted: a concurrent replay may already have answered 202 for it) and the claim is
- * released, so the client's retry, or the reconciler, starts it again.
+ * released, so the client's retry, or the reconciler, starts it again. Released back by the
+ * claim's length, not to 0: a start whose answer was lost did start the run, and the reconciler,
+ * which counts from `started_at`, must still wait that run's lifetime.
  */
 async function startRun(
   order: SubmittedOrder,
@@ -160,12 +162,14 @@ async function startRun(
   try {
     await deps.workflow.start(order);
   } catch (error) {
-    await deps.orders.releaseStart(key, claimedAt).catch((releaseError: unknown) => {
-      deps.logger.error('could not release the start claim after the workflow failed to start', {
-        order_id: order.order_id,
-        error: releaseError as Error,
+    await deps.orders
+      .releaseStart(key, claimedAt, claimedAt - deps.restartAfterMs - 1)
+      .catch((releaseError: unknown) => {
+        deps.logger.error('could not release the start claim after the workflow failed to start', {
+          order_id: order.order_id,
+          error: releaseError as Error,
+        });
       });
-    });
     throw error;
   }
 }

@@ -90,7 +90,8 @@ describe('publisher handler', () => {
     expect(dynamoMock.commandCalls(UpdateCommand)[0]?.args[0].input).toMatchObject({
       Key: { order_key: 'client-a#order-1' },
       ConditionExpression: '#started = :claimed',
-      ExpressionAttributeValues: { ':released': 0, ':claimed': claimedAt },
+      // Older than the 15 s claim (RESTART_AFTER_SECONDS), so a retry may claim at once.
+      ExpressionAttributeValues: { ':released': claimedAt - 15_001, ':claimed': claimedAt },
     });
   });
 

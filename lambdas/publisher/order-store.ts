@@ -42,10 +42,12 @@ export interface OrderRepository {
    */
   claimStart(key: string, bodyHash: string, now: number, staleBefore: number): Promise<boolean>;
   /**
-   * Gives up a claim whose StartExecution failed (`started_at` back to 0, only if it is still
-   * `claimedAt`), so the client's retry restarts the run at once rather than after the claim expires.
+   * Gives up a claim whose StartExecution failed: `started_at` back to `releasedTo` (the claim's
+   * length before it, so a retry's claim holds at once), only if it is still `claimedAt`. Not 0:
+   * a failed start may have started the run (the answer lost), and the reconciler's deadline
+   * counts from `started_at`, so it still waits a run's lifetime past this claim.
    */
-  releaseStart(key: string, claimedAt: number): Promise<void>;
+  releaseStart(key: string, claimedAt: number, releasedTo: number): Promise<void>;
 }
 
 const orderRecordSchema = z.object({
@@ -119,13 +121,13 @@ export class DynamoOrderRepository implements OrderRepository {
     });
   }
 
-  async releaseStart(key: string, claimedAt: number): Promise<void> {
+  async releaseStart(key: string, claimedAt: number, releasedTo: number): Promise<void> {
     await this.conditionalUpdate({
       Key: { order_key: key },
       UpdateExpression: 'SET #started = :released',
       ConditionExpression: '#started = :claimed',
       ExpressionAttributeNames: { '#started': LIFECYCLE.startedAt },
-      ExpressionAttributeValues: { ':released': 0, ':claimed': claimedAt },
+      ExpressionAttributeValues: { ':released': releasedTo, ':claimed': claimedAt },
     });
   }
 

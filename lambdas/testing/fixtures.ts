@@ -114,10 +114,10 @@ export class InMemoryOrderRepository implements OrderRepository {
     return true;
   }
 
-  async releaseStart(key: string, claimedAt: number): Promise<void> {
+  async releaseStart(key: string, claimedAt: number, releasedTo: number): Promise<void> {
     if (this.failOn.release) throw this.failOn.release;
     const item = this.items.get(key);
-    if (item?.started_at === claimedAt) this.items.set(key, { ...item, started_at: 0 });
+    if (item?.started_at === claimedAt) this.items.set(key, { ...item, started_at: releasedTo });
   }
 
   /** The item of a client's order. */

@@ -123,6 +123,14 @@ describe('case 1: 202 then 404', () => {
   });
 });
 
+/**
+ * `started_at` of an order whose publisher released its claim: back by the claim's length from
+ * the claim made at its creation (a retry may claim at once; the reconciler still waits).
+ */
+function releasedClaim(order: Record<string, unknown> | undefined): number {
+  return Date.parse(String(order?.created_at)) - pipeline.restartAfterMs - 1;
+}
+
 describe('case 2: orphans and body drift', () => {
   it('case 2: a start that reaches AWS but fails for the caller answers 503; the order stays and that run completes it', async () => {
     // Arrange: the run starts, its reply is lost; the run is held so the order is seen before it moves
@@ -140,7 +148,10 @@ describe('case 2: orphans and body drift', () => {
 
     // Assess
     expect(answer.statusCode).toBe(503);
-    expect(afterAnswer).toMatchObject({ status: 'ACCEPTED', [LIFECYCLE.startedAt]: 0 });
+    expect(afterAnswer).toMatchObject({
+      status: 'ACCEPTED',
+      [LIFECYCLE.startedAt]: releasedClaim(afterAnswer),
+    });
     expect(outcome).toMatchObject({ status: 'SUCCEEDED', states: expect.arrayContaining(['Published']) });
     expect(await pipeline.order(keyOf('case-2-orphan'))).toMatchObject({ status: 'COMPLETED' });
     expect(replay.statusCode).toBe(202);
@@ -568,7 +579,10 @@ describe('case 5: stuck', () => {
 
     // Assess
     expect(refused.statusCode).toBe(503);
-    expect(afterRefusal).toMatchObject({ status: 'ACCEPTED', [LIFECYCLE.startedAt]: 0 });
+    expect(afterRefusal).toMatchObject({
+      status: 'ACCEPTED',
+      [LIFECYCLE.startedAt]: releasedClaim(afterRefusal),
+    });
     expect(retry.statusCode).toBe(202);
     expect(scenario.stepFunctions.calls).toHaveLength(2);
     expect(await pipeline.order(keyOf('case-5-refused'))).toMatchObject({ status: 'COMPLETED' });
