@@ -284,12 +284,21 @@ describe('checkOrder', () => {
   const evidence = (
     status: OrderRow['status'],
     billing: Array<{ body_hash?: string; billed_at?: string }>,
+    { archiveVersions = status === 'COMPLETED' ? 1 : 0, flags = true } = {},
   ) => ({
     orderId: 'o-1',
-    row: { order_id: 'o-1', status, body_hash: 'h-1', updated_at: '2026-01-01T00:00:10.000Z' },
+    row: {
+      order_id: 'o-1',
+      status,
+      body_hash: 'h-1',
+      updated_at: '2026-01-01T00:00:10.000Z',
+      // The flags as the consumers leave them: set with their side effect.
+      ...(flags ? { billed: billing.length > 0, archived: archiveVersions > 0 } : {}),
+    },
     billing: billing.map((record) => ({ order_id: 'o-1', ...record })),
-    archiveVersions: status === 'COMPLETED' ? 1 : 0,
+    archiveVersions,
     failedRows: status === 'FAILED' ? 1 : 0,
+    ...(status === 'FAILED' ? { failedAt: '2026-01-01T00:00:10.000Z' } : {}),
   });
 
   it('passes a COMPLETED order with one billing record for its body and one archive version', () => {
@@ -325,7 +334,34 @@ describe('checkOrder', () => {
     );
     // Assess
     expect(before.inconsistencies).toEqual([]);
-    expect(after.inconsistencies).toEqual(['billed after it FAILED']);
+    expect(after.inconsistencies).toEqual(['billed after its failure was recorded']);
+  });
+
+  it('catches flags that disagree with the stores: marked without the side effect, or the side effect unmarked', () => {
+    // Prepare
+    const billedUnmarked = evidence('COMPLETED', [{ body_hash: 'h-1' }]);
+    billedUnmarked.row.billed = false;
+    const archivedWithoutObject = evidence('FAILED', [], { archiveVersions: 0 });
+    archivedWithoutObject.row.archived = true;
+    // Act / Assess
+    expect(checkOrder(billedUnmarked).inconsistencies).toEqual(['a billing record but not marked billed']);
+    expect(checkOrder(archivedWithoutObject).inconsistencies).toEqual([
+      'marked archived without an archive object',
+    ]);
+    const objectUnmarked = evidence('FAILED', [], { archiveVersions: 1 });
+    objectUnmarked.row.archived = false;
+    expect(checkOrder(objectUnmarked).inconsistencies).toEqual(['an archive object but not marked archived']);
+    // A row read without its flags says nothing about them.
+    expect(checkOrder(evidence('FAILED', [], { archiveVersions: 1, flags: false })).inconsistencies).toEqual(
+      [],
+    );
+  });
+
+  it('catches a REJECTED order with an archive object', () => {
+    // Act / Assess
+    expect(checkOrder(evidence('REJECTED', [], { archiveVersions: 1 })).inconsistencies).toEqual([
+      'archived though REJECTED',
+    ]);
   });
 
   it('catches a REJECTED order with a billing record, and a missing order as not terminal', () => {

@@ -45,6 +45,9 @@ export interface OrderRow {
   updated_at?: string;
   /** SHA-256 of the body the order was accepted with. */
   body_hash?: string;
+  /** The consumers' flags (absent = not set). */
+  billed?: boolean;
+  archived?: boolean;
 }
 
 /** An item of the billing table. */
@@ -67,6 +70,8 @@ export interface FailedOrderRow {
   order_id: string;
   failure_id: string;
   source?: string;
+  /** When the failure was recorded (ISO 8601). */
+  failed_at?: string;
 }
 
 /** What the pipeline's stores hold for the run's order ids. */
@@ -94,6 +99,8 @@ export interface OrderEvidence {
   /** Distinct versions of its archive object. */
   archiveVersions: number;
   failedRows: number;
+  /** The earliest `failed_at` of its failed-orders rows. */
+  failedAt?: string;
 }
 
 /** What one accepted order's evidence says; every flag but `terminal` is a problem. */
@@ -112,9 +119,14 @@ export interface OrderVerdict {
 }
 
 /**
- * Judges one accepted order: terminal; COMPLETED with exactly one billing record and one archive
- * object version; FAILED with its failed-orders row; every billing record made for the order's own
- * body; and none made after the order ended FAILED or REJECTED (a REJECTED order is never billed).
+ * Judges one accepted order: terminal; COMPLETED with a billing record and an archive object
+ * version; FAILED with its failed-orders row; the order's `billed` and `archived` flags set exactly
+ * when its billing record and archive object exist; every billing record made for the order's own
+ * body; a REJECTED order with neither; and no billing made after the order's failure was recorded.
+ * Limits: the billing table holds one record per order (a second billing is refused by its
+ * condition, not stored), so `duplicate` can only count archive versions there; the archive
+ * object's body hash is checked by the consumer on every redelivery, not here; COMPLETED is judged
+ * against every subscriber (no filter policy).
  */
 export function checkOrder(evidence: OrderEvidence): OrderVerdict {
   const { row, billing, archiveVersions } = evidence;
@@ -124,11 +136,23 @@ export function checkOrder(evidence: OrderEvidence): OrderVerdict {
     if (record.body_hash !== undefined && row?.body_hash !== undefined && record.body_hash !== row.body_hash)
       inconsistencies.push('billed for another body');
   }
+  // The publisher writes both flags false with the order; a row read without them says nothing.
+  if (typeof row?.billed === 'boolean') {
+    if (row.billed && billing.length === 0) inconsistencies.push('marked billed without a billing record');
+    if (!row.billed && billing.length > 0) inconsistencies.push('a billing record but not marked billed');
+  }
+  if (typeof row?.archived === 'boolean') {
+    if (row.archived && archiveVersions === 0)
+      inconsistencies.push('marked archived without an archive object');
+    if (!row.archived && archiveVersions > 0)
+      inconsistencies.push('an archive object but not marked archived');
+  }
   if (status === 'REJECTED' && billing.length > 0) inconsistencies.push('billed though REJECTED');
-  if (status === 'FAILED') {
-    const endedAt = Date.parse(row?.updated_at ?? '');
-    const billedAfter = billing.some((record) => Date.parse(record.billed_at ?? '') > endedAt);
-    if (billedAfter) inconsistencies.push('billed after it FAILED');
+  if (status === 'REJECTED' && archiveVersions > 0) inconsistencies.push('archived though REJECTED');
+  if (status === 'FAILED' && evidence.failedAt !== undefined) {
+    const failedAt = Date.parse(evidence.failedAt);
+    if (billing.some((record) => Date.parse(record.billed_at ?? '') > failedAt))
+      inconsistencies.push('billed after its failure was recorded');
   }
   return {
     status,
@@ -288,6 +312,12 @@ export function account(outcomes: readonly RequestOutcome[], observed: Observati
     (version) => version.order_id,
   );
   const failedRows = countBy(observed.failed, (row) => row.order_id);
+  const firstFailure = new Map<string, string>();
+  for (const row of observed.failed) {
+    const known = firstFailure.get(row.order_id);
+    if (row.failed_at !== undefined && (known === undefined || row.failed_at < known))
+      firstFailure.set(row.order_id, row.failed_at);
+  }
   const sideEffects = (orderId: string): OrderSideEffects => ({
     orderId,
     billingRecords: billing.get(orderId)?.length ?? 0,
@@ -328,6 +358,7 @@ export function account(outcomes: readonly RequestOutcome[], observed: Observati
       billing: billing.get(orderId) ?? [],
       archiveVersions: effects.archiveVersions,
       failedRows: failedRows.get(orderId) ?? 0,
+      ...(firstFailure.has(orderId) ? { failedAt: firstFailure.get(orderId) } : {}),
     });
     const { status } = verdict;
     result.statuses[status] = (result.statuses[status] ?? 0) + 1;

@@ -119,7 +119,8 @@ export class PipelineObserver {
               [table]: {
                 Keys: keys,
                 ConsistentRead: true,
-                ProjectionExpression: 'order_id, #status, created_at, updated_at, body_hash',
+                ProjectionExpression:
+                  'order_id, #status, created_at, updated_at, body_hash, billed, archived',
                 ExpressionAttributeNames: { '#status': 'status' },
               },
             },
@@ -157,6 +158,7 @@ export class PipelineObserver {
       order_id: String(item.order_id),
       failure_id: String(item[sortKey]),
       source: item.source === undefined ? undefined : String(item.source),
+      ...(typeof item.failed_at === 'string' ? { failed_at: item.failed_at } : {}),
     }));
   }
 

@@ -180,7 +180,7 @@ export function evaluateChecks(
     zero('outcome does not fit the request kind', accounting.unexpectedOutcomes.length),
     zero('refused request left an order behind', accounting.refusedButStored.length),
     zero(
-      "an order's stores disagree (billed for another body, or after it ended)",
+      "an order's stores disagree (flags vs records, another body, side effects of a REJECTED or FAILED order)",
       accounting.inconsistentOrders.length,
     ),
     {

@@ -406,6 +406,8 @@ describe('reliability with consumers failing 30 % of records, an endpoint outage
     expect(result.duplicates).toBe(0);
     expect(result.failedWithoutRecord).toEqual([]);
     expect(result.completedWithoutSideEffects).toEqual([]);
+    // Flags agree with the billing record and the archive object, each for the order's own body.
+    expect(result.inconsistentOrders).toEqual([]);
     expect(result.completed + result.failed).toBe(result.accepted);
     // The injection really happened: a 30 % rate over 400+ records fails many of them.
     expect(queueStats(faulty, 'billing') + queueStats(faulty, 'archive')).toBeGreaterThan(50);
