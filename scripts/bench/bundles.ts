@@ -90,6 +90,11 @@ export function coldStartEnvironment(): Record<string, string> {
     [ENV.marketCurrencies]: JSON.stringify({ us: ['USD'] }),
     [ENV.failureInjectionRate]: '0',
     [ENV.consumerName]: 'billing',
+    [ENV.restartAfterSeconds]: '15',
+    [ENV.acceptedDeadlineSeconds]: '240',
+    [ENV.publishedDeadlineSeconds]: '600',
+    [ENV.maxRestarts]: '3',
+    [ENV.sweepLimit]: '100',
   };
 }
 
