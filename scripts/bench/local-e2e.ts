@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient, GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { loadEnvironment, validateEnvironment, type EnvironmentConfig } from '../../environments';
+import { TABLE_KEYS } from '../../lambdas/shared/runtime-contract';
 import { OrderClient } from '../lib/order-client';
 import { localAwsConfig } from '../local/aws-config';
 import { startLocalStack } from '../local/stack';
@@ -268,7 +269,10 @@ async function emulatorRawRate(
     Array.from({ length: concurrency }, async () => {
       while (performance.now() < deadline) {
         await dynamodb.send(
-          new GetItemCommand({ TableName: table, Key: { order_id: { S: 'raw-rate-probe' } } }),
+          new GetItemCommand({
+            TableName: table,
+            Key: { [TABLE_KEYS.orders.partitionKey]: { S: 'raw-rate-probe' } },
+          }),
         );
         requests += 1;
       }
