@@ -16,6 +16,16 @@ describe('bench budgets', () => {
     expect(bundleRows('billing', 900 * 1024, ['@aws-sdk/client-dynamodb'])[0]?.verdict).toBe('-');
   });
 
+  it('judges the reconciler by its own clients, and refuses a handler it has no client list for', () => {
+    // Act / Assess
+    const reconciler = bundleRows('reconciler', 390 * 1024, [
+      '@aws-sdk/client-dynamodb',
+      '@aws-sdk/client-sfn',
+    ]);
+    expect(reconciler.map((row) => row.verdict)).toEqual(['-', 'PASS']);
+    expect(() => bundleRows('audit', 1024, [])).toThrow(/no entry for the handler audit/);
+  });
+
   it('misses when a bundle carries a client its handler does not call', () => {
     expect(bundleRows('billing', 1, ['@aws-sdk/client-dynamodb', '@aws-sdk/client-s3'])[1]?.verdict).toBe(
       'MISS',

@@ -1,3 +1,4 @@
+import type { HandlerName } from '../../infra/constructs/order-pipeline-function';
 /** The performance budgets of issue 8; `npm run bench` reports against them (nothing asserts them). */
 export const BUDGETS = {
   /** Minified publisher bundle, bytes. */
@@ -13,13 +14,22 @@ export const BUDGETS = {
 } as const;
 
 /** The SDK clients each handler calls, hence the only ones its bundle may hold. */
-export const HANDLER_SDK_CLIENTS: Readonly<Record<string, readonly string[]>> = {
+export const HANDLER_SDK_CLIENTS: Readonly<Record<HandlerName, readonly string[]>> = {
   publisher: ['@aws-sdk/client-dynamodb', '@aws-sdk/client-secrets-manager', '@aws-sdk/client-sfn'],
   validate: [],
   billing: ['@aws-sdk/client-dynamodb'],
   archive: ['@aws-sdk/client-dynamodb', '@aws-sdk/client-s3'],
   dlq: ['@aws-sdk/client-dynamodb'],
+  reconciler: ['@aws-sdk/client-dynamodb', '@aws-sdk/client-sfn'],
 };
+
+/** The SDK clients `name` may hold. @throws Error for a handler the list does not know (a new one). */
+function sdkClientsOf(name: string): readonly string[] {
+  const clients = (HANDLER_SDK_CLIENTS as Readonly<Record<string, readonly string[] | undefined>>)[name];
+  if (!clients)
+    throw new Error(`HANDLER_SDK_CLIENTS has no entry for the handler ${name}: add the clients it calls`);
+  return clients;
+}
 
 /** One line of the bench table. */
 export interface BenchRow {
@@ -36,7 +46,7 @@ const verdict = (ok: boolean): 'PASS' | 'MISS' => (ok ? 'PASS' : 'MISS');
 
 /** The bundle rows of one handler: size (budgeted for the publisher and SDK-free handlers) and clients. */
 export function bundleRows(name: string, bytes: number, clients: readonly string[]): BenchRow[] {
-  const expected = HANDLER_SDK_CLIENTS[name] ?? [];
+  const expected = sdkClientsOf(name);
   const sizeBudget =
     name === 'publisher'
       ? BUDGETS.publisherBundleBytes
@@ -67,7 +77,7 @@ export function bundleRows(name: string, bytes: number, clients: readonly string
 export function coldInitRow(name: string, medianMs: number, sdkExternalMs: number, runs: number): BenchRow {
   const ratio = medianMs / sdkExternalMs;
   // A handler without SDK clients has no SDK to leave external: both variants are the same bundle.
-  const usesSdk = (HANDLER_SDK_CLIENTS[name] ?? []).length > 0;
+  const usesSdk = sdkClientsOf(name).length > 0;
   return {
     subject: name,
     metric: `cold init (median of ${runs})`,
