@@ -257,7 +257,7 @@ export const DRILLS: Drill[] = [
   {
     name: 'slow dependency',
     summary:
-      "every AWS call of the publisher takes 0.8 s more: p99 response time crosses its threshold; the consumers' calls take longer than their timeout: they time out",
+      "every AWS call of the publisher takes 1.1 s more: its two calls per order put p99 response time over its 2 s threshold; the consumers' calls take longer than their timeout: they time out",
     expected: [
       /AlbTargetResponseTimeP99$/,
       /BillingErrors$/,
@@ -273,12 +273,23 @@ export const DRILLS: Drill[] = [
       // concurrently: a delay below the timeout makes timing out a matter of scheduling).
       const consumers = ['billing', 'archive'].map((entry) => context.fn(entry));
       const longest = Math.max(...consumers.map((fn) => fn.spec.timeoutSeconds));
-      const publisherLink = new SlowLink(target, 800);
+      // Every publisher request makes two calls, PutItem and StartExecution (three when its
+      // secrets cache refreshes): slowing both past half the p99 threshold puts every answer over
+      // it, whatever the cache does, and even a cold sandbox's three stay within its timeout.
+      const publisher = context.fn('publisher');
+      const sfn = new URL(publisher.spec.environment.AWS_ENDPOINT_URL_SFN ?? '');
+      const publisherDelayMs = 1100;
+      const publisherLink = new SlowLink(target, publisherDelayMs);
+      const publisherSfnLink = new SlowLink({ host: sfn.hostname, port: Number(sfn.port) }, publisherDelayMs);
       const consumerLink = new SlowLink(target, longest * 1000 + 500);
       const publisherEndpoint = await publisherLink.listen();
+      const publisherSfnEndpoint = await publisherSfnLink.listen();
       const consumerEndpoint = await consumerLink.listen();
-      for (const link of [publisherLink, consumerLink]) context.defer(() => link.close());
-      context.fn('publisher').updateEnvironment({ AWS_ENDPOINT_URL: publisherEndpoint });
+      for (const link of [publisherLink, publisherSfnLink, consumerLink]) context.defer(() => link.close());
+      publisher.updateEnvironment({
+        AWS_ENDPOINT_URL: publisherEndpoint,
+        AWS_ENDPOINT_URL_SFN: publisherSfnEndpoint,
+      });
       for (const fn of consumers) fn.updateEnvironment({ AWS_ENDPOINT_URL: consumerEndpoint });
       const codes = await context.sendOrders(8, 4);
       context.note(`answers: ${codesText(codes)}`);
