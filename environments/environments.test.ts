@@ -76,6 +76,13 @@ describe('concurrency is a budget', () => {
     },
   );
 
+  it('refuses a workflow timeout past the 5 minutes an Express execution may run', () => {
+    expect(attempt('prod', (config) => void (config.workflowTimeoutSeconds = 301))).toThrow(
+      /workflowTimeoutSeconds/,
+    );
+    expect(attempt('prod', (config) => void (config.workflowTimeoutSeconds = 300))).not.toThrow();
+  });
+
   it('refuses reservations that leave fewer than 100 unreserved (the old prod: 5 x 200 of 1,000)', () => {
     const oldProd = attempt('prod', (config) => {
       config.lambda.reservations = Object.fromEntries(

@@ -161,6 +161,19 @@ export function isOperatorRedrive(record: Pick<SQSRecord, 'messageAttributes'>):
   return record.messageAttributes?.[OPERATOR_REDRIVE.attribute]?.stringValue === OPERATOR_REDRIVE.value;
 }
 
+/**
+ * The stored order's status, once it is known to be the event's order.
+ * @throws OrderMismatchError when there is no such order, or it was stored with another body
+ */
+function statusOfSameOrder(item: Record<string, unknown> | undefined, order: EventOrder): OrderStatus {
+  const key = orderKey(order.client_id, order.order_id);
+  if (item === undefined) throw new OrderMismatchError(key, 'the order does not exist');
+  if (item.body_hash !== order.body_hash) {
+    throw new OrderMismatchError(key, 'the stored order has another body hash than the event');
+  }
+  return item.status as OrderStatus;
+}
+
 /** Whether a consumer should make its side effect, read before it makes one. */
 export type SideEffectCheck = { kind: 'wanted' } | { kind: 'not-wanted'; status: OrderStatus };
 
@@ -177,13 +190,8 @@ export async function sideEffectWanted(
   order: EventOrder,
   { operatorRedrive = false } = {},
 ): Promise<SideEffectCheck> {
-  const item = await readOrder(table, order);
   const key = orderKey(order.client_id, order.order_id);
-  if (item === undefined) throw new OrderMismatchError(key, 'the order does not exist');
-  if (item.body_hash !== order.body_hash) {
-    throw new OrderMismatchError(key, 'the stored order has another body hash than the event');
-  }
-  const status = item.status as OrderStatus;
+  const status = statusOfSameOrder(await readOrder(table, order), order);
   if (status === 'REJECTED' || (status === 'FAILED' && !operatorRedrive))
     return { kind: 'not-wanted', status };
   if (status === 'ACCEPTED')
@@ -202,13 +210,9 @@ export function explainFlagRefusal(
   flag: CompletionFlag,
 ): FlagOutcome {
   const key = orderKey(order.client_id, order.order_id);
-  if (item === undefined) throw new OrderMismatchError(key, 'the order does not exist');
-  if (item.body_hash !== order.body_hash) {
-    throw new OrderMismatchError(key, 'the stored order has another body hash than the event');
-  }
-  const status = item.status as OrderStatus;
+  const status = statusOfSameOrder(item, order);
   if (status === 'FAILED' || status === 'REJECTED') return { kind: 'not-wanted', status };
-  if (status === 'COMPLETED' && item[flag] === true) return { kind: 'recorded', completed: false };
+  if (status === 'COMPLETED' && item?.[flag] === true) return { kind: 'recorded', completed: false };
   throw new DependencyUnavailableError(`order ${key} is ${String(status)}, not published yet`);
 }
 

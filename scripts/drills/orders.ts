@@ -14,7 +14,7 @@ import { orderKey } from '../../lambdas/shared/runtime-contract';
 import { sha256Hex } from '../../lambdas/shared/signing';
 import type { OrderClient } from '../lib/order-client';
 import type { LocalStack } from '../local/stack';
-import { account, type Accounting, type RequestOutcome } from '../stress/accounting';
+import { account, requestOutcome, type Accounting, type RequestOutcome } from '../stress/accounting';
 import type { RequestKind } from '../stress/mix';
 import { PipelineObserver, resourcesFromOutputs } from '../stress/observe';
 import { awaitTerminal, observeOutcomes } from '../stress/run';
@@ -43,36 +43,12 @@ export async function submitOrder(
   index: number,
   startedAt: number,
 ): Promise<RequestOutcome> {
-  const orderId = orderIdOf(body);
   const startedMs = performance.now() - startedAt;
-  try {
-    const response = await client.submit(body);
-    const answer = response.body as { order_id?: unknown; status?: unknown } | null;
-    return {
-      index,
-      kind,
-      orderId,
-      startedMs,
-      latencyMs: response.latencyMs,
-      status: response.status,
-      ...(response.status === 202 && typeof answer?.order_id === 'string'
-        ? { acceptedOrderId: answer.order_id }
-        : {}),
-      ...(response.status === 202 && typeof answer?.status === 'string'
-        ? { acceptedStatus: answer.status }
-        : {}),
-    };
-  } catch (error) {
-    return {
-      index,
-      kind,
-      orderId,
-      startedMs,
-      latencyMs: performance.now() - startedAt - startedMs,
-      status: 0,
-      error: (error as Error).message,
-    };
-  }
+  const sent = { index, kind, orderId: orderIdOf(body), startedMs };
+  return client.submit(body).then(
+    (response) => requestOutcome(sent, response),
+    (error: Error) => requestOutcome(sent, { error, latencyMs: performance.now() - startedAt - startedMs }),
+  );
 }
 
 /**

@@ -5,6 +5,7 @@ import {
   checkOrder,
   isAmbiguous,
   refusedOrderIds,
+  requestOutcome,
   requestStats,
   type Observations,
   type OrderRow,
@@ -277,6 +278,45 @@ describe('account, ambiguous answers', () => {
         outcome('valid', 'o-2', 0),
       ]),
     ).toEqual(['o-2']);
+  });
+});
+
+describe('requestOutcome', () => {
+  const sent = { index: 3, kind: 'replay' as const, orderId: 'o-1', startedMs: 10 };
+
+  it("takes a 202's order id and the status it reports; another answer has neither", () => {
+    // Act
+    const replay = requestOutcome(sent, {
+      status: 202,
+      body: { order_id: 'o-1', status: 'COMPLETED' },
+      headers: new Headers(),
+      latencyMs: 7,
+    });
+    const refused = requestOutcome(sent, {
+      status: 401,
+      body: { error: 'unauthorized' },
+      headers: new Headers(),
+      latencyMs: 2,
+    });
+    // Assess
+    expect(replay).toEqual({
+      ...sent,
+      latencyMs: 7,
+      status: 202,
+      acceptedOrderId: 'o-1',
+      acceptedStatus: 'COMPLETED',
+    });
+    expect(refused).toEqual({ ...sent, latencyMs: 2, status: 401 });
+  });
+
+  it('records no answer as status 0 with the error', () => {
+    // Act / Assess
+    expect(requestOutcome(sent, { error: new Error('socket hang up'), latencyMs: 5000 })).toEqual({
+      ...sent,
+      latencyMs: 5000,
+      status: 0,
+      error: 'socket hang up',
+    });
   });
 });
 

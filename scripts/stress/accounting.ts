@@ -12,7 +12,7 @@
  * which the client cannot look up.
  */
 import type { OrderStatus } from '../../lambdas/shared/runtime-contract';
-import { TERMINAL_STATUSES } from '../lib/order-client';
+import { TERMINAL_STATUSES, type ApiResponse } from '../lib/order-client';
 import { EXPECTED_ANSWER, type RequestKind } from './mix';
 
 /** One request as it went out and what came back. */
@@ -35,6 +35,28 @@ export interface RequestOutcome {
   acceptedStatus?: string;
   /** Why no answer came. */
   error?: string;
+}
+
+/**
+ * The outcome of one sent request: its answer (a 202's `order_id` and reported status taken from
+ * the body), or, when none came (`Error`), status 0 after `latencyMs`.
+ */
+export function requestOutcome(
+  request: Pick<RequestOutcome, 'index' | 'kind' | 'orderId' | 'startedMs'>,
+  answer: ApiResponse | { error: Error; latencyMs: number },
+): RequestOutcome {
+  if ('error' in answer) {
+    return { ...request, latencyMs: answer.latencyMs, status: 0, error: answer.error.message };
+  }
+  const body = answer.body as { order_id?: unknown; status?: unknown } | null;
+  const accepted = answer.status === 202;
+  return {
+    ...request,
+    latencyMs: answer.latencyMs,
+    status: answer.status,
+    ...(accepted && typeof body?.order_id === 'string' ? { acceptedOrderId: body.order_id } : {}),
+    ...(accepted && typeof body?.status === 'string' ? { acceptedStatus: body.status } : {}),
+  };
 }
 
 /** An item of the orders table, as far as the accounting needs it. */

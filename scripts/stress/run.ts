@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { TERMINAL_STATUSES, OrderClient } from '../lib/order-client';
 import {
   acceptedOrders,
+  requestOutcome,
   ambiguousOrderIds,
   refusedOrderIds,
   type Observations,
@@ -211,34 +212,11 @@ async function send(
         ...(request.signature === 'wrong-secret' ? { secret: `${secret}-wrong` } : {}),
       };
       const startedMs = elapsedMs();
-      let outcome: RequestOutcome;
-      try {
-        const response = await client.submit(request.body, overrides);
-        const answer = response.body as { order_id?: unknown; status?: unknown } | null;
-        const orderId = answer?.order_id;
-        outcome = {
-          index: request.index,
-          kind: request.kind,
-          orderId: request.orderId,
-          startedMs,
-          latencyMs: response.latencyMs,
-          status: response.status,
-          ...(response.status === 202 && typeof orderId === 'string' ? { acceptedOrderId: orderId } : {}),
-          ...(response.status === 202 && typeof answer?.status === 'string'
-            ? { acceptedStatus: answer.status }
-            : {}),
-        };
-      } catch (error) {
-        outcome = {
-          index: request.index,
-          kind: request.kind,
-          orderId: request.orderId,
-          startedMs,
-          latencyMs: elapsedMs() - startedMs,
-          status: 0,
-          error: (error as Error).message,
-        };
-      }
+      const sent = { index: request.index, kind: request.kind, orderId: request.orderId, startedMs };
+      const outcome = await client.submit(request.body, overrides).then(
+        (response) => requestOutcome(sent, response),
+        (error: Error) => requestOutcome(sent, { error, latencyMs: elapsedMs() - startedMs }),
+      );
       outcomes.push(outcome);
       show();
     }

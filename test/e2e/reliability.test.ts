@@ -19,7 +19,12 @@ import { startLocalStack } from '../../scripts/local/stack';
 import { redriveQueue } from '../../scripts/ops/redrive';
 import { orderPlacedMessage, replayOrders, selectArchiveKeys } from '../../scripts/ops/replay';
 import { subscriberQueues } from '../../scripts/ops/stack-target';
-import { account, type Accounting, type RequestOutcome } from '../../scripts/stress/accounting';
+import {
+  account,
+  requestOutcome,
+  type Accounting,
+  type RequestOutcome,
+} from '../../scripts/stress/accounting';
 import { PipelineObserver, resourcesFromOutputs } from '../../scripts/stress/observe';
 import { hostileCorpus } from '../hostile/corpus';
 import { eventually, StackInspector, validOrder } from './helpers';
@@ -101,15 +106,7 @@ async function mapLimited<T, R>(
 }
 
 function outcome(index: number, orderId: string, response: ApiResponse): RequestOutcome {
-  return {
-    index,
-    kind: 'valid',
-    orderId,
-    startedMs: 0,
-    latencyMs: response.latencyMs,
-    status: response.status,
-    acceptedOrderId: response.status === 202 ? (response.body as { order_id: string }).order_id : undefined,
-  };
+  return requestOutcome({ index, kind: 'valid', orderId, startedMs: 0 }, response);
 }
 
 /** Waits until every queue (DLQs included) is empty with nothing in flight, twice in a row. */
