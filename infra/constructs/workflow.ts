@@ -68,7 +68,7 @@ const errorPath = '$.error';
 
 /**
  * The order workflow of docs/internals.md: Validate -> IsValid -> MarkRejected | StoreOrder ->
- * PublishOrder -> MarkPublished, with conditional writes so a re-run is harmless and every other
+ * PublishOrder, with conditional writes so a re-run is harmless and every other
  * error recorded in the failed-orders table before the execution fails.
  */
 export class OrderWorkflow extends Construct {
@@ -112,8 +112,8 @@ export class OrderWorkflow extends Construct {
       key: orderKey,
       // Terminal: out of the reconciler's pending index.
       updateExpression: `SET #status = :failed, updated_at = :now REMOVE ${LIFECYCLE.pendingShard}`,
-      // Only before publishing: once StoreOrder made it PUBLISHING the event may be out, and its
-      // outcome is the consumers' (a run that fails after that leaves it PUBLISHING, for a replay
+      // Only before publishing: once StoreOrder made it PUBLISHED the event may be out, and its
+      // outcome is the consumers' (a run that fails after that leaves it PUBLISHED, for a replay
       // or the reconciler to run again; a second run must not fail an order the first published).
       conditionExpression: '#status = :accepted',
       expressionAttributeNames: STATUS,
@@ -213,60 +213,42 @@ export class OrderWorkflow extends Construct {
     retry(publishOrder, RETRYABLE_ERRORS.sns);
     onUnrecoverable(publishOrder);
 
-    // Stored and being published: from here on the event may be out, so MarkRejected and MarkFailed
-    // (conditioned on ACCEPTED) no longer apply. A re-run of a PUBLISHING order passes and publishes
-    // again (the run before it may have died before publishing; the consumers are idempotent).
+    // Stored and published in one write, before the event goes out (issue 14: one update where
+    // there were StoreOrder and MarkPublished): from here on the event may be out, so MarkRejected
+    // and MarkFailed (conditioned on ACCEPTED) no longer apply, and a failure after it leaves the
+    // order PUBLISHED for a replay or the reconciler. A re-run of a PUBLISHED order passes and
+    // publishes again (the run before it may have died before publishing; the consumers are
+    // idempotent). The consumers' writes need PUBLISHED, so they never run ahead of it.
     const storeOrder = new tasks.DynamoUpdateItem(this, 'StoreOrder', {
       table: ordersTable,
       key: orderKey,
-      updateExpression: 'SET total_amount = :total, #status = :publishing, updated_at = :now',
-      conditionExpression: '#status IN (:accepted, :publishing) AND body_hash = :hash',
+      updateExpression: 'SET total_amount = :total, #status = :published, updated_at = :now',
+      conditionExpression: '#status IN (:accepted, :published) AND body_hash = :hash',
       expressionAttributeNames: STATUS,
       expressionAttributeValues: {
         ':total': tasks.DynamoAttributeValue.numberFromString(
           sfn.JsonPath.format('{}', sfn.JsonPath.stringAt('$.validation.order.total_amount')),
         ),
         ':accepted': S('ACCEPTED'),
-        ':publishing': S('PUBLISHING'),
+        ':published': S('PUBLISHED'),
         ':hash': S(sfn.JsonPath.stringAt('$.order.body_hash')),
         ':now': now(),
       },
       resultPath: sfn.JsonPath.DISCARD,
     });
     retry(storeOrder, RETRYABLE_ERRORS.dynamodb);
-    // The order is past publishing (an earlier run published it, or it ended): nothing to publish.
+    // The order is past publishing (it completed, or it ended): nothing to publish.
     storeOrder.addCatch(alreadyDone, {
       errors: [CONDITIONAL_CHECK_FAILED],
       resultPath: sfn.JsonPath.DISCARD,
     });
     onUnrecoverable(storeOrder);
 
-    const markPublished = new tasks.DynamoUpdateItem(this, 'MarkPublished', {
-      table: ordersTable,
-      key: orderKey,
-      updateExpression: 'SET #status = :published, updated_at = :now',
-      conditionExpression: '#status = :publishing',
-      expressionAttributeNames: STATUS,
-      expressionAttributeValues: {
-        ':published': S('PUBLISHED'),
-        ':publishing': S('PUBLISHING'),
-        ':now': now(),
-      },
-      resultPath: sfn.JsonPath.DISCARD,
-    });
-    retry(markPublished, RETRYABLE_ERRORS.dynamodb);
-    // Once the event is out, the consumers move the order on (PUBLISHING -> COMPLETED is allowed), so
-    // a failure to mark it PUBLISHED must not end it FAILED while it is being billed and archived.
-    markPublished.addCatch(alreadyDone, {
-      errors: [sfn.Errors.ALL],
-      resultPath: sfn.JsonPath.DISCARD,
-    });
-
     const definition = validate.next(
       new sfn.Choice(this, 'IsValid')
         .when(
           sfn.Condition.booleanEquals('$.validation.valid', true),
-          storeOrder.next(publishOrder).next(markPublished).next(new sfn.Succeed(this, 'Published')),
+          storeOrder.next(publishOrder).next(new sfn.Succeed(this, 'Published')),
         )
         .otherwise(formatReasons.next(markRejected).next(new sfn.Succeed(this, 'Rejected'))),
     );

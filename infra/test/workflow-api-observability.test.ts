@@ -42,7 +42,6 @@ describe('workflow, API and alarms (prod)', () => {
         'Rejected',
         'StoreOrder',
         'PublishOrder',
-        'MarkPublished',
         'Published',
         'AlreadyDone',
         'RecordFailure',
@@ -57,8 +56,11 @@ describe('workflow, API and alarms (prod)', () => {
     expect(States.FormatReasons!.Next).toBe('MarkRejected');
     expect(States.MarkRejected!.Next).toBe('Rejected');
     expect(States.StoreOrder!.Next).toBe('PublishOrder');
-    expect(States.PublishOrder!.Next).toBe('MarkPublished');
-    expect(States.MarkPublished!.Next).toBe('Published');
+    // One write per run on the happy path (issue 14): StoreOrder marks the order PUBLISHED.
+    expect(States.PublishOrder!.Next).toBe('Published');
+    expect(
+      (States.StoreOrder as { Parameters?: { UpdateExpression?: string } }).Parameters?.UpdateExpression,
+    ).toBe('SET total_amount = :total, #status = :published, updated_at = :now');
     expect(States.RecordFailure!.Next).toBe('MarkFailed');
     expect(States.MarkFailed!.Next).toBe('Failed');
     expect(States.Failed!.Type).toBe('Fail');
@@ -66,8 +68,6 @@ describe('workflow, API and alarms (prod)', () => {
 
     const ccf = 'DynamoDB.ConditionalCheckFailedException';
     expect(catches(States.MarkRejected!)).toEqual({ [ccf]: 'AlreadyDone', 'States.ALL': 'RecordFailure' });
-    // After the event is out, no failure may end the order FAILED: the consumers complete it.
-    expect(catches(States.MarkPublished!)).toEqual({ 'States.ALL': 'AlreadyDone' });
     // Not ACCEPTED (or gone) any more: nothing is published again.
     expect(catches(States.StoreOrder!)).toEqual({ [ccf]: 'AlreadyDone', 'States.ALL': 'RecordFailure' });
     expect(catches(States.Validate!)).toEqual({ 'States.ALL': 'RecordFailure' });
@@ -82,7 +82,7 @@ describe('workflow, API and alarms (prod)', () => {
     expect(States.Validate!.Retry![0]!.ErrorEquals).toEqual(
       expect.arrayContaining(['Lambda.ServiceException', 'Lambda.TooManyRequestsException']),
     );
-    for (const name of ['StoreOrder', 'MarkRejected', 'MarkPublished', 'RecordFailure', 'MarkFailed']) {
+    for (const name of ['StoreOrder', 'MarkRejected', 'RecordFailure', 'MarkFailed']) {
       expect(States[name]!.Retry![0]!.ErrorEquals).toEqual(
         expect.arrayContaining([
           'DynamoDB.ProvisionedThroughputExceededException',

@@ -113,7 +113,11 @@ export function archiveOrder(deps: ArchiveDependencies): OrderEventProcessor {
       }
     }
     if (created) deps.metrics.addMetric(METRICS.ordersArchived, MetricUnit.Count, 1);
-    const outcome = await deps.progress.markFlag(order, 'archived', deps.now(), { operatorRedrive });
+    // The order as read picks the write: with every other flag set, archived and COMPLETED in one.
+    const outcome = await deps.progress.markFlag(order, 'archived', deps.now(), {
+      operatorRedrive,
+      seen: check.item,
+    });
     if (outcome.kind === 'not-wanted') {
       // It ended between the read and the write: the object stays, the order stays FAILED.
       notWanted(outcome.status);

@@ -4,13 +4,15 @@ import { METRICS, orderKey, type OrderPlacedEvent, type OrderStatus } from '../s
 import { NOW, recordingMetrics, silentLogger, sqsRecord, validatedOrder } from '../testing/fixtures';
 import { billOrder, type BillingLedger, type BillingOutcome, type BillingRecord } from './bill-order';
 
-/** The billing table and the order's flag in memory, with the transaction's all-or-nothing rule. */
+/**
+ * The billing table and the order's flag in memory, with the transaction's all-or-nothing rule and
+ * the completion in the same write when the archive flag is already set.
+ */
 class InMemoryLedger implements BillingLedger {
   readonly records = new Map<string, BillingRecord>();
   status: OrderStatus = 'PUBLISHED';
   billed = false;
   archived = false;
-  completions = 0;
   failWith: Error | undefined;
 
   async bill(record: BillingRecord, order: EventOrder): Promise<BillingOutcome> {
@@ -19,20 +21,15 @@ class InMemoryLedger implements BillingLedger {
     if (existing) {
       if (existing.body_hash !== order.body_hash)
         throw new OrderMismatchError(record.order_key, 'other body');
-      return { kind: 'billed', firstTime: false };
+      return { kind: 'billed', firstTime: false, completed: false };
     }
     if (this.status === 'FAILED' || this.status === 'REJECTED')
       return { kind: 'not-wanted', status: this.status };
     this.records.set(record.order_key, record);
     this.billed = true;
-    return { kind: 'billed', firstTime: true };
-  }
-
-  async complete(): Promise<boolean> {
-    if (!(this.billed && this.archived) || this.status === 'COMPLETED') return false;
-    this.status = 'COMPLETED';
-    this.completions += 1;
-    return true;
+    const completed = this.archived && this.status === 'PUBLISHED';
+    if (completed) this.status = 'COMPLETED';
+    return { kind: 'billed', firstTime: true, completed };
   }
 }
 
@@ -75,11 +72,10 @@ describe('billOrder', () => {
     expect(count(METRICS.ordersBilled)).toBe(1);
   });
 
-  it('treats a redelivery as success without billing twice, and still completes the order', async () => {
+  it('treats a redelivery as success without billing twice', async () => {
     // Prepare
     const { ledger, count, run } = setup();
     await run();
-    ledger.archived = true;
 
     // Act
     await run();
@@ -87,7 +83,7 @@ describe('billOrder', () => {
     // Assess
     expect(ledger.records.size).toBe(1);
     expect(count(METRICS.ordersBilled)).toBe(1);
-    expect(count(METRICS.ordersCompleted)).toBe(1);
+    expect(count(METRICS.ordersCompleted)).toBe(0);
   });
 
   it('counts the completion when the archive flag is already set', async () => {
@@ -99,6 +95,7 @@ describe('billOrder', () => {
     await run();
 
     // Assess
+    expect(ledger.status).toBe('COMPLETED');
     expect(count(METRICS.ordersCompleted)).toBe(1);
   });
 

@@ -1,16 +1,20 @@
 /** Billing consumer: one billing record per order, made together with the order's billed flag. */
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { TransactionCanceledException, type CancellationReason } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { GetCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { ConsumerRuntime, OrderEventProcessor } from '../shared/consumer';
 import { DependencyUnavailableError, OrderMismatchError } from '../shared/errors';
 import {
-  completeAfterFlag,
-  explainFlagRefusal,
   flagUpdate,
   isOperatorRedrive,
+  MAX_FLAG_WRITES,
+  nextFlagStep,
+  otherRequiredFlags,
   type CompletionRule,
   type EventOrder,
+  type FlagWrite,
+  type FlagWriteMode,
   type OrdersTable,
 } from '../shared/order-status';
 import { METRICS, orderKey, type OrderStatus } from '../shared/runtime-contract';
@@ -31,23 +35,23 @@ export interface BillingRecord {
 
 /** What billing found. */
 export type BillingOutcome =
-  | { kind: 'billed'; firstTime: boolean }
+  /** `completed`: this call also moved the order to COMPLETED (the last flag it needed). */
+  | { kind: 'billed'; firstTime: boolean; completed: boolean }
   /** FAILED or REJECTED: never billed (nothing was written). */
   | { kind: 'not-wanted'; status: OrderStatus };
 
 /** The billing table and the order's flag. Throws DependencyUnavailableError or OrderMismatchError. */
 export interface BillingLedger {
   /**
-   * Writes the record and sets the order's `billed` flag, both or neither; `operatorRedrive` also
-   * bills a FAILED order (an operator's redrive that says so).
+   * Writes the record and sets the order's `billed` flag, both or neither, completing the order in
+   * the same transaction when `billed` was the last flag it needed; `operatorRedrive` also bills a
+   * FAILED order (an operator's redrive that says so).
    */
   bill(
     record: BillingRecord,
     order: EventOrder,
     options?: { operatorRedrive?: boolean },
   ): Promise<BillingOutcome>;
-  /** Completes the order when every flag it needs is set; returns whether this call did. */
-  complete(order: EventOrder, now: Date): Promise<boolean>;
 }
 
 /** Cancellation reasons that say "try again", not "a condition failed". */
@@ -58,7 +62,11 @@ const RETRYABLE_CANCELLATIONS = new Set([
   'RequestLimitExceeded',
 ]);
 
-/** {@link BillingLedger} on DynamoDB: one TransactWriteItems of the record and the order's flag. */
+/**
+ * {@link BillingLedger} on DynamoDB: one TransactWriteItems of the record and the order's flag
+ * (with COMPLETED when the other flags are set: {@link FlagWriteMode}). A cancelled transaction
+ * returns the items as they were, so the next step needs no read.
+ */
 export class DynamoBillingLedger implements BillingLedger {
   constructor(
     private readonly client: DynamoDBDocumentClient,
@@ -72,6 +80,44 @@ export class DynamoBillingLedger implements BillingLedger {
     order: EventOrder,
     { operatorRedrive = false }: { operatorRedrive?: boolean } = {},
   ): Promise<BillingOutcome> {
+    const others = otherRequiredFlags(this.rules, order, 'billed');
+    const now = new Date(record.billed_at);
+    // Billing usually finishes before archive (no pre-read, no object to write): first try the
+    // flag alone; a cancellation that finds the other flags set says to complete instead.
+    let mode: FlagWriteMode = others.length === 0 && !operatorRedrive ? 'complete' : 'set';
+    for (let attempt = 0; attempt < MAX_FLAG_WRITES; attempt++) {
+      const cancelled = await this.transact(record, { order, flag: 'billed', others, mode, now, operatorRedrive });
+      if (cancelled === undefined) return { kind: 'billed', firstTime: true, completed: mode === 'complete' };
+      const [recordReason, orderReason] = cancelled;
+      if (recordReason?.Code === 'ConditionalCheckFailed') {
+        const existing = await this.itemOf(recordReason, this.billingTable, record.order_key);
+        if (existing?.body_hash !== record.body_hash) {
+          throw new OrderMismatchError(record.order_key, 'the billing record was made for another body');
+        }
+        // Made with the flag in one transaction, by an earlier delivery; that transaction (or the
+        // other consumer's flag write after it) completed the order.
+        return { kind: 'billed', firstTime: false, completed: false };
+      }
+      const item = await this.itemOf(orderReason, this.orders.tableName, record.order_key);
+      if (item?.billed === true) {
+        throw new OrderMismatchError(record.order_key, 'the order is marked billed but has no billing record');
+      }
+      const step = nextFlagStep(item, order, 'billed', others, { operatorRedrive });
+      if (step.kind === 'not-wanted') return step;
+      if (step.kind === 'recorded') {
+        throw new OrderMismatchError(record.order_key, 'the order is marked billed but has no billing record');
+      }
+      mode = step.mode;
+    }
+    throw new DependencyUnavailableError(`billing transaction (not settled in ${MAX_FLAG_WRITES} attempts)`);
+  }
+
+  /**
+   * The transaction; returns undefined when it committed, or the cancellation reasons (record,
+   * order) when a condition failed.
+   * @throws DependencyUnavailableError when it failed otherwise (or should be retried later)
+   */
+  private async transact(record: BillingRecord, write: FlagWrite): Promise<CancellationReason[] | undefined> {
     try {
       await this.client.send(
         new TransactWriteCommand({
@@ -81,49 +127,42 @@ export class DynamoBillingLedger implements BillingLedger {
                 TableName: this.billingTable,
                 Item: { ...record },
                 ConditionExpression: 'attribute_not_exists(order_key)',
+                ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
               },
             },
             {
-              Update: flagUpdate(this.orders.tableName, order, 'billed', new Date(record.billed_at), {
-                operatorRedrive,
-              }),
+              Update: {
+                ...flagUpdate(this.orders.tableName, write),
+                ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+              },
             },
           ],
         }),
       );
-      return { kind: 'billed', firstTime: true };
+      return undefined;
     } catch (error) {
       if (!(error instanceof TransactionCanceledException)) {
         throw new DependencyUnavailableError('billing transaction', { cause: error });
       }
-      const codes = (error.CancellationReasons ?? []).map((reason) => reason.Code ?? 'None');
+      const reasons = error.CancellationReasons ?? [];
+      const codes = reasons.map((reason) => reason.Code ?? 'None');
       if (codes.some((code) => RETRYABLE_CANCELLATIONS.has(code))) {
         throw new DependencyUnavailableError(`billing transaction (${codes.join(', ')})`, { cause: error });
       }
+      return reasons;
     }
-    // A condition failed: read what is there (strongly consistent) to say which, and why.
-    const existing = await this.read(this.billingTable, record.order_key);
-    if (existing !== undefined) {
-      if (existing.body_hash !== record.body_hash) {
-        throw new OrderMismatchError(record.order_key, 'the billing record was made for another body');
-      }
-      // Made with the flag in one transaction: billed already, by an earlier delivery.
-      return { kind: 'billed', firstTime: false };
-    }
-    const outcome = explainFlagRefusal(
-      await this.read(this.orders.tableName, record.order_key),
-      order,
-      'billed',
-    );
-    if (outcome.kind === 'not-wanted') return outcome;
-    throw new OrderMismatchError(record.order_key, 'the order is marked billed but has no billing record');
   }
 
-  complete(order: EventOrder, now: Date): Promise<boolean> {
-    return completeAfterFlag(this.orders, order, this.rules, now);
-  }
-
-  private async read(tableName: string, key: string): Promise<Record<string, unknown> | undefined> {
+  /**
+   * The item a cancellation reason returned (as it was; the document client does not unmarshall
+   * errors), or a strongly consistent read where an endpoint returns none.
+   */
+  private async itemOf(
+    reason: CancellationReason | undefined,
+    tableName: string,
+    key: string,
+  ): Promise<Record<string, unknown> | undefined> {
+    if (reason?.Item) return unmarshall(reason.Item);
     try {
       const result = await this.client.send(
         new GetCommand({ TableName: tableName, Key: { order_key: key }, ConsistentRead: true }),
@@ -167,9 +206,11 @@ export function billOrder(deps: BillingDependencies): OrderEventProcessor {
       return;
     }
     if (outcome.firstTime) deps.metrics.addMetric(METRICS.ordersBilled, MetricUnit.Count, 1);
-    // Also after a redelivery: an earlier delivery may have died between its transaction and here.
-    const completed = await deps.ledger.complete(order, now);
-    if (completed) deps.metrics.addMetric(METRICS.ordersCompleted, MetricUnit.Count, 1);
-    deps.logger.info('order billed', { order_id: order.order_id, first_time: outcome.firstTime, completed });
+    if (outcome.completed) deps.metrics.addMetric(METRICS.ordersCompleted, MetricUnit.Count, 1);
+    deps.logger.info('order billed', {
+      order_id: order.order_id,
+      first_time: outcome.firstTime,
+      completed: outcome.completed,
+    });
   };
 }

@@ -6,6 +6,7 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { BODY_HASH, lambdaContext, orderPlacedBody, sqsRecord, validatedOrder } from '../testing/fixtures';
 import { handler } from './handler';
@@ -25,21 +26,21 @@ const cancelled = (...codes: string[]) =>
   });
 
 describe('billing handler', () => {
-  it('bills in one transaction with the order flag, then completes when archived too', async () => {
+  it('bills in one transaction with the order flag, and nothing else while archive is missing', async () => {
     // Prepare
     dynamoMock.on(TransactWriteCommand).resolves({});
-    dynamoMock.on(GetCommand).resolves({ Item: { billed: true, archived: true, status: 'PUBLISHED' } });
-    dynamoMock.on(UpdateCommand).resolves({});
 
     // Act
     const response = await handler({ Records: [sqsRecord(orderPlacedBody())] }, lambdaContext);
 
     // Assess
     expect(response).toEqual({ batchItemFailures: [] });
+    expect(dynamoMock.calls()).toHaveLength(1);
     const [put, update] = dynamoMock.commandCalls(TransactWriteCommand)[0]?.args[0].input.TransactItems ?? [];
     expect(put?.Put).toMatchObject({
       TableName: 'billing-table',
       ConditionExpression: 'attribute_not_exists(order_key)',
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
       Item: {
         order_key: 'client-a#order-1',
         order_id: 'order-1',
@@ -51,11 +52,42 @@ describe('billing handler', () => {
     expect(update?.Update).toMatchObject({
       TableName: 'orders-table',
       Key: { order_key: 'client-a#order-1' },
-      ExpressionAttributeNames: { '#flag': 'billed' },
+      UpdateExpression: 'SET #flag = :true, updated_at = :now',
+      ExpressionAttributeNames: { '#flag': 'billed', '#other0': 'archived' },
       ExpressionAttributeValues: { ':hash': BODY_HASH },
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
     });
-    expect(dynamoMock.commandCalls(UpdateCommand)[0]?.args[0].input.ExpressionAttributeValues).toMatchObject({
-      ':to': 'COMPLETED',
+  });
+
+  it('completes the order in a second transaction when the first finds the order archived', async () => {
+    // Prepare
+    dynamoMock
+      .on(TransactWriteCommand)
+      .rejectsOnce(
+        new TransactionCanceledException({
+          message: 'cancelled',
+          $metadata: {},
+          CancellationReasons: [
+            { Code: 'None' },
+            {
+              Code: 'ConditionalCheckFailed',
+              Item: marshall({ status: 'PUBLISHED', body_hash: BODY_HASH, archived: true }),
+            },
+          ],
+        }),
+      )
+      .resolvesOnce({});
+
+    // Act
+    const response = await handler({ Records: [sqsRecord(orderPlacedBody())] }, lambdaContext);
+
+    // Assess
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(dynamoMock.commandCalls(GetCommand)).toHaveLength(0);
+    const second = dynamoMock.commandCalls(TransactWriteCommand)[1]?.args[0].input.TransactItems?.[1]?.Update;
+    expect(second).toMatchObject({
+      UpdateExpression: 'SET #flag = :true, #status = :completed, updated_at = :now REMOVE #shard',
+      ExpressionAttributeValues: { ':completed': 'COMPLETED' },
     });
   });
 
@@ -108,9 +140,9 @@ describe('billing handler', () => {
     const conditions = dynamoMock
       .commandCalls(TransactWriteCommand)
       .map((call) => call.args[0].input.TransactItems?.[1]?.Update);
-    expect(conditions[0]?.ConditionExpression).toMatch(/IN \(:publishing, :published\)$/);
+    expect(conditions[0]?.ConditionExpression).not.toContain(':failed');
     expect(conditions[0]?.ExpressionAttributeValues?.[':failed']).toBeUndefined();
-    expect(conditions[1]?.ConditionExpression).toMatch(/IN \(:publishing, :published, :failed\)$/);
+    expect(conditions[1]?.ConditionExpression).toContain('(#status = :failed OR (#status = :published AND');
     expect(conditions[1]?.ExpressionAttributeValues?.[':failed']).toBe('FAILED');
   });
 

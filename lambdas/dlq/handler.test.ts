@@ -14,7 +14,7 @@ afterEach(() => {
 });
 
 describe('dlq handler', () => {
-  it('writes the failure conditionally and marks the order FAILED from ACCEPTED, PUBLISHING or PUBLISHED', async () => {
+  it('writes the failure conditionally and marks the order FAILED from ACCEPTED or PUBLISHED', async () => {
     // Prepare
     dynamoMock.on(PutCommand).resolves({});
     dynamoMock.on(UpdateCommand).resolves({});
@@ -42,12 +42,11 @@ describe('dlq handler', () => {
     expect(dynamoMock.commandCalls(UpdateCommand)[0]?.args[0].input).toMatchObject({
       TableName: 'orders-table',
       Key: { order_key: 'client-a#order-1' },
-      ConditionExpression: 'attribute_exists(order_key) AND #status IN (:from0, :from1, :from2)',
+      ConditionExpression: 'attribute_exists(order_key) AND #status IN (:from0, :from1)',
       ExpressionAttributeValues: {
         ':to': 'FAILED',
         ':from0': 'ACCEPTED',
-        ':from1': 'PUBLISHING',
-        ':from2': 'PUBLISHED',
+        ':from1': 'PUBLISHED',
       },
     });
   });

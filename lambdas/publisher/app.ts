@@ -24,7 +24,6 @@ import {
   type OrderRequest,
 } from '../shared/order-schema';
 import {
-  clientStatus,
   METRICS,
   orderKey,
   type OrderStatus,
@@ -131,7 +130,7 @@ export function submittedOrder(
 function accepted(orderId: string, status: OrderStatus): HttpResponse {
   return jsonResponse(
     202,
-    { order_id: orderId, status: clientStatus(status) },
+    { order_id: orderId, status },
     { location: `/orders/${orderId}` },
   );
 }
@@ -216,10 +215,11 @@ async function submitOrder(request: HttpRequest, deps: PublisherDependencies): P
   if (existing === undefined) throw new DependencyUnavailableError('orders table (order not readable)');
   if (existing.body_hash !== bodyHash) throw new ConflictError(orderId);
   if (
-    (existing.status === 'ACCEPTED' || existing.status === 'PUBLISHING') &&
+    (existing.status === 'ACCEPTED' || existing.status === 'PUBLISHED') &&
     (await deps.orders.claimStart(key, bodyHash, claimedAt, claimedAt - deps.restartAfterMs))
   ) {
-    // The request that claimed the last start is over and the order is not past publishing: it
+    // The request that claimed the last start is over and the order is not past publishing (a
+    // PUBLISHED order's event may not be out: its run may have died before PublishOrder): it
     // died between its write and its start, or its start failed. Start the run again (every step
     // is idempotent); a replay while that request may still be starting it starts nothing.
     await startRun(
@@ -247,7 +247,7 @@ async function readOrder(
   if (order === undefined) throw new NotFoundError(`order ${orderId}`);
   return jsonResponse(200, {
     order_id: order.order_id,
-    status: clientStatus(order.status),
+    status: order.status,
     billed: order.billed,
     archived: order.archived,
     reasons: order.reasons,

@@ -85,21 +85,22 @@ function setup(orders: PendingOrder[]) {
 }
 
 describe('sweep', () => {
-  it('restarts an ACCEPTED or PUBLISHING order whose last start is past the deadline, with a new execution name', async () => {
+  it('restarts an ACCEPTED order past its deadline, and a PUBLISHED one past every consumer redrive, with a new execution name', async () => {
     // Prepare
     const { deps, table, started, count } = setup([
       pending('o-1'),
-      pending('o-2', { status: 'PUBLISHING', restart_attempts: 1 }),
+      pending('o-2', { status: 'PUBLISHED', restart_attempts: 1, started_at: NOW.getTime() - 1_000_000 }),
     ]);
 
     // Act
     const result = await sweep(deps);
 
     // Assess
-    expect(result.restarted).toEqual(['client-a#o-1', 'client-a#o-2']);
+    // Oldest start first.
+    expect(result.restarted).toEqual(['client-a#o-2', 'client-a#o-1']);
     expect(started).toEqual([
-      { order: submitted('o-1'), attempt: 1 },
       { order: submitted('o-2'), attempt: 2 },
+      { order: submitted('o-1'), attempt: 1 },
     ]);
     expect(table.get('client-a#o-1')?.started_at).toBe(NOW.getTime());
     expect(count(METRICS.stuckOrders)).toBe(2);
@@ -143,18 +144,19 @@ describe('sweep', () => {
     ]);
   });
 
-  it('marks a PUBLISHED order FAILED once it is past every consumer redrive', async () => {
+  it('marks a PUBLISHED order FAILED past every consumer redrive once its restarts are used up', async () => {
     // Prepare
-    const { deps, table, failures } = setup([
-      pending('o-1', { status: 'PUBLISHED', started_at: NOW.getTime() - 1_000_000 }),
+    const { deps, table, failures, started } = setup([
+      pending('o-1', { status: 'PUBLISHED', started_at: NOW.getTime() - 1_000_000, restart_attempts: 3 }),
     ]);
 
     // Act
     await sweep(deps);
 
     // Assess
+    expect(started).toEqual([]);
     expect(table.get('client-a#o-1')?.status).toBe('FAILED');
-    expect(failures[0]?.error).toMatch(/^PUBLISHED without its side effects/);
+    expect(failures[0]?.error).toMatch(/^PUBLISHED without its side effects .*not finished after 3 restart\(s\)/);
   });
 
   it('starts nothing when a replay claimed the order between the read and the claim', async () => {

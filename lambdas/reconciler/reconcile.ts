@@ -21,9 +21,12 @@ import {
 
 /** How long each kind of pending order may stay so, and how much one sweep does. */
 export interface ReconcilerSettings {
-  /** ACCEPTED or PUBLISHING with its last start older than this: no run is alive any more. */
+  /** ACCEPTED with its last start older than this: no run is alive any more. */
   acceptedDeadlineMs: number;
-  /** PUBLISHED with its last start older than this: past every consumer retry and redrive. */
+  /**
+   * PUBLISHED with its last start older than this: past every consumer retry and redrive, so its
+   * event never arrived (its run died before PublishOrder, or a delivery was lost): publish again.
+   */
   publishedDeadlineMs: number;
   /** Restarts per order; the next time it is stuck it is marked FAILED. */
   maxRestarts: number;
@@ -74,7 +77,7 @@ export interface SweepResult {
 /** Why a pending order is stuck, or undefined when it is not (yet). */
 function stuckReason(order: PendingOrder, now: number, settings: ReconcilerSettings): string | undefined {
   const age = now - order.started_at;
-  if ((order.status === 'ACCEPTED' || order.status === 'PUBLISHING') && age > settings.acceptedDeadlineMs)
+  if (order.status === 'ACCEPTED' && age > settings.acceptedDeadlineMs)
     return `${order.status} with no live run ${Math.round(age / 1000)} s after its last start`;
   if (order.status === 'PUBLISHED' && age > settings.publishedDeadlineMs)
     return `PUBLISHED without its side effects ${Math.round(age / 1000)} s after its last start`;
@@ -122,7 +125,9 @@ async function reconcileOne(
   const reason = order && stuckReason(order, nowMs, settings);
   if (order === undefined || reason === undefined) return;
   deps.metrics.addMetric(METRICS.stuckOrders, MetricUnit.Count, 1);
-  const restartable = order.status !== 'PUBLISHED' && order.submitted_json !== undefined;
+  // A PUBLISHED order is restarted too: StoreOrder marks it before PublishOrder, so its run may
+  // have died before its event went out; a second event is harmless (the consumers are idempotent).
+  const restartable = order.submitted_json !== undefined;
   if (restartable && order.restart_attempts < settings.maxRestarts) {
     if (!(await deps.claimRestart(order, nowMs))) return;
     const attempt = order.restart_attempts + 1;

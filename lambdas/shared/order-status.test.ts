@@ -36,7 +36,6 @@ describe('order lifecycle', () => {
   // The contract's order: a status may only move to one that comes later.
   const rank: Record<OrderStatus, number> = {
     ACCEPTED: 0,
-    PUBLISHING: 1,
     PUBLISHED: 2,
     REJECTED: 3,
     COMPLETED: 3,
@@ -57,13 +56,12 @@ describe('order lifecycle', () => {
 
   it('allows the moves of CONTRACT.md and internals.md', () => {
     // Act / Assess
-    // COMPLETED only once published (the consumers can finish before MarkPublished).
-    expect(statusesAllowedBefore('COMPLETED')).toEqual(['PUBLISHING', 'PUBLISHED']);
-    expect(statusesAllowedBefore('FAILED')).toEqual(['ACCEPTED', 'PUBLISHING', 'PUBLISHED']);
-    // Once PUBLISHING the event may be out: a rules change in a second run cannot reject it.
+    // COMPLETED only once published (StoreOrder marks PUBLISHED before the event goes out).
+    expect(statusesAllowedBefore('COMPLETED')).toEqual(['PUBLISHED']);
+    expect(statusesAllowedBefore('FAILED')).toEqual(['ACCEPTED', 'PUBLISHED']);
+    // Once PUBLISHED the event may be out: a rules change in a second run cannot reject it.
     expect(statusesAllowedBefore('REJECTED')).toEqual(['ACCEPTED']);
-    expect(statusesAllowedBefore('PUBLISHING')).toEqual(['ACCEPTED']);
-    expect(statusesAllowedBefore('PUBLISHED')).toEqual(['PUBLISHING']);
+    expect(statusesAllowedBefore('PUBLISHED')).toEqual(['ACCEPTED']);
     expect(canTransition('COMPLETED', 'FAILED')).toBe(false);
     expect(canTransition('PUBLISHED', 'ACCEPTED')).toBe(false);
   });
@@ -92,28 +90,14 @@ describe('transitionOrder', () => {
     expect(input).toMatchObject({
       TableName: 'orders',
       Key: { order_key: KEY },
-      ConditionExpression: 'attribute_exists(order_key) AND #status IN (:from0, :from1, :from2)',
+      ConditionExpression: 'attribute_exists(order_key) AND #status IN (:from0, :from1)',
       ExpressionAttributeValues: {
         ':to': 'FAILED',
         ':from0': 'ACCEPTED',
-        ':from1': 'PUBLISHING',
-        ':from2': 'PUBLISHED',
+        ':from1': 'PUBLISHED',
         ':now': NOW.toISOString(),
       },
     });
-  });
-
-  it('conditions COMPLETED on every flag the order needs', async () => {
-    // Prepare
-    dynamoMock.on(UpdateCommand).resolves({});
-
-    // Act
-    await transitionOrder(table, KEY, 'COMPLETED', NOW, ['billed', 'archived']);
-
-    // Assess
-    expect(dynamoMock.commandCalls(UpdateCommand)[0]?.args[0].input.ConditionExpression).toBe(
-      'attribute_exists(order_key) AND #status IN (:from0, :from1) AND #billed = :true AND #archived = :true',
-    );
   });
 
   it('answers false when the order is already terminal (condition failed)', async () => {
@@ -136,9 +120,14 @@ describe('transitionOrder', () => {
 });
 
 describe('markOrderFlag', () => {
-  it('sets the flag only while the order exists with this body and is published, and does not complete while the other flag is missing', async () => {
+  const SET_CONDITION =
+    'attribute_exists(order_key) AND body_hash = :hash AND #status = :published AND NOT #other0 = :true';
+  const COMPLETE_CONDITION =
+    'attribute_exists(order_key) AND body_hash = :hash AND #status = :published AND #other0 = :true';
+
+  it('sets the flag alone, in one write, while the order is published with this body and another flag is missing', async () => {
     // Prepare
-    dynamoMock.on(UpdateCommand).resolves({ Attributes: { billed: true, archived: false } });
+    dynamoMock.on(UpdateCommand).resolves({});
 
     // Act
     const outcome = await markOrderFlag(table, ORDER, 'billed', NOW);
@@ -150,23 +139,19 @@ describe('markOrderFlag', () => {
     expect(calls[0]?.args[0].input).toMatchObject({
       Key: { order_key: KEY },
       UpdateExpression: 'SET #flag = :true, updated_at = :now',
-      ConditionExpression:
-        'attribute_exists(order_key) AND body_hash = :hash AND #status IN (:publishing, :published)',
-      ExpressionAttributeNames: { '#flag': 'billed' },
-      ExpressionAttributeValues: {
-        ':hash': ORDER.body_hash,
-        ':publishing': 'PUBLISHING',
-        ':published': 'PUBLISHED',
-      },
-      ReturnValues: 'ALL_NEW',
+      ConditionExpression: SET_CONDITION,
+      ExpressionAttributeNames: { '#flag': 'billed', '#other0': 'archived' },
+      ExpressionAttributeValues: { ':hash': ORDER.body_hash, ':published': 'PUBLISHED' },
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
     });
+    expect(dynamoMock.commandCalls(GetCommand)).toHaveLength(0);
   });
 
-  it('completes the order when both flags are set', async () => {
+  it('completes the order in the same write as the last flag: the flag alone fails its condition when the other is set', async () => {
     // Prepare
     dynamoMock
       .on(UpdateCommand)
-      .resolvesOnce({ Attributes: { billed: true, archived: true } })
+      .rejectsOnce(conditionFailed({ status: 'PUBLISHED', body_hash: ORDER.body_hash, billed: true }))
       .resolvesOnce({});
 
     // Act
@@ -174,17 +159,51 @@ describe('markOrderFlag', () => {
 
     // Assess
     expect(outcome).toEqual({ kind: 'recorded', completed: true });
-    expect(dynamoMock.commandCalls(UpdateCommand)[1]?.args[0].input.ExpressionAttributeValues).toMatchObject({
-      ':to': 'COMPLETED',
+    const calls = dynamoMock.commandCalls(UpdateCommand);
+    expect(calls).toHaveLength(2);
+    expect(calls[1]?.args[0].input).toMatchObject({
+      UpdateExpression: 'SET #flag = :true, #status = :completed, updated_at = :now REMOVE #shard',
+      ConditionExpression: COMPLETE_CONDITION,
+      ExpressionAttributeNames: { '#flag': 'archived', '#other0': 'billed', '#shard': 'pending_shard' },
+      ExpressionAttributeValues: { ':completed': 'COMPLETED', ':true': true },
     });
+  });
+
+  it('completes in one write when the order as read before the side effect has the other flag', async () => {
+    // Prepare
+    dynamoMock.on(UpdateCommand).resolves({});
+
+    // Act
+    const outcome = await markOrderFlag(table, ORDER, 'archived', NOW, undefined, {
+      seen: { status: 'PUBLISHED', body_hash: ORDER.body_hash, billed: true },
+    });
+
+    // Assess
+    expect(outcome).toEqual({ kind: 'recorded', completed: true });
+    expect(dynamoMock.commandCalls(UpdateCommand)).toHaveLength(1);
+    expect(dynamoMock.commandCalls(UpdateCommand)[0]?.args[0].input.ConditionExpression).toBe(COMPLETE_CONDITION);
+  });
+
+  it('falls back to the flag alone when a completing write finds the other flag missing', async () => {
+    // Prepare: read with billed set, then (as DynamoDB never unsets a flag) a stale view
+    dynamoMock
+      .on(UpdateCommand)
+      .rejectsOnce(conditionFailed({ status: 'PUBLISHED', body_hash: ORDER.body_hash }))
+      .resolvesOnce({});
+
+    // Act
+    const outcome = await markOrderFlag(table, ORDER, 'archived', NOW, undefined, {
+      seen: { status: 'PUBLISHED', body_hash: ORDER.body_hash, billed: true },
+    });
+
+    // Assess
+    expect(outcome).toEqual({ kind: 'recorded', completed: false });
+    expect(dynamoMock.commandCalls(UpdateCommand)[1]?.args[0].input.ConditionExpression).toBe(SET_CONDITION);
   });
 
   it('completes on the archive flag alone when a filter policy keeps billing from seeing the order', async () => {
     // Prepare
-    dynamoMock
-      .on(UpdateCommand)
-      .resolvesOnce({ Attributes: { billed: false, archived: true } })
-      .resolvesOnce({});
+    dynamoMock.on(UpdateCommand).resolves({});
     const rules = [
       { flag: 'billed' as const, filterPolicy: { market: ['eu'] } },
       { flag: 'archived' as const },
@@ -195,22 +214,44 @@ describe('markOrderFlag', () => {
 
     // Assess
     expect(outcome).toEqual({ kind: 'recorded', completed: true });
+    expect(dynamoMock.commandCalls(UpdateCommand)[0]?.args[0].input.ConditionExpression).toBe(
+      'attribute_exists(order_key) AND body_hash = :hash AND #status = :published',
+    );
     expect(requiredFlags(rules, ORDER)).toEqual(['archived']);
     expect(requiredFlags(rules, { ...ORDER, market: 'eu' })).toEqual(['billed', 'archived']);
   });
 
-  it('does not complete an order that is already terminal', async () => {
+  it('records without completing again an order that is already COMPLETED with the flag', async () => {
     // Prepare
     dynamoMock
       .on(UpdateCommand)
-      .resolvesOnce({ Attributes: { billed: true, archived: true, status: 'FAILED' } })
-      .rejectsOnce(conditionFailed());
+      .rejects(conditionFailed({ status: 'COMPLETED', body_hash: ORDER.body_hash, billed: true, archived: true }));
 
     // Act / Assess
     await expect(markOrderFlag(table, ORDER, 'archived', NOW)).resolves.toEqual({
       kind: 'recorded',
       completed: false,
     });
+    expect(dynamoMock.commandCalls(UpdateCommand)).toHaveLength(1);
+  });
+
+  it('records the flag of an operator redrive on a FAILED order, which stays FAILED', async () => {
+    // Prepare
+    dynamoMock.on(UpdateCommand).resolves({});
+
+    // Act
+    const outcome = await markOrderFlag(table, ORDER, 'archived', NOW, undefined, {
+      operatorRedrive: true,
+      seen: { status: 'FAILED', body_hash: ORDER.body_hash, billed: true },
+    });
+
+    // Assess
+    expect(outcome).toEqual({ kind: 'recorded', completed: false });
+    const input = dynamoMock.commandCalls(UpdateCommand)[0]?.args[0].input;
+    expect(input?.UpdateExpression).toBe('SET #flag = :true, updated_at = :now');
+    expect(input?.ConditionExpression).toBe(
+      'attribute_exists(order_key) AND body_hash = :hash AND (#status = :failed OR (#status = :published AND NOT #other0 = :true))',
+    );
   });
 
   it.each(['FAILED', 'REJECTED'])(
@@ -240,14 +281,19 @@ describe('markOrderFlag', () => {
     await expect(markOrderFlag(table, ORDER, 'billed', NOW)).rejects.toBeInstanceOf(OrderMismatchError);
   });
 
-  it('fails for a retry when the order is not published yet', async () => {
+  it('fails for a retry when the order is not published yet, or the writes never settle', async () => {
     // Prepare
-    dynamoMock.on(UpdateCommand).rejects(conditionFailed({ status: 'ACCEPTED', body_hash: ORDER.body_hash }));
+    dynamoMock
+      .on(UpdateCommand)
+      .rejectsOnce(conditionFailed({ status: 'ACCEPTED', body_hash: ORDER.body_hash }))
+      // A table that keeps refusing both modes: the flag is neither set nor settled.
+      .rejects(conditionFailed({ status: 'PUBLISHED', body_hash: ORDER.body_hash }));
 
     // Act / Assess
     await expect(markOrderFlag(table, ORDER, 'billed', NOW)).rejects.toBeInstanceOf(
       DependencyUnavailableError,
     );
+    await expect(markOrderFlag(table, ORDER, 'billed', NOW)).rejects.toThrow(/not settled in 4 writes/);
   });
 });
 

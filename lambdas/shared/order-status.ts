@@ -18,13 +18,11 @@ import {
 
 /**
  * For each status, the statuses it may move to. Terminal statuses move nowhere. ACCEPTED may only
- * be stored (PUBLISHING), rejected or failed: once PUBLISHING, the event may be out, so only the
- * consumers (COMPLETED) or a dead letter (FAILED) decide. PUBLISHING may complete directly because
- * the consumers can finish before the workflow's MarkPublished runs.
+ * be stored (PUBLISHED), rejected or failed: once PUBLISHED, the event may be out, so only the
+ * consumers (COMPLETED) or a dead letter (FAILED) decide.
  */
 export const ORDER_TRANSITIONS: Readonly<Record<OrderStatus, readonly OrderStatus[]>> = {
-  ACCEPTED: ['PUBLISHING', 'REJECTED', 'FAILED'],
-  PUBLISHING: ['PUBLISHED', 'COMPLETED', 'FAILED'],
+  ACCEPTED: ['PUBLISHED', 'REJECTED', 'FAILED'],
   PUBLISHED: ['COMPLETED', 'FAILED'],
   REJECTED: [],
   COMPLETED: [],
@@ -42,10 +40,10 @@ export function statusesAllowedBefore(to: OrderStatus): OrderStatus[] {
 }
 
 /**
- * The statuses in which a consumer may record its side effect: the event is out. FAILED and
+ * The status in which a consumer may record its side effect: the event is out. FAILED and
  * REJECTED orders are never billed or archived, except by an operator redrive that says so.
  */
-export const SIDE_EFFECT_STATUSES: readonly OrderStatus[] = ['PUBLISHING', 'PUBLISHED'];
+export const SIDE_EFFECT_STATUS: OrderStatus = 'PUBLISHED';
 
 /** The side effects the consumers record on the order. */
 export type CompletionFlag = 'billed' | 'archived';
@@ -127,32 +125,78 @@ export type FlagOutcome =
   | { kind: 'not-wanted'; status: OrderStatus };
 
 /**
- * The update that sets a flag, on the condition that the order exists with this body and is in a
- * status whose side effects are wanted. Also the order part of billing's transaction.
+ * How a flag is written (issue 14: the flag and COMPLETED in one write). `set`: the flag alone,
+ * on the condition that some other flag the order needs is still missing; `complete`: the flag,
+ * COMPLETED and the removal from the pending index together, on the condition that every other
+ * flag it needs is set. Flags are only ever set, so of two consumers the one that writes second
+ * finds the first one's flag: its `set` fails its condition and it completes the order. No read
+ * after the write is needed, and no second write.
  */
-export function flagUpdate(
-  tableName: string,
-  order: EventOrder,
-  flag: CompletionFlag,
-  now: Date,
-  { operatorRedrive = false } = {},
-) {
+export type FlagWriteMode = 'set' | 'complete';
+
+/** What a consumer's flag write is for. */
+export interface FlagWrite {
+  order: EventOrder;
+  flag: CompletionFlag;
+  /** The other flags the order needs before it is COMPLETED ({@link requiredFlags}). */
+  others: readonly CompletionFlag[];
+  mode: FlagWriteMode;
+  now: Date;
+  /** An operator's redrive of a FAILED order (OPERATOR_REDRIVE): the flag only, it stays FAILED. */
+  operatorRedrive?: boolean;
+}
+
+/**
+ * The update that writes a flag ({@link FlagWriteMode}), on the condition that the order exists
+ * with this body and is PUBLISHED (or, for an operator's redrive, FAILED: flag only). Also the
+ * order part of billing's transaction.
+ */
+export function flagUpdate(tableName: string, write: FlagWrite) {
+  const { order, flag, others, mode, now, operatorRedrive = false } = write;
+  const names: Record<string, string> = { '#flag': flag, '#status': 'status' };
+  others.forEach((other, index) => (names[`#other${index}`] = other));
+  const otherNames = others.map((_, index) => `#other${index}`);
+  const values: Record<string, unknown> = {
+    ':now': now.toISOString(),
+    ':hash': order.body_hash,
+    ':published': SIDE_EFFECT_STATUS,
+  };
+  // Without attribute_exists an update would create a stub order out of nothing.
+  const sameOrder = 'attribute_exists(order_key) AND body_hash = :hash';
+  if (mode === 'complete') {
+    names['#shard'] = LIFECYCLE.pendingShard;
+    const othersSet = otherNames.map((name) => ` AND ${name} = :true`).join('');
+    return {
+      TableName: tableName,
+      Key: { order_key: orderKey(order.client_id, order.order_id) },
+      // Terminal: out of the reconciler's pending index in the same write.
+      UpdateExpression: 'SET #flag = :true, #status = :completed, updated_at = :now REMOVE #shard',
+      ConditionExpression: `${sameOrder} AND #status = :published${othersSet}`,
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: { ...values, ':true': true, ':completed': 'COMPLETED' },
+    };
+  }
+  // Some other flag still missing: the consumer that sets it completes the order. With no other
+  // flag needed, a PUBLISHED order is always completed by this one (mode `complete`).
+  // The publisher creates the flags false, so "missing" is "not true" (NOT binds looser than =).
+  // DynamoDB refuses redundant parentheses (ValidationException): only where AND meets OR or NOT.
+  const othersTrue = otherNames.map((name) => `${name} = :true`);
+  const someMissing =
+    othersTrue.length > 0
+      ? `#status = :published AND NOT ${othersTrue.length > 1 ? `(${othersTrue.join(' AND ')})` : othersTrue[0]}`
+      : undefined;
+  const redrive = operatorRedrive ? '#status = :failed' : undefined;
+  let statusCondition: string;
+  if (someMissing && redrive) statusCondition = `(${redrive} OR (${someMissing}))`;
+  else if (someMissing ?? redrive) statusCondition = (someMissing ?? redrive) as string;
+  else throw new Error(`flag ${flag}: mode set needs another flag to wait for, or an operator's redrive`);
   return {
     TableName: tableName,
     Key: { order_key: orderKey(order.client_id, order.order_id) },
     UpdateExpression: 'SET #flag = :true, updated_at = :now',
-    // Without attribute_exists an update would create a stub order out of nothing. An operator's
-    // redrive of a FAILED order (OPERATOR_REDRIVE) may also record its side effect.
-    ConditionExpression: `attribute_exists(order_key) AND body_hash = :hash AND #status IN (:publishing, :published${operatorRedrive ? ', :failed' : ''})`,
-    ExpressionAttributeNames: { '#flag': flag, '#status': 'status' },
-    ExpressionAttributeValues: {
-      ':true': true,
-      ':now': now.toISOString(),
-      ':hash': order.body_hash,
-      ':publishing': SIDE_EFFECT_STATUSES[0],
-      ':published': SIDE_EFFECT_STATUSES[1],
-      ...(operatorRedrive ? { ':failed': 'FAILED' } : {}),
-    },
+    ConditionExpression: `${sameOrder} AND ${statusCondition}`,
+    ExpressionAttributeNames: names,
+    ExpressionAttributeValues: { ...values, ':true': true, ...(operatorRedrive ? { ':failed': 'FAILED' } : {}) },
   };
 }
 
@@ -175,7 +219,10 @@ function statusOfSameOrder(item: Record<string, unknown> | undefined, order: Eve
 }
 
 /** Whether a consumer should make its side effect, read before it makes one. */
-export type SideEffectCheck = { kind: 'wanted' } | { kind: 'not-wanted'; status: OrderStatus };
+export type SideEffectCheck =
+  /** `item`: the order as read, so the flag write after the side effect can pick its mode. */
+  | { kind: 'wanted'; item: Record<string, unknown> }
+  | { kind: 'not-wanted'; status: OrderStatus };
 
 /**
  * Reads the order (strongly consistent) before a side effect that no condition can guard (an
@@ -191,30 +238,58 @@ export async function sideEffectWanted(
   { operatorRedrive = false } = {},
 ): Promise<SideEffectCheck> {
   const key = orderKey(order.client_id, order.order_id);
-  const status = statusOfSameOrder(await readOrder(table, order), order);
+  const item = await readOrder(table, order);
+  const status = statusOfSameOrder(item, order);
   if (status === 'REJECTED' || (status === 'FAILED' && !operatorRedrive))
     return { kind: 'not-wanted', status };
   if (status === 'ACCEPTED')
     throw new DependencyUnavailableError(`order ${key} is ACCEPTED, not published yet`);
-  return { kind: 'wanted' };
+  return { kind: 'wanted', item: item ?? {} };
 }
 
+/** What to do next about a flag, given the order as it is: write it (in a mode), or an outcome. */
+export type FlagStep = { kind: 'write'; mode: FlagWriteMode } | FlagOutcome;
+
 /**
- * Why a flag write's condition failed, from the item as it was (`undefined`: no such order).
+ * The next step of a flag write, from the item as it is (`undefined`: no such order): the mode
+ * for a PUBLISHED order, not-wanted for a FAILED or REJECTED one, recorded when it is COMPLETED.
  * @throws OrderMismatchError when the stored order is another body, or is missing
  * @throws DependencyUnavailableError when the order is not published yet (retry later)
  */
-export function explainFlagRefusal(
+export function nextFlagStep(
   item: Record<string, unknown> | undefined,
   order: EventOrder,
   flag: CompletionFlag,
-): FlagOutcome {
+  others: readonly CompletionFlag[],
+  { operatorRedrive = false } = {},
+): FlagStep {
   const key = orderKey(order.client_id, order.order_id);
   const status = statusOfSameOrder(item, order);
+  if (status === 'FAILED' && operatorRedrive) return { kind: 'write', mode: 'set' };
   if (status === 'FAILED' || status === 'REJECTED') return { kind: 'not-wanted', status };
   if (status === 'COMPLETED' && item?.[flag] === true) return { kind: 'recorded', completed: false };
+  if (status === SIDE_EFFECT_STATUS) {
+    const othersSet = others.every((other) => item?.[other] === true);
+    return { kind: 'write', mode: othersSet ? 'complete' : 'set' };
+  }
   throw new DependencyUnavailableError(`order ${key} is ${String(status)}, not published yet`);
 }
+
+/** The flags other than `flag` that `order` needs before it is COMPLETED. */
+export function otherRequiredFlags(
+  rules: readonly CompletionRule[],
+  order: EventOrder,
+  flag: CompletionFlag,
+): CompletionFlag[] {
+  return requiredFlags(rules, order).filter((needed) => needed !== flag);
+}
+
+/**
+ * Most flag writes one delivery makes: a condition fails only when another writer moved the
+ * order on in between, and each such move is forward (a flag set, a status later), so a few
+ * rounds always settle; more means the table is misbehaving.
+ */
+export const MAX_FLAG_WRITES = 4;
 
 /**
  * Moves an order to `to` if the lifecycle allows it from its current status.
@@ -226,11 +301,9 @@ export async function transitionOrder(
   key: string,
   to: OrderStatus,
   now: Date,
-  requireFlags: readonly CompletionFlag[] = [],
 ): Promise<boolean> {
   const allowed = statusesAllowedBefore(to);
   const placeholders = allowed.map((_, index) => `:from${index}`);
-  const flagConditions = requireFlags.map((flag) => ` AND #${flag} = :true`);
   const terminal = ORDER_TRANSITIONS[to].length === 0;
   try {
     await client.send(
@@ -239,16 +312,14 @@ export async function transitionOrder(
         Key: { order_key: key },
         // A terminal order leaves the reconciler's pending index.
         UpdateExpression: `SET #status = :to, updated_at = :now${terminal ? ' REMOVE #shard' : ''}`,
-        ConditionExpression: `attribute_exists(order_key) AND #status IN (${placeholders.join(', ')})${flagConditions.join('')}`,
+        ConditionExpression: `attribute_exists(order_key) AND #status IN (${placeholders.join(', ')})`,
         ExpressionAttributeNames: {
           '#status': 'status',
           ...(terminal ? { '#shard': LIFECYCLE.pendingShard } : {}),
-          ...Object.fromEntries(requireFlags.map((flag) => [`#${flag}`, flag])),
         },
         ExpressionAttributeValues: {
           ':to': to,
           ':now': now.toISOString(),
-          ...(requireFlags.length > 0 ? { ':true': true } : {}),
           ...Object.fromEntries(allowed.map((status, index) => [`:from${index}`, status])),
         },
       }),
@@ -261,24 +332,9 @@ export async function transitionOrder(
 }
 
 /**
- * Moves the order to COMPLETED when `attributes` (the order as it is now) has every flag the
- * order needs; the write's condition checks those flags again, so a stale view never completes.
- */
-async function completeIfDone(
-  table: OrdersTable,
-  order: EventOrder,
-  attributes: Record<string, unknown> | undefined,
-  rules: readonly CompletionRule[],
-  now: Date,
-): Promise<boolean> {
-  const needed = requiredFlags(rules, order);
-  if (!needed.every((name) => attributes?.[name] === true)) return false;
-  return transitionOrder(table, orderKey(order.client_id, order.order_id), 'COMPLETED', now, needed);
-}
-
-/**
- * Records a consumer's side effect on the order (`SET billed = true` or `archived`) and, when every
- * flag the order needs is then set, moves the order to COMPLETED.
+ * Records a consumer's side effect on the order (`SET billed = true` or `archived`), and moves the
+ * order to COMPLETED in the same write when every other flag it needs is set ({@link FlagWriteMode}).
+ * `seen`: the order as the consumer read it before its side effect, to pick the first mode.
  * @throws DependencyUnavailableError when the table fails, OrderMismatchError when the order is not
  * the event's.
  */
@@ -288,46 +344,40 @@ export async function markOrderFlag(
   flag: CompletionFlag,
   now: Date,
   rules: readonly CompletionRule[] = DEFAULT_COMPLETION_RULES,
-  { operatorRedrive = false } = {},
+  { operatorRedrive = false, seen }: { operatorRedrive?: boolean; seen?: Record<string, unknown> } = {},
 ): Promise<FlagOutcome> {
-  let attributes: Record<string, unknown> | undefined;
-  try {
-    const result = await table.client.send(
-      new UpdateCommand({
-        ...flagUpdate(table.tableName, order, flag, now, { operatorRedrive }),
-        ReturnValues: 'ALL_NEW',
-        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-      }),
-    );
-    attributes = result.Attributes;
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) {
+  const others = otherRequiredFlags(rules, order, flag);
+  let step: FlagStep = seen
+    ? nextFlagStep(seen, order, flag, others, { operatorRedrive })
+    : { kind: 'write', mode: others.length === 0 && !operatorRedrive ? 'complete' : 'set' };
+  for (let attempt = 0; attempt < MAX_FLAG_WRITES && step.kind === 'write'; attempt++) {
+    const { mode } = step;
+    try {
+      await table.client.send(
+        new UpdateCommand({
+          ...flagUpdate(table.tableName, { order, flag, others, mode, now, operatorRedrive }),
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return { kind: 'recorded', completed: mode === 'complete' };
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) {
+        throw new DependencyUnavailableError('orders table', { cause: error });
+      }
       // The item as it was (ReturnValuesOnConditionCheckFailure; the document client does not
       // unmarshall errors); read it where an endpoint does not return it.
       const item = error.Item ? unmarshall(error.Item) : await readOrder(table, order);
-      return explainFlagRefusal(item, order, flag);
+      step = nextFlagStep(item, order, flag, others, { operatorRedrive });
     }
-    throw new DependencyUnavailableError('orders table', { cause: error });
   }
-  return { kind: 'recorded', completed: await completeIfDone(table, order, attributes, rules, now) };
-}
-
-/**
- * After billing's transaction set the flag (or found it set): reads the order (strongly
- * consistent, so a flag another consumer set before this read is seen) and completes it when done.
- * Of two consumers finishing at once, at least one sees both flags: each reads after its own write.
- */
-export async function completeAfterFlag(
-  table: OrdersTable,
-  order: EventOrder,
-  rules: readonly CompletionRule[],
-  now: Date,
-): Promise<boolean> {
-  return completeIfDone(table, order, await readOrder(table, order), rules, now);
+  if (step.kind === 'write') {
+    throw new DependencyUnavailableError(`orders table (flag ${flag} not settled in ${MAX_FLAG_WRITES} writes)`);
+  }
+  return step;
 }
 
 /** The order's item, strongly consistent, or undefined. @throws DependencyUnavailableError */
-async function readOrder(
+export async function readOrder(
   table: OrdersTable,
   order: EventOrder,
 ): Promise<Record<string, unknown> | undefined> {
@@ -348,14 +398,16 @@ async function readOrder(
 /** How consumers and the DLQ handler move an order along. Both methods throw DependencyUnavailableError. */
 export interface OrderProgress {
   /**
-   * Sets a completion flag; says whether it was recorded and whether this call completed the order.
-   * `operatorRedrive`: also on a FAILED order (which stays FAILED).
+   * Sets a completion flag, and completes the order in the same write when it was the last one
+   * missing; says whether it was recorded and whether this call completed the order.
+   * `operatorRedrive`: also on a FAILED order (which stays FAILED). `seen`: the order as read
+   * before the side effect ({@link sideEffectWanted}).
    */
   markFlag(
     order: EventOrder,
     flag: CompletionFlag,
     now: Date,
-    options?: { operatorRedrive?: boolean },
+    options?: { operatorRedrive?: boolean; seen?: Record<string, unknown> },
   ): Promise<FlagOutcome>;
   /** Moves the order to FAILED; returns false when it was already terminal or does not exist. */
   markFailed(key: string, now: Date): Promise<boolean>;
@@ -374,7 +426,7 @@ export class DynamoOrderProgress implements OrderProgress {
     order: EventOrder,
     flag: CompletionFlag,
     now: Date,
-    options: { operatorRedrive?: boolean } = {},
+    options: { operatorRedrive?: boolean; seen?: Record<string, unknown> } = {},
   ): Promise<FlagOutcome> {
     return markOrderFlag(this.table, order, flag, now, this.rules, options);
   }

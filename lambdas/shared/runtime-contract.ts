@@ -20,9 +20,13 @@ export const ENV = {
   orderIdKeySecretId: 'ORDER_ID_KEY_SECRET_ID',
   restartAfterSeconds: 'RESTART_AFTER_SECONDS',
   completionRules: 'COMPLETION_RULES',
-  /** reconciler: an ACCEPTED or PUBLISHING order whose last start is older is stuck. */
+  /** reconciler: an ACCEPTED order whose last start is older is stuck (no run is alive). */
   acceptedDeadlineSeconds: 'ACCEPTED_DEADLINE_SECONDS',
-  /** reconciler: a PUBLISHED order whose last start is older has outlived its consumers' redrives. */
+  /**
+   * reconciler: a PUBLISHED order whose last start is older has outlived its consumers' retries and
+   * redrives: its event never arrived (a run that died between StoreOrder and PublishOrder, a lost
+   * delivery), so it is published again.
+   */
   publishedDeadlineSeconds: 'PUBLISHED_DEADLINE_SECONDS',
   /** reconciler: restarts per order before it is marked FAILED. */
   maxRestarts: 'MAX_RESTARTS',
@@ -31,27 +35,12 @@ export const ENV = {
 } as const;
 
 /**
- * The stored order lifecycle. Status only moves forward. `PUBLISHING` ("stored, being
- * published") is internal: StoreOrder sets it before the event goes out, so no writer mistakes an
- * order whose event may be out for a fresh one; clients see it as ACCEPTED (CONTRACT.md).
+ * The order lifecycle (CONTRACT.md). Status only moves forward. `PUBLISHED` is set by the
+ * workflow's one write before it publishes (StoreOrder): "stored, its event is out or going out",
+ * so no writer that decides before publishing (MarkRejected, MarkFailed) applies to it any more.
  */
-export const ORDER_STATUSES = [
-  'ACCEPTED',
-  'PUBLISHING',
-  'REJECTED',
-  'PUBLISHED',
-  'COMPLETED',
-  'FAILED',
-] as const;
+export const ORDER_STATUSES = ['ACCEPTED', 'REJECTED', 'PUBLISHED', 'COMPLETED', 'FAILED'] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
-
-/** The statuses of CONTRACT.md, what a client sees. */
-export type ClientOrderStatus = Exclude<OrderStatus, 'PUBLISHING'>;
-
-/** What a client is told of a stored status: PUBLISHING is still ACCEPTED to it. */
-export function clientStatus(status: OrderStatus): ClientOrderStatus {
-  return status === 'PUBLISHING' ? 'ACCEPTED' : status;
-}
 
 /** Separator of {@link orderKey}: in neither id's alphabet (CONTRACT.md), so the key is unambiguous. */
 export const ORDER_KEY_SEPARATOR = '#';

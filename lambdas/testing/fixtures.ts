@@ -107,7 +107,7 @@ export class InMemoryOrderRepository implements OrderRepository {
   async claimStart(key: string, bodyHash: string, now: number, staleBefore: number): Promise<boolean> {
     if (this.failOn.claim) throw this.failOn.claim;
     const item = this.items.get(key);
-    if (!item || !['ACCEPTED', 'PUBLISHING'].includes(item.status) || item.body_hash !== bodyHash)
+    if (!item || !['ACCEPTED', 'PUBLISHED'].includes(item.status) || item.body_hash !== bodyHash)
       return false;
     if (item.started_at >= staleBefore) return false;
     this.items.set(key, { ...item, started_at: now });
@@ -179,7 +179,7 @@ export class InMemoryOrderProgress implements OrderProgress {
   async wanted(order: EventOrder, { operatorRedrive = false } = {}): Promise<SideEffectCheck> {
     if (this.failWith) throw this.failWith;
     const failed = this.failed.includes(orderKey(order.client_id, order.order_id));
-    return failed && !operatorRedrive ? { kind: 'not-wanted', status: 'FAILED' } : { kind: 'wanted' };
+    return failed && !operatorRedrive ? { kind: 'not-wanted', status: 'FAILED' } : { kind: 'wanted', item: {} };
   }
 }
 

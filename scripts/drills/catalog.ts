@@ -405,13 +405,14 @@ export const DRILLS: Drill[] = [
 
 /**
  * Reconciler deadlines short enough for a drill's sweep to find what its fault left behind: an
- * ACCEPTED or PUBLISHING order whose last start is over a second old (the drills sweep only once
- * the runs they broke are over, so no live run is restarted), a PUBLISHED one after 30 s.
+ * ACCEPTED order whose last start is over a second old (the drills sweep only once the runs they
+ * broke are over, so no live run is restarted), a PUBLISHED one after 30 s (its consumers may
+ * still be at work), or after a second where the drill knows no event of its orders went out.
  */
-function reconcileSoon(context: DrillContext): void {
+function reconcileSoon(context: DrillContext, { noEventsOut = false } = {}): void {
   context.fn('reconciler').updateEnvironment({
     [ENV.acceptedDeadlineSeconds]: String(DRILL_ACCEPTED_DEADLINE_MS / 1000),
-    [ENV.publishedDeadlineSeconds]: '30',
+    [ENV.publishedDeadlineSeconds]: noEventsOut ? String(DRILL_ACCEPTED_DEADLINE_MS / 1000) : '30',
   });
 }
 
@@ -648,14 +649,15 @@ function faultDrills(): Drill[] {
     {
       name: 'workflow run timing out',
       summary:
-        "the workflow's StoreOrder write takes 6 s, past an execution timeout shortened to 4 s: the runs time out, the writes land after them and leave the orders PUBLISHING with no run; the reconciler's sweep restarts them",
+        "the workflow's StoreOrder write takes 6 s, past an execution timeout shortened to 4 s: the runs time out, the writes land after them and leave the orders PUBLISHED with no run and no event; the reconciler's sweep restarts them",
       // A run past TimeoutSeconds ends TIMED_OUT (States.Timeout), counted as ExecutionsTimedOut
       // and not as ExecutionsFailed, as on AWS.
       expected: [/StuckOrders$/, /WorkflowExecutionsTimedOut$/],
       template: withExecutionTimeout(4),
       faultProxy: true,
       async run(context) {
-        reconcileSoon(context);
+        // No run got past StoreOrder to PublishOrder: no consumer has anything in flight.
+        reconcileSoon(context, { noEventsOut: true });
         const slow = context.faults().workflow.inject({
           action: 'UpdateItem',
           // StoreOrder: the one write that sets the order's total.
@@ -672,7 +674,7 @@ function faultDrills(): Drill[] {
           context,
           15_000,
           () => storedStatuses(context, ids),
-          (statuses) => slow.held === 0 && statuses.every((status) => status === 'PUBLISHING'),
+          (statuses) => slow.held === 0 && statuses.every((status) => status === 'PUBLISHED'),
         );
         slow.remove();
         context.note(`answers ${tally(outcomes.map((o) => o.status))}; after the timeouts: ${tally(before)}`);
@@ -683,8 +685,8 @@ function faultDrills(): Drill[] {
             tally(outcomes.map((o) => o.status)),
           ),
           check(
-            "each run's StoreOrder write landed after the run timed out: PUBLISHING, no run",
-            slow.hits >= ids.length && before.every((status) => status === 'PUBLISHING'),
+            "each run's StoreOrder write landed after the run timed out: PUBLISHED, no run",
+            slow.hits >= ids.length && before.every((status) => status === 'PUBLISHED'),
             `${slow.hits} StoreOrder writes held; ${tally(before)}`,
           ),
           ...(await sweepAndSettle(context, outcomes, { restarted: ids.length })),

@@ -310,87 +310,91 @@ describe('case 3: COMPLETED with a flag false', () => {
     });
   });
 
-  it('case 3: billing and archive finishing together complete the order once, with both flags', async () => {
-    // Arrange: billing's transaction commits, then billing is held before it reads the order
-    const scenario = pipeline.scenario();
-    const event = await publishedBy(await accepted(scenario, 'case-3-together'));
-    const beforeRead = new Checkpoint();
-    const billing = scenario.billing({
-      intercept: async (command, send) => {
-        if (command instanceof GetCommand) await beforeRead.pass();
-        return send();
-      },
-    });
-    const archive = scenario.archive();
-
-    // Act: archive's whole delivery runs between billing's write and billing's read
-    const billingDelivery = billing.deliver(event);
-    await beforeRead.reached;
-    const billedOnly = await pipeline.order(keyOf('case-3-together'));
-    await archive.deliver(event);
-    beforeRead.release();
-    await billingDelivery;
-
-    // Assess
-    expect(billedOnly).toMatchObject({ status: 'PUBLISHED', billed: true, archived: false });
-    expect(archive.count(METRICS.ordersCompleted) + billing.count(METRICS.ordersCompleted)).toBe(1);
-    expect(await pipeline.order(keyOf('case-3-together'))).toMatchObject({
-      status: 'COMPLETED',
-      archived: true,
-      billed: true,
-    });
-  });
-
-  it('case 3: billing dying between its transaction and its completion leaves both flags set; the redelivery completes the order', async () => {
-    // Arrange: archived already; billing's Lambda dies once its transaction committed
+  it('case 3: billing dying right after its transaction leaves nothing to finish: that transaction completed the order; the redelivery bills nothing', async () => {
+    // Arrange: archived already; billing's Lambda dies on the line after its transaction commits
     const scenario = pipeline.scenario();
     const event = await publishedBy(await accepted(scenario, 'case-3-billing-died'));
     await scenario.archive().deliver(event);
     const died = new Checkpoint();
     const dying = scenario.billing({
       intercept: async (command, send) => {
-        if (command instanceof GetCommand) await died.pass();
-        return send();
+        const result = await send();
+        if (command instanceof TransactWriteCommand) await died.pass();
+        return result;
       },
     });
 
     // Act
     void dying.deliver(event);
     await died.reached;
-    const stranded = await pipeline.order(keyOf('case-3-billing-died'));
-    await scenario.billing().deliver(event);
+    const afterDeath = await pipeline.order(keyOf('case-3-billing-died'));
+    const redelivery = scenario.billing();
+    await redelivery.deliver(event);
 
-    // Assess
-    expect(stranded).toMatchObject({ status: 'PUBLISHED', billed: true, archived: true });
-    expect(await pipeline.order(keyOf('case-3-billing-died'))).toMatchObject({ status: 'COMPLETED' });
-  });
-
-  it('case 3: consumers finishing before MarkPublished complete the order, and MarkPublished leaves it COMPLETED', async () => {
-    // Arrange: the run is held after publishing, before MarkPublished
-    const scenario = pipeline.scenario();
-    const markPublished = new Checkpoint();
-    const run = await accepted(
-      scenario,
-      'case-3-early',
-      starts({ pauseBefore: { MarkPublished: markPublished } }),
-    );
-    await markPublished.reached;
-    const event = only(run.published, 'published event');
-
-    // Act
-    await scenario.billing().deliver(event);
-    await scenario.archive().deliver(event);
-    markPublished.release();
-    const outcome = await run.outcome;
-
-    // Assess
-    expect(outcome.states.slice(-2)).toEqual(['MarkPublished', 'AlreadyDone']);
-    expect(await pipeline.order(keyOf('case-3-early'))).toMatchObject({
-      status: 'COMPLETED',
-      billed: true,
-      archived: true,
+    // Assess: no step between the flag and COMPLETED for a death to fall into
+    expect(afterDeath).toMatchObject({ status: 'COMPLETED', billed: true, archived: true });
+    expect(afterDeath?.[LIFECYCLE.pendingShard]).toBeUndefined();
+    expect(redelivery.count(METRICS.ordersBilled)).toBe(0);
+    expect(redelivery.count(METRICS.ordersCompleted)).toBe(0);
+    expect(await pipeline.billingRecord(keyOf('case-3-billing-died'))).toMatchObject({
+      body_hash: event.order.body_hash,
     });
   });
+
+  it.each(['archive', 'billing'] as const)(
+    'case 3: billing and archive writing their flags at once: the one that writes second completes the order in that write (%s second)',
+    async (second) => {
+      // Arrange: the consumer that goes second is held just before its flag write, after the other
+      // consumer's view of the order was taken without its flag
+      const scenario = pipeline.scenario();
+      const orderId = `case-3-at-once-${second}`;
+      const event = await publishedBy(await accepted(scenario, orderId));
+      const beforeWrite = new Checkpoint();
+      let held = false;
+      /** What the late consumer sent after its first flag write: its writes' update expressions, 'read' for a read. */
+      const afterFirstWrite: string[] = [];
+      const hold = async (command: unknown, send: () => Promise<unknown>) => {
+        const isFlagWrite =
+          second === 'archive' ? command instanceof UpdateCommand : command instanceof TransactWriteCommand;
+        if (held) {
+          if (command instanceof GetCommand) afterFirstWrite.push('read');
+          if (command instanceof UpdateCommand) afterFirstWrite.push(String(command.input.UpdateExpression));
+          if (command instanceof TransactWriteCommand)
+            afterFirstWrite.push(String(command.input.TransactItems?.[1]?.Update?.UpdateExpression));
+        }
+        if (isFlagWrite && !held) {
+          held = true;
+          await beforeWrite.pass();
+        }
+        return send();
+      };
+      const late = second === 'archive' ? scenario.archive({ intercept: hold }) : scenario.billing({ intercept: hold });
+      const early = second === 'archive' ? scenario.billing() : scenario.archive();
+
+      // Act
+      const lateDelivery = late.deliver(event);
+      await beforeWrite.reached;
+      await early.deliver(event);
+      const between = await pipeline.order(keyOf(orderId));
+      beforeWrite.release();
+      await lateDelivery;
+
+      // Assess: its flag alone was refused (the other flag is set); the one write after that set
+      // the flag and COMPLETED together, with no read and no separate completion
+      expect(afterFirstWrite).toEqual([
+        'SET #flag = :true, #status = :completed, updated_at = :now REMOVE #shard',
+      ]);
+      expect(between).toMatchObject({ status: 'PUBLISHED' });
+      expect(early.count(METRICS.ordersCompleted)).toBe(0);
+      expect(late.count(METRICS.ordersCompleted)).toBe(1);
+      expect(await pipeline.order(keyOf(orderId))).toMatchObject({
+        status: 'COMPLETED',
+        billed: true,
+        archived: true,
+      });
+      expect((await pipeline.order(keyOf(orderId)))?.[LIFECYCLE.pendingShard]).toBeUndefined();
+    },
+  );
 });
 
 describe('case 4: FAILED or REJECTED yet billed', () => {
@@ -435,16 +439,17 @@ describe('case 4: FAILED or REJECTED yet billed', () => {
     expect(await pipeline.archiveVersions(event.order)).toBe(0);
   });
 
-  it("case 4: a dead letter between archive's flag write and its completion leaves the order FAILED, not COMPLETED", async () => {
-    // Arrange: billed; archive's flag write sees both flags, then archive is held before completing
+  it("case 4: a dead letter between archive's read (billed, so it completes) and its write leaves the order FAILED, not COMPLETED", async () => {
+    // Arrange: billed; archive reads both flags' worth, writes its object, and is held before the
+    // write that would set archived and COMPLETED together
     const scenario = pipeline.scenario();
-    const event = await publishedBy(await accepted(scenario, 'case-4-failed-before-completion'));
+    const orderId = 'case-4-failed-before-completion';
+    const event = await publishedBy(await accepted(scenario, orderId));
     await scenario.billing().deliver(event);
     const beforeCompletion = new Checkpoint();
-    let updates = 0;
     const archive = scenario.archive({
       intercept: async (command, send) => {
-        if (command instanceof UpdateCommand && ++updates === 2) await beforeCompletion.pass();
+        if (command instanceof UpdateCommand) await beforeCompletion.pass();
         return send();
       },
     });
@@ -456,24 +461,26 @@ describe('case 4: FAILED or REJECTED yet billed', () => {
     beforeCompletion.release();
     await archiveDelivery;
 
-    // Assess
+    // Assess: the object stays (the documented gap), the order does not move off FAILED
     expect(archive.count(METRICS.ordersCompleted)).toBe(0);
-    expect(await pipeline.order(keyOf('case-4-failed-before-completion'))).toMatchObject({
+    expect(archive.count(METRICS.sideEffectsNotWanted)).toBe(1);
+    expect(await pipeline.order(keyOf(orderId))).toMatchObject({
       status: 'FAILED',
       billed: true,
-      archived: true,
+      archived: false,
     });
   });
 
   it.each([
-    ['PUBLISHING', 'MarkPublished'],
-    ['PUBLISHED', undefined],
+    ['before its PublishOrder', 'PublishOrder'],
+    ['after it', undefined],
   ])(
-    "case 4: a second run that fails while the first run's event is out leaves the order %s, and the consumers complete it",
-    async (status, holdBefore) => {
-      // Arrange: run 1 has published (held before MarkPublished, or finished)
+    "case 4: a second run that fails while the first run's event is out or going out (%s) leaves the order PUBLISHED, and the consumers complete it",
+    async (_when, holdBefore) => {
+      // Arrange: run 1 has stored the order PUBLISHED (held before PublishOrder, or finished)
+      const status = 'PUBLISHED';
       const scenario = pipeline.scenario();
-      const orderId = `case-4-second-run-fails-${status.toLowerCase()}`;
+      const orderId = `case-4-second-run-fails-${holdBefore ? 'held' : 'done'}`;
       const held = new Checkpoint();
       const first = await accepted(
         scenario,
@@ -505,14 +512,15 @@ describe('case 4: FAILED or REJECTED yet billed', () => {
   );
 
   it.each([
-    ['PUBLISHING', 'PublishOrder'],
-    ['PUBLISHED', undefined],
+    ['before its PublishOrder', 'PublishOrder'],
+    ['after it', undefined],
   ])(
-    'case 4: a second run under stricter rules does not mark REJECTED an order the first run left %s',
-    async (status, holdBefore) => {
+    'case 4: a second run under stricter rules does not mark REJECTED an order the first run stored PUBLISHED (%s)',
+    async (_when, holdBefore) => {
       // Arrange: run 1 has stored the order (held before PublishOrder, or finished)
+      const status = 'PUBLISHED';
       const scenario = pipeline.scenario();
-      const orderId = `case-4-rules-stricter-${status.toLowerCase()}`;
+      const orderId = `case-4-rules-stricter-${holdBefore ? 'held' : 'done'}`;
       const held = new Checkpoint();
       const first = await accepted(
         scenario,
@@ -616,7 +624,7 @@ describe('case 5: stuck', () => {
     expect(await pipeline.order(keyOf('case-5-died'))).toMatchObject({ status: 'COMPLETED' });
   });
 
-  it('case 5: a run dying after StoreOrder leaves the order PUBLISHING; a replay after restartAfterMs runs it again to completion', async () => {
+  it('case 5: a run dying after StoreOrder leaves the order PUBLISHED with no event; a replay after restartAfterMs runs it again to completion', async () => {
     // Arrange
     const scenario = pipeline.scenario();
     const request = submit('case-5-run-died');
@@ -637,12 +645,12 @@ describe('case 5: stuck', () => {
 
     // Assess
     expect(firstOutcome.status).toBe('DIED');
-    expect(afterDeath).toMatchObject({ status: 'PUBLISHING' });
+    expect(afterDeath).toMatchObject({ status: 'PUBLISHED' });
     expect(first.published).toEqual([]);
     expect(early.statusCode).toBe(202);
-    expect(json(early.body)).toEqual({ order_id: 'case-5-run-died', status: 'ACCEPTED' });
+    expect(json(early.body)).toEqual({ order_id: 'case-5-run-died', status: 'PUBLISHED' });
     expect(runsAfterEarly).toBe(1);
-    expect(json(lookup.body)).toMatchObject({ status: 'ACCEPTED' });
+    expect(json(lookup.body)).toMatchObject({ status: 'PUBLISHED' });
     expect(late.statusCode).toBe(202);
     expect(scenario.stepFunctions.runs).toHaveLength(2);
     expect((await second.outcome).states).toContain('StoreOrder');
