@@ -144,9 +144,13 @@ export async function costReport(options: {
   out.push(
     `Measured: ${measured.command} at ${measured.measuredAt} (${measured.orders} orders, handlers at ${measured.logLevel})`,
   );
-  if (levels.some((level) => level !== measured.logLevel)) {
+  // The bench logs at DEBUG and the model keeps the lines at each function's level; a measurement
+  // at a quieter level than a function's cannot show the lines that function would keep.
+  const verbosity = ['DEBUG', 'INFO', 'WARN', 'ERROR', 'CRITICAL', 'SILENT'];
+  const rank = (level: string) => (verbosity.includes(level) ? verbosity.indexOf(level) : 0);
+  if (levels.some((level) => rank(level) < rank(measured.logLevel))) {
     out.push(
-      `WARNING: the template's functions log at ${levels.join(', ')} but the measurements are at ${measured.logLevel}: re-run \`npm run bench\``,
+      `WARNING: the template's functions log at ${levels.join(', ')} but the measurements are at ${measured.logLevel} only: re-run \`npm run bench\``,
     );
   }
   out.push(
