@@ -33,10 +33,10 @@ export const SUBSCRIBERS: readonly SubscriberDefinition[] = [
     flag: 'billed',
     environment: (data) => ({ [ENV.billingTable]: data.billingTable.tableName }),
     // One TransactWriteItems of a billing PutItem and the order's UpdateItem (IAM authorizes each
-    // item's own action); GetItem on both after a cancelled transaction, and to complete the order.
+    // item's own action). No GetItem: a cancelled transaction returns the items as they were
+    // (ReturnValuesOnConditionCheckFailure), and the flag write completes the order itself.
     grant: (fn, data) => {
-      grantItemActions(fn.role, data.billingTable, ['PutItem', 'GetItem']);
-      grantItemActions(fn.role, data.ordersTable, ['GetItem']);
+      grantItemActions(fn.role, data.billingTable, ['PutItem']);
     },
   },
   {

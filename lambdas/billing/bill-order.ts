@@ -1,7 +1,7 @@
 /** Billing consumer: one billing record per order, made together with the order's billed flag. */
 import { TransactionCanceledException, type CancellationReason } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { GetCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { ConsumerRuntime, OrderEventProcessor } from '../shared/consumer';
 import { DependencyUnavailableError, OrderMismatchError } from '../shared/errors';
@@ -86,11 +86,18 @@ export class DynamoBillingLedger implements BillingLedger {
     // flag alone; a cancellation that finds the other flags set says to complete instead.
     let mode: FlagWriteMode = others.length === 0 && !operatorRedrive ? 'complete' : 'set';
     for (let attempt = 0; attempt < MAX_FLAG_WRITES; attempt++) {
-      const cancelled = await this.transact(record, { order, flag: 'billed', others, mode, now, operatorRedrive });
+      const cancelled = await this.transact(record, {
+        order,
+        flag: 'billed',
+        others,
+        mode,
+        now,
+        operatorRedrive,
+      });
       if (cancelled === undefined) return { kind: 'billed', firstTime: true, completed: mode === 'complete' };
       const [recordReason, orderReason] = cancelled;
       if (recordReason?.Code === 'ConditionalCheckFailed') {
-        const existing = await this.itemOf(recordReason, this.billingTable, record.order_key);
+        const existing = this.itemOf(recordReason);
         if (existing?.body_hash !== record.body_hash) {
           throw new OrderMismatchError(record.order_key, 'the billing record was made for another body');
         }
@@ -98,14 +105,20 @@ export class DynamoBillingLedger implements BillingLedger {
         // other consumer's flag write after it) completed the order.
         return { kind: 'billed', firstTime: false, completed: false };
       }
-      const item = await this.itemOf(orderReason, this.orders.tableName, record.order_key);
+      const item = this.itemOf(orderReason);
       if (item?.billed === true) {
-        throw new OrderMismatchError(record.order_key, 'the order is marked billed but has no billing record');
+        throw new OrderMismatchError(
+          record.order_key,
+          'the order is marked billed but has no billing record',
+        );
       }
       const step = nextFlagStep(item, order, 'billed', others, { operatorRedrive });
       if (step.kind === 'not-wanted') return step;
       if (step.kind === 'recorded') {
-        throw new OrderMismatchError(record.order_key, 'the order is marked billed but has no billing record');
+        throw new OrderMismatchError(
+          record.order_key,
+          'the order is marked billed but has no billing record',
+        );
       }
       mode = step.mode;
     }
@@ -154,23 +167,13 @@ export class DynamoBillingLedger implements BillingLedger {
   }
 
   /**
-   * The item a cancellation reason returned (as it was; the document client does not unmarshall
-   * errors), or a strongly consistent read where an endpoint returns none.
+   * The item a cancellation reason returned, as it was (the document client does not unmarshall
+   * errors); none when there is no such item. DynamoDB returns it for ReturnValuesOnConditionCheckFailure
+   * ALL_OLD (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_CancellationReason.html),
+   * so no read is needed (and billing has no GetItem grant).
    */
-  private async itemOf(
-    reason: CancellationReason | undefined,
-    tableName: string,
-    key: string,
-  ): Promise<Record<string, unknown> | undefined> {
-    if (reason?.Item) return unmarshall(reason.Item);
-    try {
-      const result = await this.client.send(
-        new GetCommand({ TableName: tableName, Key: { order_key: key }, ConsistentRead: true }),
-      );
-      return result.Item;
-    } catch (error) {
-      throw new DependencyUnavailableError(tableName, { cause: error });
-    }
+  private itemOf(reason: CancellationReason | undefined): Record<string, unknown> | undefined {
+    return reason?.Item ? unmarshall(reason.Item) : undefined;
   }
 }
 

@@ -23,12 +23,7 @@ import {
   parseOrderBody,
   type OrderRequest,
 } from '../shared/order-schema';
-import {
-  METRICS,
-  orderKey,
-  type OrderStatus,
-  type SubmittedOrder,
-} from '../shared/runtime-contract';
+import { METRICS, orderKey, type OrderStatus, type SubmittedOrder } from '../shared/runtime-contract';
 import { sha256Hex, verifySignature } from '../shared/signing';
 import type { ClientSecretsSource } from './client-secrets';
 import { deriveOrderId } from './order-id';
@@ -128,11 +123,7 @@ export function submittedOrder(
 }
 
 function accepted(orderId: string, status: OrderStatus): HttpResponse {
-  return jsonResponse(
-    202,
-    { order_id: orderId, status },
-    { location: `/orders/${orderId}` },
-  );
+  return jsonResponse(202, { order_id: orderId, status }, { location: `/orders/${orderId}` });
 }
 
 async function derivedOrderId(clientId: string, bodyHash: string, deps: PublisherDependencies) {

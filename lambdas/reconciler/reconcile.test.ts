@@ -156,7 +156,9 @@ describe('sweep', () => {
     // Assess
     expect(started).toEqual([]);
     expect(table.get('client-a#o-1')?.status).toBe('FAILED');
-    expect(failures[0]?.error).toMatch(/^PUBLISHED without its side effects .*not finished after 3 restart\(s\)/);
+    expect(failures[0]?.error).toMatch(
+      /^PUBLISHED without its side effects .*not finished after 3 restart\(s\)/,
+    );
   });
 
   it('starts nothing when a replay claimed the order between the read and the claim', async () => {

@@ -181,7 +181,9 @@ describe('markOrderFlag', () => {
     // Assess
     expect(outcome).toEqual({ kind: 'recorded', completed: true });
     expect(dynamoMock.commandCalls(UpdateCommand)).toHaveLength(1);
-    expect(dynamoMock.commandCalls(UpdateCommand)[0]?.args[0].input.ConditionExpression).toBe(COMPLETE_CONDITION);
+    expect(dynamoMock.commandCalls(UpdateCommand)[0]?.args[0].input.ConditionExpression).toBe(
+      COMPLETE_CONDITION,
+    );
   });
 
   it('falls back to the flag alone when a completing write finds the other flag missing', async () => {
@@ -225,7 +227,9 @@ describe('markOrderFlag', () => {
     // Prepare
     dynamoMock
       .on(UpdateCommand)
-      .rejects(conditionFailed({ status: 'COMPLETED', body_hash: ORDER.body_hash, billed: true, archived: true }));
+      .rejects(
+        conditionFailed({ status: 'COMPLETED', body_hash: ORDER.body_hash, billed: true, archived: true }),
+      );
 
     // Act / Assess
     await expect(markOrderFlag(table, ORDER, 'archived', NOW)).resolves.toEqual({

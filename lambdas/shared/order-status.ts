@@ -196,7 +196,11 @@ export function flagUpdate(tableName: string, write: FlagWrite) {
     UpdateExpression: 'SET #flag = :true, updated_at = :now',
     ConditionExpression: `${sameOrder} AND ${statusCondition}`,
     ExpressionAttributeNames: names,
-    ExpressionAttributeValues: { ...values, ':true': true, ...(operatorRedrive ? { ':failed': 'FAILED' } : {}) },
+    ExpressionAttributeValues: {
+      ...values,
+      ':true': true,
+      ...(operatorRedrive ? { ':failed': 'FAILED' } : {}),
+    },
   };
 }
 
@@ -221,8 +225,7 @@ function statusOfSameOrder(item: Record<string, unknown> | undefined, order: Eve
 /** Whether a consumer should make its side effect, read before it makes one. */
 export type SideEffectCheck =
   /** `item`: the order as read, so the flag write after the side effect can pick its mode. */
-  | { kind: 'wanted'; item: Record<string, unknown> }
-  | { kind: 'not-wanted'; status: OrderStatus };
+  { kind: 'wanted'; item: Record<string, unknown> } | { kind: 'not-wanted'; status: OrderStatus };
 
 /**
  * Reads the order (strongly consistent) before a side effect that no condition can guard (an
@@ -371,7 +374,9 @@ export async function markOrderFlag(
     }
   }
   if (step.kind === 'write') {
-    throw new DependencyUnavailableError(`orders table (flag ${flag} not settled in ${MAX_FLAG_WRITES} writes)`);
+    throw new DependencyUnavailableError(
+      `orders table (flag ${flag} not settled in ${MAX_FLAG_WRITES} writes)`,
+    );
   }
   return step;
 }

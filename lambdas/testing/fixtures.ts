@@ -179,7 +179,9 @@ export class InMemoryOrderProgress implements OrderProgress {
   async wanted(order: EventOrder, { operatorRedrive = false } = {}): Promise<SideEffectCheck> {
     if (this.failWith) throw this.failWith;
     const failed = this.failed.includes(orderKey(order.client_id, order.order_id));
-    return failed && !operatorRedrive ? { kind: 'not-wanted', status: 'FAILED' } : { kind: 'wanted', item: {} };
+    return failed && !operatorRedrive
+      ? { kind: 'not-wanted', status: 'FAILED' }
+      : { kind: 'wanted', item: {} };
   }
 }
 

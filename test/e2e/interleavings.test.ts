@@ -368,7 +368,8 @@ describe('case 3: COMPLETED with a flag false', () => {
         }
         return send();
       };
-      const late = second === 'archive' ? scenario.archive({ intercept: hold }) : scenario.billing({ intercept: hold });
+      const late =
+        second === 'archive' ? scenario.archive({ intercept: hold }) : scenario.billing({ intercept: hold });
       const early = second === 'archive' ? scenario.billing() : scenario.archive();
 
       // Act
