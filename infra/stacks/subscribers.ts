@@ -33,10 +33,13 @@ export const SUBSCRIBERS: readonly SubscriberDefinition[] = [
     flag: 'billed',
     environment: (data) => ({ [ENV.billingTable]: data.billingTable.tableName }),
     // One TransactWriteItems of a billing PutItem and the order's UpdateItem (IAM authorizes each
-    // item's own action). No GetItem: a cancelled transaction returns the items as they were
-    // (ReturnValuesOnConditionCheckFailure), and the flag write completes the order itself.
+    // item's own action). This version reads nothing (a cancelled transaction returns the items as
+    // they were, and the flag write completes the order itself), but the billing version before
+    // it reads both items after its transaction, and a canary deployment runs it for minutes on
+    // this role: GetItem stays until the release after (scripts/iam/unused-grants.ts).
     grant: (fn, data) => {
-      grantItemActions(fn.role, data.billingTable, ['PutItem']);
+      grantItemActions(fn.role, data.billingTable, ['PutItem', 'GetItem']);
+      grantItemActions(fn.role, data.ordersTable, ['GetItem']);
     },
   },
   {

@@ -97,12 +97,14 @@ describe('IAM: one role per function, exact actions on exact resources', () => {
     expect(JSON.stringify(statements[0]?.Condition)).toMatch(/"kms:ViaService":\{?.*secretsmanager\./);
   });
 
-  it('billing: its queue and the transaction items (PutItem on billing, UpdateItem on orders), no reads', () => {
+  it('billing: its queue, the transaction items (PutItem on billing, UpdateItem on orders), and GetItem on both for the version before (one release)', () => {
     expect(pairs(grantsOf(s.json, 'BillingFunctionRole'))).toEqual(
       [
         ...LAMBDA_BASE('Billing'),
         'dynamodb:UpdateItem DataOrdersTable.Arn',
+        'dynamodb:GetItem DataOrdersTable.Arn',
         'dynamodb:PutItem DataBillingTable.Arn',
+        'dynamodb:GetItem DataBillingTable.Arn',
         ...DATA_KEY_WRITE,
         ...consume('BillingQueue'),
         'kms:Decrypt FanOutQueueKey.Arn',

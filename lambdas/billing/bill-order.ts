@@ -8,6 +8,7 @@ import { DependencyUnavailableError, OrderMismatchError } from '../shared/errors
 import {
   flagUpdate,
   isOperatorRedrive,
+  markOrderFlag,
   MAX_FLAG_WRITES,
   nextFlagStep,
   otherRequiredFlags,
@@ -102,7 +103,22 @@ export class DynamoBillingLedger implements BillingLedger {
           throw new OrderMismatchError(record.order_key, 'the billing record was made for another body');
         }
         // Made with the flag in one transaction, by an earlier delivery; that transaction (or the
-        // other consumer's flag write after it) completed the order.
+        // other consumer's flag write after it) completed the order. Unless a billing version
+        // without the one-write completion made it (during a deployment): an order left PUBLISHED
+        // with every flag it needs is completed here.
+        const item = this.itemOf(orderReason);
+        const step = item && nextFlagStep(item, order, others, { operatorRedrive });
+        if (item?.billed === true && step?.kind === 'write' && step.mode === 'complete') {
+          const outcome = await markOrderFlag(this.orders, order, 'billed', now, this.rules, {
+            operatorRedrive,
+            seen: item,
+          });
+          return {
+            kind: 'billed',
+            firstTime: false,
+            completed: outcome.kind === 'recorded' && outcome.completed,
+          };
+        }
         return { kind: 'billed', firstTime: false, completed: false };
       }
       const item = this.itemOf(orderReason);
@@ -112,7 +128,7 @@ export class DynamoBillingLedger implements BillingLedger {
           'the order is marked billed but has no billing record',
         );
       }
-      const step = nextFlagStep(item, order, 'billed', others, { operatorRedrive });
+      const step = nextFlagStep(item, order, others, { operatorRedrive });
       if (step.kind === 'not-wanted') return step;
       if (step.kind === 'recorded') {
         throw new OrderMismatchError(
@@ -159,7 +175,11 @@ export class DynamoBillingLedger implements BillingLedger {
       }
       const reasons = error.CancellationReasons ?? [];
       const codes = reasons.map((reason) => reason.Code ?? 'None');
-      if (codes.some((code) => RETRYABLE_CANCELLATIONS.has(code))) {
+      // Only a failed condition says something about the items; any other code (a conflict, a
+      // throttle, a validation error) is the table's, and the delivery is retried.
+      const conditionsOnly =
+        reasons.length === 2 && codes.every((code) => code === 'None' || code === 'ConditionalCheckFailed');
+      if (!conditionsOnly || codes.some((code) => RETRYABLE_CANCELLATIONS.has(code))) {
         throw new DependencyUnavailableError(`billing transaction (${codes.join(', ')})`, { cause: error });
       }
       return reasons;

@@ -1,6 +1,11 @@
 import '../testing/handler-env';
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { BODY_HASH, lambdaContext, orderPlacedBody, sqsRecord, validatedOrder } from '../testing/fixtures';
@@ -111,6 +116,47 @@ describe('billing handler', () => {
     expect(dynamoMock.calls()).toHaveLength(1);
   });
 
+  it('completes an order an earlier billing version billed but left PUBLISHED with every flag', async () => {
+    // Prepare: the record exists, and the order has both flags (billed by a version that read
+    // and completed after its transaction, and died in between)
+    dynamoMock
+      .on(TransactWriteCommand)
+      .rejects(
+        cancelled(
+          ['ConditionalCheckFailed', { order_key: 'client-a#order-1', body_hash: BODY_HASH }],
+          [
+            'ConditionalCheckFailed',
+            { status: 'PUBLISHED', body_hash: BODY_HASH, billed: true, archived: true },
+          ],
+        ),
+      );
+    dynamoMock.on(UpdateCommand).resolves({});
+
+    // Act
+    const response = await handler({ Records: [sqsRecord(orderPlacedBody())] }, lambdaContext);
+
+    // Assess
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(dynamoMock.commandCalls(UpdateCommand)[0]?.args[0].input.UpdateExpression).toBe(
+      'SET #flag = :true, #status = :completed, updated_at = :now REMOVE #shard',
+    );
+  });
+
+  it('retries a cancellation that is not a failed condition (a validation error), rather than reading it as a missing order', async () => {
+    // Prepare
+    dynamoMock.on(TransactWriteCommand).rejects(cancelled('None', 'ValidationError'));
+
+    // Act
+    const response = await handler(
+      { Records: [sqsRecord(orderPlacedBody(), { messageId: 'm1' })] },
+      lambdaContext,
+    );
+
+    // Assess: retried (a DependencyUnavailableError), not an OrderMismatchError's dead letter
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'm1' }]);
+    expect(dynamoMock.commandCalls(TransactWriteCommand)).toHaveLength(1);
+  });
+
   it('fails the record when the billing record was made for another body', async () => {
     // Prepare
     dynamoMock
@@ -148,7 +194,9 @@ describe('billing handler', () => {
       .map((call) => call.args[0].input.TransactItems?.[1]?.Update);
     expect(conditions[0]?.ConditionExpression).not.toContain(':failed');
     expect(conditions[0]?.ExpressionAttributeValues?.[':failed']).toBeUndefined();
-    expect(conditions[1]?.ConditionExpression).toContain('(#status = :failed OR (#status = :published AND');
+    expect(conditions[1]?.ConditionExpression).toContain(
+      '(#status = :failed OR #status = :published AND NOT #other0 = :true)',
+    );
     expect(conditions[1]?.ExpressionAttributeValues?.[':failed']).toBe('FAILED');
   });
 

@@ -319,8 +319,8 @@ describe('POST /orders', () => {
     expect(count(METRICS.ordersReplayed)).toBe(1);
   });
 
-  it('restarts the run of a replayed ACCEPTED or PUBLISHED order once the claim of the last start is stale, exactly once', async () => {
-    for (const status of ['ACCEPTED', 'PUBLISHED'] as const) {
+  it('restarts the run of a replayed ACCEPTED order once the claim of the last start is stale, exactly once', async () => {
+    for (const status of ['ACCEPTED'] as const) {
       // Prepare
       const { send, orders, workflow, advance } = setup();
       const request = signedRequest({ body: JSON.stringify(orderBody({ order_id: 'order-1' })) });
@@ -358,7 +358,8 @@ describe('POST /orders', () => {
   });
 
   it('does not restart the run of a replayed order that moved on', async () => {
-    for (const status of ['COMPLETED', 'REJECTED', 'FAILED'] as const) {
+    // PUBLISHED: its consumers may be at work; a stuck one is the reconciler's.
+    for (const status of ['PUBLISHED', 'COMPLETED', 'REJECTED', 'FAILED'] as const) {
       // Prepare
       const { send, orders, workflow, advance } = setup();
       const request = signedRequest({ body: JSON.stringify(orderBody({ order_id: 'order-1' })) });

@@ -206,12 +206,12 @@ async function submitOrder(request: HttpRequest, deps: PublisherDependencies): P
   if (existing === undefined) throw new DependencyUnavailableError('orders table (order not readable)');
   if (existing.body_hash !== bodyHash) throw new ConflictError(orderId);
   if (
-    (existing.status === 'ACCEPTED' || existing.status === 'PUBLISHED') &&
+    existing.status === 'ACCEPTED' &&
     (await deps.orders.claimStart(key, bodyHash, claimedAt, claimedAt - deps.restartAfterMs))
   ) {
-    // The request that claimed the last start is over and the order is not past publishing (a
-    // PUBLISHED order's event may not be out: its run may have died before PublishOrder): it
-    // died between its write and its start, or its start failed. Start the run again (every step
+    // The request that claimed the last start is over and the order is not stored yet: it died
+    // between its write and its start, or its start failed. (A PUBLISHED order is left to the
+    // reconciler: its consumers may be at work, and a replay would publish it again each time.) Start the run again (every step
     // is idempotent); a replay while that request may still be starting it starts nothing.
     await startRun(
       submittedOrder(parsed.order, orderId, clientId, existing.created_at, bodyHash),

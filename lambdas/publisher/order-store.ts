@@ -36,8 +36,8 @@ export interface OrderRepository {
   /** Reads an order (strongly consistent), or undefined. */
   get(key: string): Promise<OrderRecord | undefined>;
   /**
-   * Claims the (re)start of a run: sets `started_at` to `now` only while the order is ACCEPTED or
-   * PUBLISHED with this body and its last claim is older than `staleBefore` (that request is
+   * Claims the (re)start of a run: sets `started_at` to `now` only while the order is ACCEPTED with
+   * this body and its last claim is older than `staleBefore` (that request is
    * over). Of concurrent replays, one wins. Returns whether this call won.
    */
   claimStart(key: string, bodyHash: string, now: number, staleBefore: number): Promise<boolean>;
@@ -109,14 +109,13 @@ export class DynamoOrderRepository implements OrderRepository {
       Key: { order_key: key },
       UpdateExpression: 'SET #started = :now',
       ConditionExpression:
-        '#status IN (:accepted, :published) AND body_hash = :hash AND (attribute_not_exists(#started) OR #started < :stale)',
+        '#status = :accepted AND body_hash = :hash AND (attribute_not_exists(#started) OR #started < :stale)',
       ExpressionAttributeNames: { '#status': 'status', '#started': LIFECYCLE.startedAt },
       ExpressionAttributeValues: {
         ':now': now,
         ':stale': staleBefore,
         ':hash': bodyHash,
         ':accepted': 'ACCEPTED',
-        ':published': 'PUBLISHED',
       },
     });
   }

@@ -161,6 +161,25 @@ describe('sweep', () => {
     );
   });
 
+  it('does not publish again a PUBLISHED order one consumer has recorded: it fails it past every redrive', async () => {
+    // Prepare
+    const { deps, table, failures, started } = setup([
+      pending('o-1', {
+        status: 'PUBLISHED',
+        started_at: NOW.getTime() - 1_000_000,
+        side_effects_started: true,
+      }),
+    ]);
+
+    // Act
+    await sweep(deps);
+
+    // Assess
+    expect(started).toEqual([]);
+    expect(table.get('client-a#o-1')?.status).toBe('FAILED');
+    expect(failures[0]?.error).toMatch(/^PUBLISHED without its side effects/);
+  });
+
   it('starts nothing when a replay claimed the order between the read and the claim', async () => {
     // Prepare
     const { deps, table, started } = setup([pending('o-1')]);

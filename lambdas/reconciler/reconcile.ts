@@ -10,6 +10,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { DependencyUnavailableError } from '../shared/errors';
+import { COMPLETION_FLAG_NAMES } from '../shared/order-status';
 import { putIfAbsent } from '../shared/put-if-absent';
 import {
   LIFECYCLE,
@@ -43,6 +44,8 @@ export interface PendingOrder {
   started_at: number;
   restart_attempts: number;
   submitted_json?: string;
+  /** Whether a consumer has recorded its side effect (billed or archived): its event arrived. */
+  side_effects_started?: boolean;
 }
 
 /** What the reconciler needs. Every method throws DependencyUnavailableError. */
@@ -127,7 +130,11 @@ async function reconcileOne(
   deps.metrics.addMetric(METRICS.stuckOrders, MetricUnit.Count, 1);
   // A PUBLISHED order is restarted too: StoreOrder marks it before PublishOrder, so its run may
   // have died before its event went out; a second event is harmless (the consumers are idempotent).
-  const restartable = order.submitted_json !== undefined;
+  // Not once a consumer has recorded its side effect: the event arrived, and the missing consumer
+  // is stalled or its delivery lost; another copy would only lengthen a backlog. It fails, as an
+  // order past every redrive.
+  const restartable =
+    order.submitted_json !== undefined && !(order.status === 'PUBLISHED' && order.side_effects_started);
   if (restartable && order.restart_attempts < settings.maxRestarts) {
     if (!(await deps.claimRestart(order, nowMs))) return;
     const attempt = order.restart_attempts + 1;
@@ -206,6 +213,7 @@ export class DynamoPendingOrders implements Pick<
       restart_attempts: Number(item[LIFECYCLE.restartAttempts] ?? 0),
       submitted_json:
         typeof item[LIFECYCLE.submittedJson] === 'string' ? String(item[LIFECYCLE.submittedJson]) : undefined,
+      side_effects_started: COMPLETION_FLAG_NAMES.some((flag) => item[flag] === true),
     };
   }
 

@@ -5,6 +5,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { DependencyUnavailableError, OrderMismatchError } from './errors';
 import {
   canTransition,
+  flagUpdate,
   markOrderFlag,
   ORDER_TRANSITIONS,
   parseCompletionRules,
@@ -116,6 +117,52 @@ describe('transitionOrder', () => {
     await expect(transitionOrder(table, KEY, 'COMPLETED', NOW)).rejects.toBeInstanceOf(
       DependencyUnavailableError,
     );
+  });
+});
+
+describe('flagUpdate', () => {
+  it.each([
+    ['set', ['archived'], false],
+    ['set', ['archived'], true],
+    ['set', [], true],
+    ['set', ['archived', 'billed'], false],
+    ['complete', ['archived'], false],
+    ['complete', [], false],
+    ['complete', ['archived', 'billed'], true],
+  ] as const)(
+    'mode %s with other flags %j (redrive %s) uses every name and value it sends, as DynamoDB requires',
+    (mode, others, operatorRedrive) => {
+      // Act
+      const update = flagUpdate('orders', {
+        order: ORDER,
+        flag: 'billed',
+        others,
+        mode,
+        now: NOW,
+        operatorRedrive,
+      });
+
+      // Assess: DynamoDB refuses unused ones (ValidationException); moto does not check
+      // transaction items, so only this catches it for billing's transaction.
+      const expressions = `${update.UpdateExpression} ${update.ConditionExpression}`;
+      const tokens = new Set(expressions.match(/[:#]\w+/g));
+      expect(Object.keys(update.ExpressionAttributeValues).filter((key) => !tokens.has(key))).toEqual([]);
+      expect(Object.keys(update.ExpressionAttributeNames).filter((key) => !tokens.has(key))).toEqual([]);
+      for (const token of tokens) {
+        expect([
+          ...Object.keys(update.ExpressionAttributeValues),
+          ...Object.keys(update.ExpressionAttributeNames),
+        ]).toContain(token);
+      }
+      expect(expressions).not.toContain('((');
+    },
+  );
+
+  it('refuses mode set with nothing to wait for and no redrive (the write could never pass)', () => {
+    // Act / Assess
+    expect(() =>
+      flagUpdate('orders', { order: ORDER, flag: 'billed', others: [], mode: 'set', now: NOW }),
+    ).toThrow(/mode set needs another flag/);
   });
 });
 
@@ -239,6 +286,19 @@ describe('markOrderFlag', () => {
     expect(dynamoMock.commandCalls(UpdateCommand)).toHaveLength(1);
   });
 
+  it('records, without a retry, a late delivery to a COMPLETED order that did not need this flag', async () => {
+    // Prepare: completed under other completion rules (a filter policy changed between versions)
+    dynamoMock
+      .on(UpdateCommand)
+      .rejects(conditionFailed({ status: 'COMPLETED', body_hash: ORDER.body_hash, billed: true }));
+
+    // Act / Assess
+    await expect(markOrderFlag(table, ORDER, 'archived', NOW)).resolves.toEqual({
+      kind: 'recorded',
+      completed: false,
+    });
+  });
+
   it('records the flag of an operator redrive on a FAILED order, which stays FAILED', async () => {
     // Prepare
     dynamoMock.on(UpdateCommand).resolves({});
@@ -254,7 +314,7 @@ describe('markOrderFlag', () => {
     const input = dynamoMock.commandCalls(UpdateCommand)[0]?.args[0].input;
     expect(input?.UpdateExpression).toBe('SET #flag = :true, updated_at = :now');
     expect(input?.ConditionExpression).toBe(
-      'attribute_exists(order_key) AND body_hash = :hash AND (#status = :failed OR (#status = :published AND NOT #other0 = :true))',
+      'attribute_exists(order_key) AND body_hash = :hash AND (#status = :failed OR #status = :published AND NOT #other0 = :true)',
     );
   });
 

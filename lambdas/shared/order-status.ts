@@ -156,11 +156,9 @@ export function flagUpdate(tableName: string, write: FlagWrite) {
   const names: Record<string, string> = { '#flag': flag, '#status': 'status' };
   others.forEach((other, index) => (names[`#other${index}`] = other));
   const otherNames = others.map((_, index) => `#other${index}`);
-  const values: Record<string, unknown> = {
-    ':now': now.toISOString(),
-    ':hash': order.body_hash,
-    ':published': SIDE_EFFECT_STATUS,
-  };
+  // DynamoDB refuses a name or value the expressions do not use (ValidationException): each mode
+  // adds only its own.
+  const values: Record<string, unknown> = { ':now': now.toISOString(), ':hash': order.body_hash };
   // Without attribute_exists an update would create a stub order out of nothing.
   const sameOrder = 'attribute_exists(order_key) AND body_hash = :hash';
   if (mode === 'complete') {
@@ -173,13 +171,19 @@ export function flagUpdate(tableName: string, write: FlagWrite) {
       UpdateExpression: 'SET #flag = :true, #status = :completed, updated_at = :now REMOVE #shard',
       ConditionExpression: `${sameOrder} AND #status = :published${othersSet}`,
       ExpressionAttributeNames: names,
-      ExpressionAttributeValues: { ...values, ':true': true, ':completed': 'COMPLETED' },
+      ExpressionAttributeValues: {
+        ...values,
+        ':true': true,
+        ':completed': 'COMPLETED',
+        ':published': SIDE_EFFECT_STATUS,
+      },
     };
   }
   // Some other flag still missing: the consumer that sets it completes the order. With no other
   // flag needed, a PUBLISHED order is always completed by this one (mode `complete`).
   // The publisher creates the flags false, so "missing" is "not true" (NOT binds looser than =).
-  // DynamoDB refuses redundant parentheses (ValidationException): only where AND meets OR or NOT.
+  // AND binds tighter than OR, and = tighter than NOT: parentheses only around the AND under NOT
+  // (DynamoDB refuses some redundant ones with a ValidationException).
   const othersTrue = otherNames.map((name) => `${name} = :true`);
   const someMissing =
     othersTrue.length > 0
@@ -187,7 +191,7 @@ export function flagUpdate(tableName: string, write: FlagWrite) {
       : undefined;
   const redrive = operatorRedrive ? '#status = :failed' : undefined;
   let statusCondition: string;
-  if (someMissing && redrive) statusCondition = `(${redrive} OR (${someMissing}))`;
+  if (someMissing && redrive) statusCondition = `(${redrive} OR ${someMissing})`;
   else if (someMissing ?? redrive) statusCondition = (someMissing ?? redrive) as string;
   else throw new Error(`flag ${flag}: mode set needs another flag to wait for, or an operator's redrive`);
   return {
@@ -199,6 +203,7 @@ export function flagUpdate(tableName: string, write: FlagWrite) {
     ExpressionAttributeValues: {
       ...values,
       ':true': true,
+      ...(someMissing ? { ':published': SIDE_EFFECT_STATUS } : {}),
       ...(operatorRedrive ? { ':failed': 'FAILED' } : {}),
     },
   };
@@ -262,7 +267,6 @@ export type FlagStep = { kind: 'write'; mode: FlagWriteMode } | FlagOutcome;
 export function nextFlagStep(
   item: Record<string, unknown> | undefined,
   order: EventOrder,
-  flag: CompletionFlag,
   others: readonly CompletionFlag[],
   { operatorRedrive = false } = {},
 ): FlagStep {
@@ -270,7 +274,9 @@ export function nextFlagStep(
   const status = statusOfSameOrder(item, order);
   if (status === 'FAILED' && operatorRedrive) return { kind: 'write', mode: 'set' };
   if (status === 'FAILED' || status === 'REJECTED') return { kind: 'not-wanted', status };
-  if (status === 'COMPLETED' && item?.[flag] === true) return { kind: 'recorded', completed: false };
+  // COMPLETED: with this flag, a redelivery; without it, an order that did not need it (completion
+  // rules changed between versions): nothing to record either way, and nothing to retry.
+  if (status === 'COMPLETED') return { kind: 'recorded', completed: false };
   if (status === SIDE_EFFECT_STATUS) {
     const othersSet = others.every((other) => item?.[other] === true);
     return { kind: 'write', mode: othersSet ? 'complete' : 'set' };
@@ -351,7 +357,7 @@ export async function markOrderFlag(
 ): Promise<FlagOutcome> {
   const others = otherRequiredFlags(rules, order, flag);
   let step: FlagStep = seen
-    ? nextFlagStep(seen, order, flag, others, { operatorRedrive })
+    ? nextFlagStep(seen, order, others, { operatorRedrive })
     : { kind: 'write', mode: others.length === 0 && !operatorRedrive ? 'complete' : 'set' };
   for (let attempt = 0; attempt < MAX_FLAG_WRITES && step.kind === 'write'; attempt++) {
     const { mode } = step;
@@ -370,7 +376,7 @@ export async function markOrderFlag(
       // The item as it was (ReturnValuesOnConditionCheckFailure; the document client does not
       // unmarshall errors); read it where an endpoint does not return it.
       const item = error.Item ? unmarshall(error.Item) : await readOrder(table, order);
-      step = nextFlagStep(item, order, flag, others, { operatorRedrive });
+      step = nextFlagStep(item, order, others, { operatorRedrive });
     }
   }
   if (step.kind === 'write') {

@@ -107,8 +107,7 @@ export class InMemoryOrderRepository implements OrderRepository {
   async claimStart(key: string, bodyHash: string, now: number, staleBefore: number): Promise<boolean> {
     if (this.failOn.claim) throw this.failOn.claim;
     const item = this.items.get(key);
-    if (!item || !['ACCEPTED', 'PUBLISHED'].includes(item.status) || item.body_hash !== bodyHash)
-      return false;
+    if (!item || item.status !== 'ACCEPTED' || item.body_hash !== bodyHash) return false;
     if (item.started_at >= staleBefore) return false;
     this.items.set(key, { ...item, started_at: now });
     return true;
