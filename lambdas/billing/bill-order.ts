@@ -6,6 +6,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { ConsumerRuntime, OrderEventProcessor } from '../shared/consumer';
 import { DependencyUnavailableError, OrderMismatchError } from '../shared/errors';
 import {
+  firstFlagMode,
   flagUpdate,
   isOperatorRedrive,
   markOrderFlag,
@@ -85,7 +86,7 @@ export class DynamoBillingLedger implements BillingLedger {
     const now = new Date(record.billed_at);
     // Billing usually finishes before archive (no pre-read, no object to write): first try the
     // flag alone; a cancellation that finds the other flags set says to complete instead.
-    let mode: FlagWriteMode = others.length === 0 && !operatorRedrive ? 'complete' : 'set';
+    let mode: FlagWriteMode = firstFlagMode(others, operatorRedrive);
     for (let attempt = 0; attempt < MAX_FLAG_WRITES; attempt++) {
       const cancelled = await this.transact(record, {
         order,

@@ -69,17 +69,10 @@ describe('billing handler', () => {
     dynamoMock
       .on(TransactWriteCommand)
       .rejectsOnce(
-        new TransactionCanceledException({
-          message: 'cancelled',
-          $metadata: {},
-          CancellationReasons: [
-            { Code: 'None' },
-            {
-              Code: 'ConditionalCheckFailed',
-              Item: marshall({ status: 'PUBLISHED', body_hash: BODY_HASH, archived: true }),
-            },
-          ],
-        }),
+        cancelled('None', [
+          'ConditionalCheckFailed',
+          { status: 'PUBLISHED', body_hash: BODY_HASH, archived: true },
+        ]),
       )
       .resolvesOnce({});
 

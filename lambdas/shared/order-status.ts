@@ -294,6 +294,14 @@ export function otherRequiredFlags(
 }
 
 /**
+ * The mode a flag write starts in when the order was not read: the flag alone (some other flag
+ * is usually still missing), or complete when the order needs no other flag.
+ */
+export function firstFlagMode(others: readonly CompletionFlag[], operatorRedrive = false): FlagWriteMode {
+  return others.length === 0 && !operatorRedrive ? 'complete' : 'set';
+}
+
+/**
  * Most flag writes one delivery makes: a condition fails only when another writer moved the
  * order on in between, and each such move is forward (a flag set, a status later), so a few
  * rounds always settle; more means the table is misbehaving.
@@ -358,7 +366,7 @@ export async function markOrderFlag(
   const others = otherRequiredFlags(rules, order, flag);
   let step: FlagStep = seen
     ? nextFlagStep(seen, order, others, { operatorRedrive })
-    : { kind: 'write', mode: others.length === 0 && !operatorRedrive ? 'complete' : 'set' };
+    : { kind: 'write', mode: firstFlagMode(others, operatorRedrive) };
   for (let attempt = 0; attempt < MAX_FLAG_WRITES && step.kind === 'write'; attempt++) {
     const { mode } = step;
     try {
@@ -373,9 +381,9 @@ export async function markOrderFlag(
       if (!(error instanceof ConditionalCheckFailedException)) {
         throw new DependencyUnavailableError('orders table', { cause: error });
       }
-      // The item as it was (ReturnValuesOnConditionCheckFailure; the document client does not
-      // unmarshall errors); read it where an endpoint does not return it.
-      const item = error.Item ? unmarshall(error.Item) : await readOrder(table, order);
+      // The item as it was (ReturnValuesOnConditionCheckFailure ALL_OLD; the document client does
+      // not unmarshall errors); none when there is no such item.
+      const item = error.Item ? unmarshall(error.Item) : undefined;
       step = nextFlagStep(item, order, others, { operatorRedrive });
     }
   }
@@ -388,7 +396,7 @@ export async function markOrderFlag(
 }
 
 /** The order's item, strongly consistent, or undefined. @throws DependencyUnavailableError */
-export async function readOrder(
+async function readOrder(
   table: OrdersTable,
   order: EventOrder,
 ): Promise<Record<string, unknown> | undefined> {

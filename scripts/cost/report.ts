@@ -1,5 +1,6 @@
 import type { EnvironmentConfig } from '../../environments';
 import type { CfnTemplate } from '../../infra/stacks/synthesize';
+import { LOG_LEVELS } from '../bench/usage';
 import { readMeasurements, type Measurements } from './measurements';
 import {
   deployedDesignCost,
@@ -146,8 +147,7 @@ export async function costReport(options: {
   );
   // The bench logs at DEBUG and the model keeps the lines at each function's level; a measurement
   // at a quieter level than a function's cannot show the lines that function would keep.
-  const verbosity = ['DEBUG', 'INFO', 'WARN', 'ERROR', 'CRITICAL', 'SILENT'];
-  const rank = (level: string) => (verbosity.includes(level) ? verbosity.indexOf(level) : 0);
+  const rank = (level: string) => LOG_LEVELS.indexOf(level as (typeof LOG_LEVELS)[number]);
   if (levels.some((level) => rank(level) < rank(measured.logLevel))) {
     out.push(
       `WARNING: the template's functions log at ${levels.join(', ')} but the measurements are at ${measured.logLevel} only: re-run \`npm run bench\``,
