@@ -50,13 +50,16 @@ export const SUBSCRIBERS: readonly SubscriberDefinition[] = [
     grant: (fn, data) => {
       fn.role.addToPolicy(
         new iam.PolicyStatement({
-          // HeadObject (is an existing object the same body?) is authorized by s3:GetObject.
-          actions: ['s3:PutObject', 's3:GetObject'],
+          // HeadObject (is an existing object the same body?) is authorized by s3:GetObject;
+          // DeleteObject with a VersionId (an object whose flag write found the order FAILED,
+          // taken back) by s3:DeleteObjectVersion.
+          actions: ['s3:PutObject', 's3:GetObject', 's3:DeleteObjectVersion'],
           resources: [data.archiveBucket.arnForObjects(`${ARCHIVE_PREFIX}*`)],
         }),
       );
       grantKey(fn.role, data.key, ['GenerateDataKey']);
-      // The order's status, read before the object is written (a FAILED order gets none).
+      // The order's flag, re-read around taking an object back (and the archive version before
+      // this one reads the order before every object, on this role during a canary).
       grantItemActions(fn.role, data.ordersTable, ['GetItem']);
     },
   },

@@ -1,6 +1,8 @@
-import { OrderMismatchError } from '../shared/errors';
+import { DependencyUnavailableError, OrderMismatchError } from '../shared/errors';
+import type { OrderProgress } from '../shared/order-status';
 import { METRICS, OPERATOR_REDRIVE, type OrderPlacedEvent } from '../shared/runtime-contract';
 import {
+  BODY_HASH,
   InMemoryOrderProgress,
   NOW,
   recordingMetrics,
@@ -30,23 +32,34 @@ describe('archiveKey', () => {
   });
 });
 
-/** A bucket in memory: objects with their body-hash metadata, written only if absent. */
+/** A versioned bucket in memory: objects with their body-hash metadata, written only if absent. */
 function memoryArchive() {
-  const objects = new Map<string, { body: string; bodyHash: string }>();
+  const objects = new Map<string, { body: string; bodyHash: string; versionId: string }>();
+  const calls: string[] = [];
+  let versions = 0;
   const archive: OrderArchive = {
     put: async (key, body, bodyHash) => {
-      if (objects.has(key)) return false;
-      objects.set(key, { body, bodyHash });
-      return true;
+      calls.push('put');
+      if (objects.has(key)) return undefined;
+      const versionId = `v${++versions}`;
+      objects.set(key, { body, bodyHash, versionId });
+      return { versionId };
     },
-    bodyHashOf: async (key) => objects.get(key)?.bodyHash,
+    stored: async (key) => {
+      calls.push('stored');
+      const object = objects.get(key);
+      return { bodyHash: object?.bodyHash, versionId: object?.versionId };
+    },
+    remove: async (key, versionId) => {
+      calls.push(`remove ${versionId}`);
+      if (objects.get(key)?.versionId === versionId) objects.delete(key);
+    },
   };
-  return { objects, archive };
+  return { objects, calls, archive };
 }
 
-function setup() {
-  const { objects, archive } = memoryArchive();
-  const progress = new InMemoryOrderProgress();
+function setup(progress: OrderProgress = new InMemoryOrderProgress()) {
+  const { objects, calls, archive } = memoryArchive();
   const { metrics, count } = recordingMetrics();
   const run = (order = validatedOrder(), record = sqsRecord('')) =>
     archiveOrder({
@@ -58,13 +71,28 @@ function setup() {
       logger: silentLogger(),
       metrics,
     })({ version: 1, type: 'OrderPlaced', order } satisfies OrderPlacedEvent, record);
-  return { objects, progress, count, run };
+  return { objects, calls, progress, count, run };
 }
+
+const KEY = 'orders/2026/01/02/client-a/order-1.json';
+
+const redrive = () =>
+  sqsRecord('', {
+    messageAttributes: {
+      [OPERATOR_REDRIVE.attribute]: {
+        dataType: 'String',
+        stringValue: OPERATOR_REDRIVE.value,
+        stringListValues: [],
+        binaryListValues: [],
+      },
+    },
+  });
 
 describe('archiveOrder', () => {
   it('writes the validated order JSON under its dated key, with its body hash, and marks the order archived', async () => {
     // Prepare
-    const { objects, progress, count, run } = setup();
+    const progress = new InMemoryOrderProgress();
+    const { objects, calls, count, run } = setup(progress);
     const order = validatedOrder();
     await progress.markFlag(order, 'billed');
 
@@ -72,10 +100,9 @@ describe('archiveOrder', () => {
     await run(order);
 
     // Assess
-    expect(objects.get('orders/2026/01/02/client-a/order-1.json')).toEqual({
-      body: JSON.stringify(order),
-      bodyHash: order.body_hash,
-    });
+    expect(objects.get(KEY)).toEqual({ body: JSON.stringify(order), bodyHash: order.body_hash, versionId: 'v1' });
+    // Nothing read first: the object, then the flag write.
+    expect(calls).toEqual(['put']);
     expect([...(progress.flags.get('client-a#order-1') ?? [])]).toContain('archived');
     expect(count(METRICS.ordersArchived)).toBe(1);
     expect(count(METRICS.ordersCompleted)).toBe(1);
@@ -83,7 +110,8 @@ describe('archiveOrder', () => {
 
   it('writes nothing and counts no archive when the object of the same body exists already', async () => {
     // Prepare
-    const { progress, count, run } = setup();
+    const progress = new InMemoryOrderProgress();
+    const { count, run } = setup(progress);
     await run();
 
     // Act
@@ -96,45 +124,132 @@ describe('archiveOrder', () => {
 
   it('fails on an existing object written for another body, and sets no flag', async () => {
     // Prepare
-    const { objects, progress, run } = setup();
-    objects.set('orders/2026/01/02/client-a/order-1.json', { body: '{}', bodyHash: 'b'.repeat(64) });
+    const progress = new InMemoryOrderProgress();
+    const { objects, run } = setup(progress);
+    objects.set(KEY, { body: '{}', bodyHash: 'b'.repeat(64), versionId: 'v0' });
 
     // Act / Assess
     await expect(run()).rejects.toBeInstanceOf(OrderMismatchError);
     expect(progress.flags.size).toBe(0);
   });
 
-  it('writes no object of an order that is not wanted any more (FAILED), counts it, and does not fail the record', async () => {
+  it('takes back the object of an order that is not wanted any more (FAILED), counts it, and does not fail the record', async () => {
     // Prepare
-    const { objects, progress, count, run } = setup();
+    const progress = new InMemoryOrderProgress();
+    const { objects, calls, count, run } = setup(progress);
     await progress.markFailed('client-a#order-1');
 
     // Act
     await run();
 
-    // Assess
+    // Assess: its own version deleted, so flag and bucket agree
     expect(objects.size).toBe(0);
+    expect(calls).toEqual(['put', 'remove v1']);
     expect(count(METRICS.sideEffectsNotWanted)).toBe(1);
     expect(count(METRICS.ordersArchived)).toBe(0);
   });
 
-  it("archives a FAILED order on the operator's redrive that says so", async () => {
+  it('keeps the object of a FAILED order that has archived set already (recorded before it failed)', async () => {
     // Prepare
-    const { objects, progress, count, run } = setup();
+    const progress = new InMemoryOrderProgress();
+    const { objects, calls, run } = setup(progress);
+    await run();
     await progress.markFailed('client-a#order-1');
-    const redrive = sqsRecord('', {
-      messageAttributes: {
-        [OPERATOR_REDRIVE.attribute]: {
-          dataType: 'String',
-          stringValue: OPERATOR_REDRIVE.value,
-          stringListValues: [],
-          binaryListValues: [],
-        },
+
+    // Act: a late redelivery
+    await run();
+
+    // Assess
+    expect(objects.get(KEY)?.versionId).toBe('v1');
+    expect(calls).toEqual(['put', 'put', 'stored']);
+  });
+
+  it("puts the object back when an operator's redrive recorded the flag on it while it was being taken back", async () => {
+    // Prepare: FAILED; the redrive's flag write lands between the delete and the re-read
+    const inner = new InMemoryOrderProgress();
+    await inner.markFailed('client-a#order-1');
+    let reads = 0;
+    const progress: OrderProgress = {
+      markFlag: (...args) => inner.markFlag(...args),
+      markFailed: (key) => inner.markFailed(key),
+      hasFlag: async (order, flag) => {
+        reads++;
+        if (reads === 2) await inner.markFlag(order, flag, NOW, { operatorRedrive: true });
+        return inner.hasFlag(order, flag);
       },
-    });
+    };
+    const { objects, calls, run } = setup(progress);
 
     // Act
-    await run(validatedOrder(), redrive);
+    await run();
+
+    // Assess
+    expect(calls).toEqual(['put', 'remove v1', 'put']);
+    expect(objects.get(KEY)?.versionId).toBe('v2');
+  });
+
+  it("has an operator's redrive that found the object put it back if a stale delivery took it away", async () => {
+    // Prepare: the object exists (412) and is gone again by the time the flag is recorded
+    const inner = new InMemoryOrderProgress();
+    await inner.markFailed('client-a#order-1');
+    const { objects, calls, run } = setup({
+      markFlag: async (...args) => {
+        objects.delete(KEY);
+        return inner.markFlag(...args);
+      },
+      markFailed: (key) => inner.markFailed(key),
+      hasFlag: (...args) => inner.hasFlag(...args),
+    });
+    objects.set(KEY, { body: JSON.stringify(validatedOrder()), bodyHash: BODY_HASH, versionId: 'v0' });
+
+    // Act
+    await run(validatedOrder(), redrive());
+
+    // Assess
+    expect(calls).toEqual(['put', 'stored', 'put']);
+    expect(objects.get(KEY)?.versionId).toBe('v1');
+    expect([...(inner.flags.get('client-a#order-1') ?? [])]).toEqual(['archived']);
+  });
+
+  it('takes the object back and fails the record when the stored order is another body or none', async () => {
+    // Prepare
+    const { objects, calls, run } = setup({
+      markFlag: async () => {
+        throw new OrderMismatchError('client-a#order-1', 'the stored order has another body hash than the event');
+      },
+      markFailed: async () => false,
+      hasFlag: async () => false,
+    });
+
+    // Act / Assess
+    await expect(run()).rejects.toBeInstanceOf(OrderMismatchError);
+    expect(objects.size).toBe(0);
+    expect(calls).toEqual(['put', 'remove v1']);
+  });
+
+  it('keeps the object and fails for a retry when the flag cannot be written', async () => {
+    // Prepare
+    const progress = new InMemoryOrderProgress();
+    progress.failWith = new DependencyUnavailableError('orders table');
+    const { objects, calls, run } = setup(progress);
+
+    // Act / Assess: the redelivery finds the object (412) and writes the flag
+    await expect(run()).rejects.toBeInstanceOf(DependencyUnavailableError);
+    expect(objects.size).toBe(1);
+    progress.failWith = undefined;
+    await run();
+    expect(calls).toEqual(['put', 'put', 'stored']);
+    expect([...(progress.flags.get('client-a#order-1') ?? [])]).toEqual(['archived']);
+  });
+
+  it("archives a FAILED order on the operator's redrive that says so", async () => {
+    // Prepare
+    const progress = new InMemoryOrderProgress();
+    const { objects, count, run } = setup(progress);
+    await progress.markFailed('client-a#order-1');
+
+    // Act
+    await run(validatedOrder(), redrive());
 
     // Assess
     expect(objects.size).toBe(1);

@@ -1,5 +1,7 @@
 import '../testing/handler-env';
-import { HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { DeleteObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { BODY_HASH, lambdaContext, orderPlacedBody, sqsRecord, validatedOrder } from '../testing/fixtures';
@@ -10,10 +12,6 @@ const s3Mock = mockClient(S3Client);
 
 /** The order as the table holds it when the event arrives. */
 const publishedOrder = (status = 'PUBLISHED') => ({ Item: { status, body_hash: BODY_HASH } });
-
-beforeEach(() => {
-  dynamoMock.on(GetCommand).resolves(publishedOrder());
-});
 
 afterEach(() => {
   dynamoMock.reset();
@@ -45,8 +43,17 @@ describe('archive handler', () => {
     });
   });
 
-  it('reads the order first and writes no object of a FAILED order', async () => {
+  it('reads nothing first: the flag write finds the order FAILED, and its object version is deleted for good', async () => {
     // Prepare
+    s3Mock.on(PutObjectCommand).resolves({ VersionId: 'v1' });
+    s3Mock.on(DeleteObjectCommand).resolves({});
+    dynamoMock.on(UpdateCommand).rejects(
+      new ConditionalCheckFailedException({
+        message: 'condition',
+        $metadata: {},
+        Item: marshall({ status: 'FAILED', body_hash: BODY_HASH, billed: false, archived: false }),
+      }),
+    );
     dynamoMock.on(GetCommand).resolves(publishedOrder('FAILED'));
 
     // Act
@@ -54,13 +61,18 @@ describe('archive handler', () => {
 
     // Assess
     expect(response).toEqual({ batchItemFailures: [] });
-    expect(dynamoMock.commandCalls(GetCommand)[0]?.args[0].input).toEqual({
-      TableName: 'orders-table',
-      Key: { order_key: 'client-a#order-1' },
-      ConsistentRead: true,
+    expect(s3Mock.commandCalls(DeleteObjectCommand)[0]?.args[0].input).toEqual({
+      Bucket: 'archive-bucket',
+      Key: 'orders/2026/01/02/client-a/order-1.json',
+      VersionId: 'v1',
     });
-    expect(s3Mock.commandCalls(PutObjectCommand)).toHaveLength(0);
-    expect(dynamoMock.commandCalls(UpdateCommand)).toHaveLength(0);
+    // The flag write, then the re-reads around the delete (strongly consistent).
+    expect(dynamoMock.commandCalls(UpdateCommand)).toHaveLength(1);
+    expect(dynamoMock.commandCalls(GetCommand).map((call) => call.args[0].input)).toEqual([
+      { TableName: 'orders-table', Key: { order_key: 'client-a#order-1' }, ConsistentRead: true },
+      { TableName: 'orders-table', Key: { order_key: 'client-a#order-1' }, ConsistentRead: true },
+    ]);
+    expect(s3Mock.commandCalls(PutObjectCommand)).toHaveLength(1);
   });
 
   const preconditionFailed = () =>

@@ -67,9 +67,12 @@ const RETRYABLE_CANCELLATIONS = new Set([
 /**
  * {@link BillingLedger} on DynamoDB: one TransactWriteItems of the record and the order's flag
  * (with COMPLETED when the other flags are set: {@link FlagWriteMode}). A cancelled transaction
- * returns the items as they were, so the next step needs no read.
+ * returns the items as they were, so the next step needs no read. One per consumer process: it
+ * tries first the mode its last transaction settled in ({@link firstFlagMode}).
  */
 export class DynamoBillingLedger implements BillingLedger {
+  private settled: FlagWriteMode | undefined;
+
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly billingTable: string,
@@ -84,9 +87,10 @@ export class DynamoBillingLedger implements BillingLedger {
   ): Promise<BillingOutcome> {
     const others = otherRequiredFlags(this.rules, order, 'billed');
     const now = new Date(record.billed_at);
-    // Billing usually finishes before archive (no pre-read, no object to write): first try the
-    // flag alone; a cancellation that finds the other flags set says to complete instead.
-    let mode: FlagWriteMode = firstFlagMode(others, operatorRedrive);
+    // First the mode this process's last transaction settled in (billing, one call, usually
+    // finishes first: the flag alone); a cancellation that finds the other flags set says to
+    // complete instead.
+    let mode: FlagWriteMode = firstFlagMode(others, operatorRedrive, this.settled);
     for (let attempt = 0; attempt < MAX_FLAG_WRITES; attempt++) {
       const cancelled = await this.transact(record, {
         order,
@@ -96,7 +100,10 @@ export class DynamoBillingLedger implements BillingLedger {
         now,
         operatorRedrive,
       });
-      if (cancelled === undefined) return { kind: 'billed', firstTime: true, completed: mode === 'complete' };
+      if (cancelled === undefined) {
+        if (!operatorRedrive) this.settled = mode;
+        return { kind: 'billed', firstTime: true, completed: mode === 'complete' };
+      }
       const [recordReason, orderReason] = cancelled;
       if (recordReason?.Code === 'ConditionalCheckFailed') {
         const existing = this.itemOf(recordReason);
@@ -112,7 +119,7 @@ export class DynamoBillingLedger implements BillingLedger {
         if (item?.billed === true && step?.kind === 'write' && step.mode === 'complete') {
           const outcome = await markOrderFlag(this.orders, order, 'billed', now, this.rules, {
             operatorRedrive,
-            seen: item,
+            likely: 'complete',
           });
           return {
             kind: 'billed',

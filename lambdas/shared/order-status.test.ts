@@ -5,8 +5,11 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { DependencyUnavailableError, OrderMismatchError } from './errors';
 import {
   canTransition,
+  DynamoOrderProgress,
+  firstFlagMode,
   flagUpdate,
   markOrderFlag,
+  orderHasFlag,
   ORDER_TRANSITIONS,
   parseCompletionRules,
   requiredFlags,
@@ -216,14 +219,12 @@ describe('markOrderFlag', () => {
     });
   });
 
-  it('completes in one write when the order as read before the side effect has the other flag', async () => {
+  it('completes in one write when told that completing is likely', async () => {
     // Prepare
     dynamoMock.on(UpdateCommand).resolves({});
 
     // Act
-    const outcome = await markOrderFlag(table, ORDER, 'archived', NOW, undefined, {
-      seen: { status: 'PUBLISHED', body_hash: ORDER.body_hash, billed: true },
-    });
+    const outcome = await markOrderFlag(table, ORDER, 'archived', NOW, undefined, { likely: 'complete' });
 
     // Assess
     expect(outcome).toEqual({ kind: 'recorded', completed: true });
@@ -234,16 +235,14 @@ describe('markOrderFlag', () => {
   });
 
   it('falls back to the flag alone when a completing write finds the other flag missing', async () => {
-    // Prepare: read with billed set, then (as DynamoDB never unsets a flag) a stale view
+    // Prepare: billing has not written its flag yet
     dynamoMock
       .on(UpdateCommand)
-      .rejectsOnce(conditionFailed({ status: 'PUBLISHED', body_hash: ORDER.body_hash }))
+      .rejectsOnce(conditionFailed({ status: 'PUBLISHED', body_hash: ORDER.body_hash, billed: false }))
       .resolvesOnce({});
 
     // Act
-    const outcome = await markOrderFlag(table, ORDER, 'archived', NOW, undefined, {
-      seen: { status: 'PUBLISHED', body_hash: ORDER.body_hash, billed: true },
-    });
+    const outcome = await markOrderFlag(table, ORDER, 'archived', NOW, undefined, { likely: 'complete' });
 
     // Assess
     expect(outcome).toEqual({ kind: 'recorded', completed: false });
@@ -306,7 +305,7 @@ describe('markOrderFlag', () => {
     // Act
     const outcome = await markOrderFlag(table, ORDER, 'archived', NOW, undefined, {
       operatorRedrive: true,
-      seen: { status: 'FAILED', body_hash: ORDER.body_hash, billed: true },
+      likely: 'complete',
     });
 
     // Assess
@@ -358,6 +357,52 @@ describe('markOrderFlag', () => {
       DependencyUnavailableError,
     );
     await expect(markOrderFlag(table, ORDER, 'billed', NOW)).rejects.toThrow(/not settled in 4 writes/);
+  });
+});
+
+describe('first flag mode', () => {
+  it('completes when no other flag is needed, sets alone for a redrive, else follows the likely mode', () => {
+    // Act / Assess
+    expect(firstFlagMode([])).toBe('complete');
+    expect(firstFlagMode([], true, 'complete')).toBe('set');
+    expect(firstFlagMode(['billed'])).toBe('set');
+    expect(firstFlagMode(['billed'], false, 'complete')).toBe('complete');
+  });
+
+  it("tries first the mode the consumer's last write settled in: a consumer that finishes second completes in one write", async () => {
+    // Prepare: the first order finds billing done (set refused, then complete); the second
+    // starts with complete
+    const progress = new DynamoOrderProgress(table);
+    dynamoMock
+      .on(UpdateCommand)
+      .rejectsOnce(conditionFailed({ status: 'PUBLISHED', body_hash: ORDER.body_hash, billed: true }))
+      .resolves({});
+
+    // Act
+    await progress.markFlag(ORDER, 'archived', NOW);
+    const second = await progress.markFlag({ ...ORDER, order_id: 'order-2' }, 'archived', NOW);
+
+    // Assess
+    const conditions = dynamoMock.commandCalls(UpdateCommand).map((call) => call.args[0].input.ConditionExpression);
+    expect(conditions).toHaveLength(3);
+    expect(conditions[2]).toMatch(/AND #other0 = :true$/);
+    expect(second).toEqual({ kind: 'recorded', completed: true });
+  });
+});
+
+describe('orderHasFlag', () => {
+  it.each([
+    [{ status: 'FAILED', body_hash: ORDER.body_hash, archived: true }, true],
+    [{ status: 'FAILED', body_hash: ORDER.body_hash, archived: false }, false],
+    [{ status: 'FAILED', body_hash: 'other', archived: true }, false],
+    [undefined, false],
+  ])('reads %j strongly consistent as %s', async (item, expected) => {
+    // Prepare
+    dynamoMock.on(GetCommand).resolves({ Item: item });
+
+    // Act / Assess
+    await expect(orderHasFlag(table, ORDER, 'archived')).resolves.toBe(expected);
+    expect(dynamoMock.commandCalls(GetCommand)[0]?.args[0].input.ConsistentRead).toBe(true);
   });
 });
 

@@ -227,34 +227,6 @@ function statusOfSameOrder(item: Record<string, unknown> | undefined, order: Eve
   return item.status as OrderStatus;
 }
 
-/** Whether a consumer should make its side effect, read before it makes one. */
-export type SideEffectCheck =
-  /** `item`: the order as read, so the flag write after the side effect can pick its mode. */
-  { kind: 'wanted'; item: Record<string, unknown> } | { kind: 'not-wanted'; status: OrderStatus };
-
-/**
- * Reads the order (strongly consistent) before a side effect that no condition can guard (an
- * archive object): FAILED (unless an operator's redrive) and REJECTED orders want none. An order
- * that dead-letters between this read and the write still gets it; the flag write after it then
- * says not-wanted, and the order stays FAILED.
- * @throws OrderMismatchError when the order is missing or another body
- * @throws DependencyUnavailableError when the table fails or the order is not published yet
- */
-export async function sideEffectWanted(
-  table: OrdersTable,
-  order: EventOrder,
-  { operatorRedrive = false } = {},
-): Promise<SideEffectCheck> {
-  const key = orderKey(order.client_id, order.order_id);
-  const item = await readOrder(table, order);
-  const status = statusOfSameOrder(item, order);
-  if (status === 'REJECTED' || (status === 'FAILED' && !operatorRedrive))
-    return { kind: 'not-wanted', status };
-  if (status === 'ACCEPTED')
-    throw new DependencyUnavailableError(`order ${key} is ACCEPTED, not published yet`);
-  return { kind: 'wanted', item: item ?? {} };
-}
-
 /** What to do next about a flag, given the order as it is: write it (in a mode), or an outcome. */
 export type FlagStep = { kind: 'write'; mode: FlagWriteMode } | FlagOutcome;
 
@@ -294,11 +266,19 @@ export function otherRequiredFlags(
 }
 
 /**
- * The mode a flag write starts in when the order was not read: the flag alone (some other flag
- * is usually still missing), or complete when the order needs no other flag.
+ * The mode a flag write starts in (nothing is read first): complete when the order needs no
+ * other flag; otherwise `likely`, the mode this consumer's last write settled in (a consumer that
+ * usually finishes second usually completes), or the flag alone. A wrong guess costs one refused
+ * write, whose returned item picks the right mode.
  */
-export function firstFlagMode(others: readonly CompletionFlag[], operatorRedrive = false): FlagWriteMode {
-  return others.length === 0 && !operatorRedrive ? 'complete' : 'set';
+export function firstFlagMode(
+  others: readonly CompletionFlag[],
+  operatorRedrive = false,
+  likely?: FlagWriteMode,
+): FlagWriteMode {
+  if (operatorRedrive) return 'set';
+  if (others.length === 0) return 'complete';
+  return likely ?? 'set';
 }
 
 /**
@@ -351,7 +331,7 @@ export async function transitionOrder(
 /**
  * Records a consumer's side effect on the order (`SET billed = true` or `archived`), and moves the
  * order to COMPLETED in the same write when every other flag it needs is set ({@link FlagWriteMode}).
- * `seen`: the order as the consumer read it before its side effect, to pick the first mode.
+ * `likely`: the mode to try first ({@link firstFlagMode}).
  * @throws DependencyUnavailableError when the table fails, OrderMismatchError when the order is not
  * the event's.
  */
@@ -361,12 +341,10 @@ export async function markOrderFlag(
   flag: CompletionFlag,
   now: Date,
   rules: readonly CompletionRule[] = DEFAULT_COMPLETION_RULES,
-  { operatorRedrive = false, seen }: { operatorRedrive?: boolean; seen?: Record<string, unknown> } = {},
+  { operatorRedrive = false, likely }: { operatorRedrive?: boolean; likely?: FlagWriteMode } = {},
 ): Promise<FlagOutcome> {
   const others = otherRequiredFlags(rules, order, flag);
-  let step: FlagStep = seen
-    ? nextFlagStep(seen, order, others, { operatorRedrive })
-    : { kind: 'write', mode: firstFlagMode(others, operatorRedrive) };
+  let step: FlagStep = { kind: 'write', mode: firstFlagMode(others, operatorRedrive, likely) };
   for (let attempt = 0; attempt < MAX_FLAG_WRITES && step.kind === 'write'; attempt++) {
     const { mode } = step;
     try {
@@ -395,6 +373,15 @@ export async function markOrderFlag(
   return step;
 }
 
+/**
+ * Whether the stored order is the event's (same body) and has `flag` set, read strongly
+ * consistent. @throws DependencyUnavailableError
+ */
+export async function orderHasFlag(table: OrdersTable, order: EventOrder, flag: CompletionFlag): Promise<boolean> {
+  const item = await readOrder(table, order);
+  return item?.body_hash === order.body_hash && item?.[flag] === true;
+}
+
 /** The order's item, strongly consistent, or undefined. @throws DependencyUnavailableError */
 async function readOrder(
   table: OrdersTable,
@@ -414,47 +401,58 @@ async function readOrder(
   }
 }
 
-/** How consumers and the DLQ handler move an order along. Both methods throw DependencyUnavailableError. */
+/** How consumers and the DLQ handler move an order along. The methods throw DependencyUnavailableError. */
 export interface OrderProgress {
   /**
    * Sets a completion flag, and completes the order in the same write when it was the last one
    * missing; says whether it was recorded and whether this call completed the order.
-   * `operatorRedrive`: also on a FAILED order (which stays FAILED). `seen`: the order as read
-   * before the side effect ({@link sideEffectWanted}).
+   * `operatorRedrive`: also on a FAILED order (which stays FAILED).
    */
   markFlag(
     order: EventOrder,
     flag: CompletionFlag,
     now: Date,
-    options?: { operatorRedrive?: boolean; seen?: Record<string, unknown> },
+    options?: { operatorRedrive?: boolean },
   ): Promise<FlagOutcome>;
   /** Moves the order to FAILED; returns false when it was already terminal or does not exist. */
   markFailed(key: string, now: Date): Promise<boolean>;
-  /** Whether the order still wants a side effect ({@link sideEffectWanted}). */
-  wanted(order: EventOrder, options?: { operatorRedrive?: boolean }): Promise<SideEffectCheck>;
+  /** Whether the order (this body) has `flag` set now, read strongly consistent ({@link orderHasFlag}). */
+  hasFlag(order: EventOrder, flag: CompletionFlag): Promise<boolean>;
 }
 
-/** {@link OrderProgress} on the DynamoDB orders table. */
+/**
+ * {@link OrderProgress} on the DynamoDB orders table. One per consumer process: it remembers the
+ * mode each flag's last write settled in, and tries that one first ({@link firstFlagMode}).
+ */
 export class DynamoOrderProgress implements OrderProgress {
+  private readonly settled = new Map<CompletionFlag, FlagWriteMode>();
+
   constructor(
     private readonly table: OrdersTable,
     private readonly rules: readonly CompletionRule[] = DEFAULT_COMPLETION_RULES,
   ) {}
 
-  markFlag(
+  async markFlag(
     order: EventOrder,
     flag: CompletionFlag,
     now: Date,
-    options: { operatorRedrive?: boolean; seen?: Record<string, unknown> } = {},
+    { operatorRedrive = false }: { operatorRedrive?: boolean } = {},
   ): Promise<FlagOutcome> {
-    return markOrderFlag(this.table, order, flag, now, this.rules, options);
+    const outcome = await markOrderFlag(this.table, order, flag, now, this.rules, {
+      operatorRedrive,
+      likely: this.settled.get(flag),
+    });
+    if (outcome.kind === 'recorded' && !operatorRedrive) {
+      this.settled.set(flag, outcome.completed ? 'complete' : 'set');
+    }
+    return outcome;
   }
 
   markFailed(key: string, now: Date): Promise<boolean> {
     return transitionOrder(this.table, key, 'FAILED', now);
   }
 
-  wanted(order: EventOrder, options: { operatorRedrive?: boolean } = {}): Promise<SideEffectCheck> {
-    return sideEffectWanted(this.table, order, options);
+  hasFlag(order: EventOrder, flag: CompletionFlag): Promise<boolean> {
+    return orderHasFlag(this.table, order, flag);
   }
 }

@@ -8,7 +8,6 @@ import type {
   EventOrder,
   FlagOutcome,
   OrderProgress,
-  SideEffectCheck,
 } from '../shared/order-status';
 import {
   orderKey,
@@ -175,12 +174,9 @@ export class InMemoryOrderProgress implements OrderProgress {
     return true;
   }
 
-  async wanted(order: EventOrder, { operatorRedrive = false } = {}): Promise<SideEffectCheck> {
+  async hasFlag(order: EventOrder, flag: CompletionFlag): Promise<boolean> {
     if (this.failWith) throw this.failWith;
-    const failed = this.failed.includes(orderKey(order.client_id, order.order_id));
-    return failed && !operatorRedrive
-      ? { kind: 'not-wanted', status: 'FAILED' }
-      : { kind: 'wanted', item: {} };
+    return this.flags.get(orderKey(order.client_id, order.order_id))?.has(flag) ?? false;
   }
 }
 
