@@ -51,6 +51,7 @@ import {
 } from '../../lambdas/shared/order-status';
 import {
   ENV,
+  OPERATOR_REDRIVE,
   type OrderPlacedEvent,
   type SubmittedOrder,
   type ValidatedOrder,
@@ -141,13 +142,15 @@ export function lambdaTimedOut(): Error {
 /** How a test steps in on one SDK call: `send` makes the real call. */
 export type Intercept = (command: unknown, send: () => Promise<unknown>) => Promise<unknown>;
 
-/** The document client with every `send` going through `intercept` (the product only calls `send`). */
-export function intercepted(client: DynamoDBDocumentClient, intercept: Intercept): DynamoDBDocumentClient {
+/** The client with every `send` going through `intercept` (the product only calls `send`). */
+export function intercepted<Client extends { send: (command: never) => Promise<unknown> }>(
+  client: Client,
+  intercept: Intercept,
+): Client {
   return new Proxy(client, {
     get(target, property, receiver) {
       if (property !== 'send') return Reflect.get(target, property, receiver) as unknown;
-      return (command: Parameters<DynamoDBDocumentClient['send']>[0]) =>
-        intercept(command, () => target.send(command));
+      return (command: never) => intercept(command, () => target.send(command));
     },
   });
 }
@@ -444,8 +447,8 @@ export class FakeStepFunctions {
 
 /** A fan-out consumer as the test drives it: one SQS record per call, as the batch processor does. */
 export interface Consumer {
-  /** Rejects as the record handler does, so SQS would retry the record. */
-  deliver(event: OrderPlacedEvent): Promise<void>;
+  /** Rejects as the record handler does, so SQS would retry the record. `operatorRedrive`: the redrive tool's message. */
+  deliver(event: OrderPlacedEvent, options?: { operatorRedrive?: boolean }): Promise<void>;
   count(metric: string): number;
 }
 
@@ -492,10 +495,11 @@ export class Scenario {
     );
   }
 
-  /** The archive consumer, with the stack's COMPLETION_RULES. */
+  /** The archive consumer, with the stack's COMPLETION_RULES; `intercept` sees its table and bucket calls. */
   archive({ intercept }: { intercept?: Intercept } = {}): Consumer {
     const client = intercept ? intercepted(this.pipeline.dynamo, intercept) : this.pipeline.dynamo;
-    const { tables, rules, s3 } = this.pipeline;
+    const { tables, rules } = this.pipeline;
+    const s3 = intercept ? intercepted(this.pipeline.s3, intercept) : this.pipeline.s3;
     return this.consumer((runtime) =>
       archiveOrder({
         ...runtime,
@@ -542,7 +546,21 @@ export class Scenario {
     };
     const handle = orderEventRecordHandler(processorFor(runtime), runtime);
     return {
-      deliver: (event: OrderPlacedEvent) => handle(sqsRecord(JSON.stringify(event))),
+      deliver: (event: OrderPlacedEvent, { operatorRedrive = false } = {}) =>
+        handle(
+          sqsRecord(JSON.stringify(event), {
+            messageAttributes: operatorRedrive
+              ? {
+                  [OPERATOR_REDRIVE.attribute]: {
+                    dataType: 'String',
+                    stringValue: OPERATOR_REDRIVE.value,
+                    stringListValues: [],
+                    binaryListValues: [],
+                  },
+                }
+              : {},
+          }),
+        ),
       count,
     };
   }

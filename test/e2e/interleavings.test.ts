@@ -7,6 +7,7 @@
  * a call that succeeds on AWS but fails for the caller, a concurrent retry, a Lambda dying between
  * two lines. Interleavings are sequenced with checkpoints and a test clock; nothing sleeps.
  */
+import { DeleteObjectCommand } from '@aws-sdk/client-s3';
 import { GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { DependencyUnavailableError, OrderMismatchError } from '../../lambdas/shared/errors';
 import { LIFECYCLE, METRICS, orderKey, type OrderPlacedEvent } from '../../lambdas/shared/runtime-contract';
@@ -437,9 +438,9 @@ describe('case 4: FAILED or REJECTED yet billed', () => {
     expect(await pipeline.archiveVersions(event.order)).toBe(0);
   });
 
-  it("case 4: a dead letter between archive's read (billed, so it completes) and its write leaves the order FAILED, not COMPLETED", async () => {
-    // Arrange: billed; archive reads both flags' worth, writes its object, and is held before the
-    // write that would set archived and COMPLETED together
+  it("case 4: a dead letter between archive's object and its completing write leaves the order FAILED, not COMPLETED, and takes the object back", async () => {
+    // Arrange: billed; archive writes its object and is held before the write that would set
+    // archived and COMPLETED together
     const scenario = pipeline.scenario();
     const orderId = 'case-4-failed-before-completion';
     const event = await publishedBy(await accepted(scenario, orderId));
@@ -455,11 +456,13 @@ describe('case 4: FAILED or REJECTED yet billed', () => {
     // Act
     const archiveDelivery = archive.deliver(event);
     await beforeCompletion.reached;
+    expect(await pipeline.archiveVersions(event.order)).toBe(1);
     await scenario.deadLetter(event, 'billing-dlq');
     beforeCompletion.release();
     await archiveDelivery;
 
-    // Assess: the object stays (the documented gap), the order does not move off FAILED
+    // Assess: the order does not move off FAILED, and its flag and the bucket agree: no object,
+    // no version left behind
     expect(archive.count(METRICS.ordersCompleted)).toBe(0);
     expect(archive.count(METRICS.sideEffectsNotWanted)).toBe(1);
     expect(await pipeline.order(keyOf(orderId))).toMatchObject({
@@ -467,6 +470,35 @@ describe('case 4: FAILED or REJECTED yet billed', () => {
       billed: true,
       archived: false,
     });
+    expect(await pipeline.archiveVersions(event.order)).toBe(0);
+  });
+
+  it("case 4: an operator's redrive recording archived on the object a stale delivery is taking back: the object is put back", async () => {
+    // Arrange: FAILED (billing dead-lettered) before archive ran; a stale archive delivery has
+    // written its object, found the order FAILED and not archived, and is held before its delete
+    const scenario = pipeline.scenario();
+    const orderId = 'case-4-redrive-during-withdrawal';
+    const event = await publishedBy(await accepted(scenario, orderId));
+    await scenario.deadLetter(event, 'billing-dlq');
+    const beforeDelete = new Checkpoint();
+    const stale = scenario.archive({
+      intercept: async (command, send) => {
+        if (command instanceof DeleteObjectCommand) await beforeDelete.pass();
+        return send();
+      },
+    });
+    const staleDelivery = stale.deliver(event);
+    await beforeDelete.reached;
+
+    // Act: the redrive finds the object (412), records archived and checks the object again;
+    // then the stale delivery deletes its version and reads the order again
+    await scenario.archive().deliver(event, { operatorRedrive: true });
+    beforeDelete.release();
+    await staleDelivery;
+
+    // Assess: archived, and the object is there (one version: the stale one's went for good)
+    expect(await pipeline.order(keyOf(orderId))).toMatchObject({ status: 'FAILED', archived: true });
+    expect(await pipeline.archiveVersions(event.order)).toBe(1);
   });
 
   it.each([
