@@ -100,7 +100,11 @@ describe('archiveOrder', () => {
     await run(order);
 
     // Assess
-    expect(objects.get(KEY)).toEqual({ body: JSON.stringify(order), bodyHash: order.body_hash, versionId: 'v1' });
+    expect(objects.get(KEY)).toEqual({
+      body: JSON.stringify(order),
+      bodyHash: order.body_hash,
+      versionId: 'v1',
+    });
     // Nothing read first: the object, then the flag write.
     expect(calls).toEqual(['put']);
     expect([...(progress.flags.get('client-a#order-1') ?? [])]).toContain('archived');
@@ -215,7 +219,10 @@ describe('archiveOrder', () => {
     // Prepare
     const { objects, calls, run } = setup({
       markFlag: async () => {
-        throw new OrderMismatchError('client-a#order-1', 'the stored order has another body hash than the event');
+        throw new OrderMismatchError(
+          'client-a#order-1',
+          'the stored order has another body hash than the event',
+        );
       },
       markFailed: async () => false,
       hasFlag: async () => false,

@@ -143,7 +143,8 @@ export function archiveOrder(deps: ArchiveDependencies): OrderEventProcessor {
         await deps.archive.remove(key, object.versionId);
         // A delivery that found this object (412) and recorded the flag in between (an operator's
         // redrive) needs it back.
-        if (await deps.progress.hasFlag(order, 'archived')) await ensureObject(deps.archive, key, body, order);
+        if (await deps.progress.hasFlag(order, 'archived'))
+          await ensureObject(deps.archive, key, body, order);
       }
       deps.metrics.addMetric(METRICS.sideEffectsNotWanted, MetricUnit.Count, 1);
       deps.logger.warn('order not archived: it is not wanted any more', {

@@ -383,7 +383,9 @@ describe('first flag mode', () => {
     const second = await progress.markFlag({ ...ORDER, order_id: 'order-2' }, 'archived', NOW);
 
     // Assess
-    const conditions = dynamoMock.commandCalls(UpdateCommand).map((call) => call.args[0].input.ConditionExpression);
+    const conditions = dynamoMock
+      .commandCalls(UpdateCommand)
+      .map((call) => call.args[0].input.ConditionExpression);
     expect(conditions).toHaveLength(3);
     expect(conditions[2]).toMatch(/AND #other0 = :true$/);
     expect(second).toEqual({ kind: 'recorded', completed: true });

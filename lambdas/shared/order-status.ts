@@ -377,7 +377,11 @@ export async function markOrderFlag(
  * Whether the stored order is the event's (same body) and has `flag` set, read strongly
  * consistent. @throws DependencyUnavailableError
  */
-export async function orderHasFlag(table: OrdersTable, order: EventOrder, flag: CompletionFlag): Promise<boolean> {
+export async function orderHasFlag(
+  table: OrdersTable,
+  order: EventOrder,
+  flag: CompletionFlag,
+): Promise<boolean> {
   const item = await readOrder(table, order);
   return item?.body_hash === order.body_hash && item?.[flag] === true;
 }

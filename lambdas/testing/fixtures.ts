@@ -3,12 +3,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { ALBEvent, SQSRecord } from 'aws-lambda';
 import type { HttpRequest } from '../shared/alb';
-import type {
-  CompletionFlag,
-  EventOrder,
-  FlagOutcome,
-  OrderProgress,
-} from '../shared/order-status';
+import type { CompletionFlag, EventOrder, FlagOutcome, OrderProgress } from '../shared/order-status';
 import {
   orderKey,
   type OrderPlacedEvent,
