@@ -4,6 +4,7 @@ import {
   DEFAULT_ASSUMPTIONS,
   deployedDesignCost,
   meanBatchSize,
+  messagesPerReceive,
   referenceDesignCost,
   throughputCeiling,
   tracedPerSecond,
@@ -206,8 +207,9 @@ describe('cost model', () => {
     const busy = deployedDesignCost(inputFor('EXPRESS', 1e9));
     // publisher + validate + billing at its full batch of 5
     expect(line(busy.perMillion, 'Lambda requests')?.usd).toBeCloseTo(2.2 * 0.2, 6);
-    // SNS delivery + (receive + delete) / 5
-    expect(line(busy.perMillion, 'SQS')?.usd).toBeCloseTo(1.4 * 0.4, 6);
+    // SNS delivery + a receive per 2.52 messages (76 per poller per second, 20 ms apart) + a delete per 5
+    const perReceive = 1 + ((1e9 / SECONDS_PER_MONTH / 5) * 20) / 1000;
+    expect(line(busy.perMillion, 'SQS')?.usd).toBeCloseTo((1 + 1 / perReceive + 1 / 5) * 0.4, 6);
     // A trickle without a batching window: one message per batch.
     const quiet = deployedDesignCost(inputFor('EXPRESS', 1000));
     expect(line(quiet.perMillion, 'SQS')?.usd).toBeCloseTo(3 * 0.4, 6);
@@ -247,6 +249,16 @@ describe('batching and sampling as functions of volume', () => {
     expect(meanBatchSize(perMonth(4), 10, 10, 5)).toBeCloseTo(8, 6);
     expect(meanBatchSize(perMonth(100), 10, 10, 5)).toBe(10);
     expect(meanBatchSize(perMonth(100), 10, 0, 5)).toBe(1);
+  });
+
+  it('counts a receive per message while messages trickle in, whatever the window: it fills batches, not receives', () => {
+    const perMonth = (perSecond: number) => perSecond * SECONDS_PER_MONTH;
+    // prod: 3.8 orders/s over 5 pollers, batches of 7.6 in a 10 s window
+    expect(messagesPerReceive(perMonth(3.8), 7.6, 5, 20)).toBeCloseTo(1.0152, 4);
+    expect(messagesPerReceive(perMonth(1000), 10, 5, 20)).toBe(5);
+    expect(messagesPerReceive(perMonth(10_000), 10, 5, 20)).toBe(10);
+    expect(messagesPerReceive(perMonth(10_000), 3, 5, 20)).toBe(3);
+    expect(messagesPerReceive(1, 1, 5, 20)).toBe(1);
   });
 
   it('takes the reservoir first, then the fixed rate of the rest', () => {

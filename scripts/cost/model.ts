@@ -32,6 +32,8 @@ export interface WorkloadAssumptions {
   idlePollersPerMapping: number;
   /** Concurrent receivers a batch is split over when messages trickle in. */
   pollersSharingBatches: number;
+  /** Time between a poller's receive returning and its next one reaching SQS, ms. */
+  receiveGapMs: number;
   /** Warm publisher sandboxes, each reading the client secrets once per cache period. */
   warmPublisherSandboxes: number;
   /** Compressed size of log data in storage relative to what was ingested. */
@@ -58,6 +60,7 @@ export const DEFAULT_ASSUMPTIONS: WorkloadAssumptions = {
   // "Lambda starts long polling with five parallel connections" (Lambda developer guide, SQS scaling).
   idlePollersPerMapping: 5,
   pollersSharingBatches: 5,
+  receiveGapMs: 20,
   warmPublisherSandboxes: 2,
   logStorageRatio: 0.15,
   archiveObjectBytes: 400,
@@ -162,6 +165,25 @@ export function meanBatchSize(
 ): number {
   const perSecond = ordersPerMonth / SECONDS_PER_MONTH;
   return Math.min(batchSize, Math.max(1, (perSecond * windowSeconds) / pollers));
+}
+
+/**
+ * Messages one SQS receive of a consumer's event source returns. A long poll returns as soon as a
+ * message is there ("as soon as they become available", SQS developer guide, long polling), and
+ * the event source keeps receiving until its batching window ends or the batch is full ("Lambda
+ * continues to poll", Lambda developer guide, batching behavior), so while messages trickle in a
+ * receive brings what arrived in the gap before it (at least one), not a batch: the window fills
+ * batches (fewer invocations and deletes), not receives. Between 1 and the smaller of 10 (the
+ * receive maximum) and the mean batch.
+ */
+export function messagesPerReceive(
+  ordersPerMonth: number,
+  meanBatch: number,
+  pollers: number,
+  receiveGapMs: number,
+): number {
+  const perPollerPerSecond = ordersPerMonth / SECONDS_PER_MONTH / pollers;
+  return Math.max(1, Math.min(10, meanBatch, 1 + (perPollerPerSecond * receiveGapMs) / 1000));
 }
 
 /**
@@ -297,6 +319,9 @@ export function deployedDesignCost(input: ModelInput): DesignCost {
       fn: memoryOf(facts, handler),
     };
   });
+  const perReceive = consumers.map((c) =>
+    messagesPerReceive(ordersPerMonth, c.meanBatch, a.pollersSharingBatches, a.receiveGapMs),
+  );
   const batchesPerOrder = consumers.reduce((n, c) => n + 1 / c.meanBatch, 0);
   const invocationsPerOrder = 1 + facts.workflow.lambdaTasks + batchesPerOrder;
   const ordersPerSecond = ordersPerMonth / SECONDS_PER_MONTH;
@@ -343,7 +368,12 @@ export function deployedDesignCost(input: ModelInput): DesignCost {
           basis: 'one transition per state on the happy path',
           usd: MILLION * facts.workflow.happyPath.length * prices.sfnStandardTransition,
         };
-  const sqsPerOrder = consumers.reduce((n, c) => n + 1 + 2 / c.meanBatch, 0);
+  // Per queue: the SNS delivery (SendMessage, billed to the queue owner), the receives, and one
+  // DeleteMessageBatch per batch.
+  const sqsPerOrder = consumers.reduce(
+    (n, c, index) => n + 1 + 1 / (perReceive[index] ?? 1) + 1 / c.meanBatch,
+    0,
+  );
   const s = shared(input, a);
   const kmsPerOrder = facts.kmsBucketsWithoutBucketKey > 0 ? 1 : 0;
   const orderPathReads = Math.max(
@@ -405,7 +435,7 @@ export function deployedDesignCost(input: ModelInput): DesignCost {
     },
     {
       item: `SQS requests (${sqsPerOrder.toFixed(2)} per order)`,
-      basis: 'per consumer queue: the SNS delivery + one receive and one delete per batch',
+      basis: `per consumer queue: the SNS delivery + a receive per ${perReceive.map((n) => n.toFixed(2)).join(' / ')} messages (a long poll returns what arrived, the window fills batches, not receives) + one delete per batch`,
       usd: sqsPerOrder * prices.sqsRequestPerMillion,
     },
     s.writes,
