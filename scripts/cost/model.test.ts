@@ -215,6 +215,37 @@ describe('cost model', () => {
     expect(line(quiet.perMillion, 'SQS')?.usd).toBeCloseTo(3 * 0.4, 6);
   });
 
+  it("prices the secret reads at the publisher's cache period, in the reference too", () => {
+    // Prepare
+    const input = inputFor('EXPRESS');
+    const withCache = (seconds: number): ModelInput => ({
+      ...input,
+      facts: {
+        ...input.facts,
+        functions: input.facts.functions.map((fn) =>
+          fn.handler === 'publisher' ? { ...fn, secretsCacheSeconds: seconds } : fn,
+        ),
+      },
+    });
+
+    // Act
+    const at30 = line(deployedDesignCost(withCache(30)).fixedMonthly, 'Secrets');
+    const at300 = line(deployedDesignCost(withCache(300)).fixedMonthly, 'Secrets');
+
+    // Assess: 2 sandboxes x 730 h x (120 - 12) more reads an hour at 30 s
+    expect((at30?.usd ?? 0) - (at300?.usd ?? 0)).toBeCloseTo(
+      ((2 * 730 * 108) / 10_000) * eu.secretsApiPer10k,
+      6,
+    );
+    expect(at30?.basis).toMatch(/every 30 s/);
+    expect(
+      line(
+        referenceDesignCost({ ...withCache(30), referenceWorkflowLogs: WORKFLOW_LOGS }).fixedMonthly,
+        'Secrets',
+      )?.usd,
+    ).toBeCloseTo(at30?.usd ?? 0, 6);
+  });
+
   it('puts status reads on their own line: ALB, WAF, invocation, logs, a read unit, traces', () => {
     const cost = deployedDesignCost(inputFor('EXPRESS'));
     expect(cost.statusRead.map((l) => l.item)).toEqual([

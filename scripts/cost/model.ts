@@ -133,6 +133,21 @@ function memoryOf(facts: TemplateFacts, handler: string): TemplateFacts['functio
   return fn;
 }
 
+/**
+ * The secrets and the publisher's reads of them: Powertools' getSecret caches each for its maxAge,
+ * the client secrets for CLIENT_SECRETS_CACHE_SECONDS (the handler's 30 s when unset), the order
+ * id key for a day, in each warm sandbox.
+ */
+function secretsMonthly(facts: TemplateFacts, prices: PriceTable, a: WorkloadAssumptions): CostLine {
+  const cacheSeconds = memoryOf(facts, 'publisher').secretsCacheSeconds ?? 30;
+  const readsPerMonth = a.warmPublisherSandboxes * HOURS_PER_MONTH * (3600 / cacheSeconds + 1 / 24);
+  return {
+    item: `Secrets x ${facts.secrets}`,
+    basis: `$${prices.secretMonth}/secret-month + GetSecretValue by ${a.warmPublisherSandboxes} warm publisher sandboxes: the client secrets every ${cacheSeconds} s (CLIENT_SECRETS_CACHE_SECONDS), the order id key daily`,
+    usd: facts.secrets * prices.secretMonth + (readsPerMonth / 10_000) * prices.secretsApiPer10k,
+  };
+}
+
 function design(
   name: string,
   perMillion: CostLine[],
@@ -496,13 +511,7 @@ export function deployedDesignCost(input: ModelInput): DesignCost {
         (((facts.queues + facts.tables + facts.topics) * 12 * HOURS_PER_MONTH) / 10_000) *
         prices.kmsRequestPer10k,
     },
-    {
-      item: `Secrets x ${facts.secrets}`,
-      basis: `$${prices.secretMonth}/secret-month + GetSecretValue by ${a.warmPublisherSandboxes} warm sandboxes every 300 s`,
-      usd:
-        facts.secrets * prices.secretMonth +
-        ((a.warmPublisherSandboxes * 12 * HOURS_PER_MONTH) / 10_000) * prices.secretsApiPer10k,
-    },
+    secretsMonthly(facts, prices, a),
     {
       item: `CloudWatch: ${facts.alarms} alarms, ${facts.dashboards} dashboard`,
       basis: `$${prices.alarmMonth}/alarm, $${prices.dashboardMonth}/dashboard`,
@@ -701,11 +710,7 @@ export function referenceDesignCost(
   ];
   const fixedMonthly: CostLine[] = [
     kmsKeyMonthly(facts, prices),
-    {
-      item: `Secrets x ${facts.secrets}`,
-      basis: `$${prices.secretMonth}/secret-month`,
-      usd: facts.secrets * prices.secretMonth,
-    },
+    secretsMonthly(facts, prices, a),
     {
       item: `CloudWatch: ${facts.alarms} alarms, ${facts.dashboards} dashboard`,
       basis: 'as deployed',

@@ -1,4 +1,5 @@
 import type { CfnTemplate } from '../../infra/stacks/synthesize';
+import { ENV } from '../../lambdas/shared/runtime-contract';
 
 /** What the cost model reads from a synthesized template. */
 export interface TemplateFacts {
@@ -9,6 +10,8 @@ export interface TemplateFacts {
     reservedConcurrency?: number;
     /** POWERTOOLS_LOG_LEVEL, or Powertools' default INFO when unset. */
     logLevel: string;
+    /** The publisher's CLIENT_SECRETS_CACHE_SECONDS, when set. */
+    secretsCacheSeconds?: number;
   }>;
   workflow: {
     type: 'EXPRESS' | 'STANDARD';
@@ -121,6 +124,9 @@ export function templateFacts(template: CfnTemplate): TemplateFacts {
     if (typeof handler !== 'string') return [];
     const props = resource.Properties ?? {};
     const architectures = (props.Architectures as string[] | undefined) ?? ['x86_64'];
+    const variables =
+      (props.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
+    const secretsCache = variables[ENV.secretsCacheSeconds];
     return [
       {
         handler,
@@ -130,10 +136,8 @@ export function templateFacts(template: CfnTemplate): TemplateFacts {
           props.ReservedConcurrentExecutions === undefined
             ? undefined
             : Number(props.ReservedConcurrentExecutions),
-        logLevel: String(
-          (props.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables
-            ?.POWERTOOLS_LOG_LEVEL ?? 'INFO',
-        ),
+        logLevel: String(variables.POWERTOOLS_LOG_LEVEL ?? 'INFO'),
+        ...(secretsCache === undefined ? {} : { secretsCacheSeconds: Number(secretsCache) }),
       },
     ];
   });
