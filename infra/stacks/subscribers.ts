@@ -51,9 +51,10 @@ export const SUBSCRIBERS: readonly SubscriberDefinition[] = [
       fn.role.addToPolicy(
         new iam.PolicyStatement({
           // HeadObject (is an existing object the same body?) is authorized by s3:GetObject;
-          // DeleteObject with a VersionId (an object whose flag write found the order FAILED,
-          // taken back) by s3:DeleteObjectVersion.
-          actions: ['s3:PutObject', 's3:GetObject', 's3:DeleteObjectVersion'],
+          // DeleteObject without a VersionId (an object whose flag write found the order FAILED,
+          // taken back under a delete marker) by s3:DeleteObject. Not s3:DeleteObjectVersion: the
+          // role can hide an archived version but never erase one.
+          actions: ['s3:PutObject', 's3:GetObject', 's3:DeleteObject'],
           resources: [data.archiveBucket.arnForObjects(`${ARCHIVE_PREFIX}*`)],
         }),
       );

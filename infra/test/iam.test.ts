@@ -112,7 +112,7 @@ describe('IAM: one role per function, exact actions on exact resources', () => {
     );
   });
 
-  it('archive: its queue, GetItem (the flag, re-read when an object is taken back) and UpdateItem on orders, PutObject, HeadObject (s3:GetObject) and DeleteObject of a version under orders/', () => {
+  it('archive: its queue, GetItem (the flag, re-read when an object is taken back) and UpdateItem on orders, PutObject, HeadObject (s3:GetObject) and DeleteObject (a delete marker, never s3:DeleteObjectVersion) under orders/', () => {
     expect(pairs(grantsOf(s.json, 'ArchiveFunctionRole'))).toEqual(
       [
         ...LAMBDA_BASE('Archive'),
@@ -121,7 +121,7 @@ describe('IAM: one role per function, exact actions on exact resources', () => {
         ...DATA_KEY_WRITE,
         's3:PutObject DataArchiveBucket.Arn/orders/*',
         's3:GetObject DataArchiveBucket.Arn/orders/*',
-        's3:DeleteObjectVersion DataArchiveBucket.Arn/orders/*',
+        's3:DeleteObject DataArchiveBucket.Arn/orders/*',
         ...consume('ArchiveQueue'),
         'kms:Decrypt FanOutQueueKey.Arn',
       ].sort(),

@@ -32,34 +32,43 @@ describe('archiveKey', () => {
   });
 });
 
-/** A versioned bucket in memory: objects with their body-hash metadata, written only if absent. */
+/**
+ * A versioned bucket in memory: each key's history of versions and delete markers; a write only
+ * if no current object (If-None-Match), a withdrawal adds a delete marker.
+ */
 function memoryArchive() {
-  const objects = new Map<string, { body: string; bodyHash: string; versionId: string }>();
+  type Entry = { body: string; bodyHash: string } | 'marker';
+  const history = new Map<string, Entry[]>();
   const calls: string[] = [];
-  let versions = 0;
+  const current = (key: string) => {
+    const latest = history.get(key)?.at(-1);
+    return latest === undefined || latest === 'marker' ? undefined : latest;
+  };
+  const add = (key: string, entry: Entry) => history.set(key, [...(history.get(key) ?? []), entry]);
   const archive: OrderArchive = {
     put: async (key, body, bodyHash) => {
       calls.push('put');
-      if (objects.has(key)) return undefined;
-      const versionId = `v${++versions}`;
-      objects.set(key, { body, bodyHash, versionId });
-      return { versionId };
+      if (current(key)) return false;
+      add(key, { body, bodyHash });
+      return true;
     },
-    stored: async (key) => {
-      calls.push('stored');
-      const object = objects.get(key);
-      return { bodyHash: object?.bodyHash, versionId: object?.versionId };
+    bodyHashOf: async (key) => {
+      calls.push('head');
+      return current(key)?.bodyHash;
     },
-    remove: async (key, versionId) => {
-      calls.push(`remove ${versionId}`);
-      if (objects.get(key)?.versionId === versionId) objects.delete(key);
+    withdraw: async (key) => {
+      calls.push('withdraw');
+      add(key, 'marker');
     },
   };
-  return { objects, calls, archive };
+  /** Versions written under a key (delete markers apart). */
+  const versions = (key: string) => (history.get(key) ?? []).filter((entry) => entry !== 'marker').length;
+  return { history, calls, current, versions, add, archive };
 }
 
 function setup(progress: OrderProgress = new InMemoryOrderProgress()) {
-  const { objects, calls, archive } = memoryArchive();
+  const bucket = memoryArchive();
+  const { archive } = bucket;
   const { metrics, count } = recordingMetrics();
   const run = (order = validatedOrder(), record = sqsRecord('')) =>
     archiveOrder({
@@ -71,7 +80,7 @@ function setup(progress: OrderProgress = new InMemoryOrderProgress()) {
       logger: silentLogger(),
       metrics,
     })({ version: 1, type: 'OrderPlaced', order } satisfies OrderPlacedEvent, record);
-  return { objects, calls, progress, count, run };
+  return { ...bucket, progress, count, run };
 }
 
 const KEY = 'orders/2026/01/02/client-a/order-1.json';
@@ -89,10 +98,13 @@ const redrive = () =>
   });
 
 describe('archiveOrder', () => {
+  const ORDER_KEY = 'client-a#order-1';
+  const flagsOf = (progress: InMemoryOrderProgress) => [...(progress.flags.get(ORDER_KEY) ?? [])];
+
   it('writes the validated order JSON under its dated key, with its body hash, and marks the order archived', async () => {
     // Prepare
     const progress = new InMemoryOrderProgress();
-    const { objects, calls, count, run } = setup(progress);
+    const { current, calls, count, run } = setup(progress);
     const order = validatedOrder();
     await progress.markFlag(order, 'billed');
 
@@ -100,14 +112,10 @@ describe('archiveOrder', () => {
     await run(order);
 
     // Assess
-    expect(objects.get(KEY)).toEqual({
-      body: JSON.stringify(order),
-      bodyHash: order.body_hash,
-      versionId: 'v1',
-    });
+    expect(current(KEY)).toEqual({ body: JSON.stringify(order), bodyHash: order.body_hash });
     // Nothing read first: the object, then the flag write.
     expect(calls).toEqual(['put']);
-    expect([...(progress.flags.get('client-a#order-1') ?? [])]).toContain('archived');
+    expect(flagsOf(progress)).toContain('archived');
     expect(count(METRICS.ordersArchived)).toBe(1);
     expect(count(METRICS.ordersCompleted)).toBe(1);
   });
@@ -115,22 +123,23 @@ describe('archiveOrder', () => {
   it('writes nothing and counts no archive when the object of the same body exists already', async () => {
     // Prepare
     const progress = new InMemoryOrderProgress();
-    const { count, run } = setup(progress);
+    const { versions, count, run } = setup(progress);
     await run();
 
     // Act
     await run();
 
     // Assess
+    expect(versions(KEY)).toBe(1);
     expect(count(METRICS.ordersArchived)).toBe(1);
-    expect([...(progress.flags.get('client-a#order-1') ?? [])]).toContain('archived');
+    expect(flagsOf(progress)).toContain('archived');
   });
 
   it('fails on an existing object written for another body, and sets no flag', async () => {
     // Prepare
     const progress = new InMemoryOrderProgress();
-    const { objects, run } = setup(progress);
-    objects.set(KEY, { body: '{}', bodyHash: 'b'.repeat(64), versionId: 'v0' });
+    const { add, run } = setup(progress);
+    add(KEY, { body: '{}', bodyHash: 'b'.repeat(64) });
 
     // Act / Assess
     await expect(run()).rejects.toBeInstanceOf(OrderMismatchError);
@@ -140,15 +149,15 @@ describe('archiveOrder', () => {
   it('takes back the object of an order that is not wanted any more (FAILED), counts it, and does not fail the record', async () => {
     // Prepare
     const progress = new InMemoryOrderProgress();
-    const { objects, calls, count, run } = setup(progress);
-    await progress.markFailed('client-a#order-1');
+    const { current, calls, count, run } = setup(progress);
+    await progress.markFailed(ORDER_KEY);
 
     // Act
     await run();
 
-    // Assess: its own version deleted, so flag and bucket agree
-    expect(objects.size).toBe(0);
-    expect(calls).toEqual(['put', 'remove v1']);
+    // Assess: under a delete marker, so flag and bucket agree
+    expect(current(KEY)).toBeUndefined();
+    expect(calls).toEqual(['put', 'withdraw']);
     expect(count(METRICS.sideEffectsNotWanted)).toBe(1);
     expect(count(METRICS.ordersArchived)).toBe(0);
   });
@@ -156,22 +165,22 @@ describe('archiveOrder', () => {
   it('keeps the object of a FAILED order that has archived set already (recorded before it failed)', async () => {
     // Prepare
     const progress = new InMemoryOrderProgress();
-    const { objects, calls, run } = setup(progress);
+    const { current, calls, run } = setup(progress);
     await run();
-    await progress.markFailed('client-a#order-1');
+    await progress.markFailed(ORDER_KEY);
 
     // Act: a late redelivery
     await run();
 
     // Assess
-    expect(objects.get(KEY)?.versionId).toBe('v1');
-    expect(calls).toEqual(['put', 'put', 'stored']);
+    expect(current(KEY)).toBeDefined();
+    expect(calls).toEqual(['put', 'put', 'head']);
   });
 
   it("puts the object back when an operator's redrive recorded the flag on it while it was being taken back", async () => {
-    // Prepare: FAILED; the redrive's flag write lands between the delete and the re-read
+    // Prepare: FAILED; the redrive's flag write lands between the withdrawal and the re-read
     const inner = new InMemoryOrderProgress();
-    await inner.markFailed('client-a#order-1');
+    await inner.markFailed(ORDER_KEY);
     let reads = 0;
     const progress: OrderProgress = {
       markFlag: (...args) => inner.markFlag(...args),
@@ -182,47 +191,52 @@ describe('archiveOrder', () => {
         return inner.hasFlag(order, flag);
       },
     };
-    const { objects, calls, run } = setup(progress);
+    const { current, calls, run } = setup(progress);
 
     // Act
     await run();
 
     // Assess
-    expect(calls).toEqual(['put', 'remove v1', 'put']);
-    expect(objects.get(KEY)?.versionId).toBe('v2');
+    expect(calls).toEqual(['put', 'withdraw', 'put']);
+    expect(current(KEY)).toBeDefined();
   });
 
-  it("has an operator's redrive that found the object put it back if a stale delivery took it away", async () => {
-    // Prepare: the object exists (412) and is gone again by the time the flag is recorded
-    const inner = new InMemoryOrderProgress();
-    await inner.markFailed('client-a#order-1');
-    const { objects, calls, run } = setup({
-      markFlag: async (...args) => {
-        objects.delete(KEY);
-        return inner.markFlag(...args);
-      },
-      markFailed: (key) => inner.markFailed(key),
-      hasFlag: (...args) => inner.hasFlag(...args),
-    });
-    objects.set(KEY, { body: JSON.stringify(validatedOrder()), bodyHash: BODY_HASH, versionId: 'v0' });
+  it.each([
+    ['found', true],
+    ['wrote itself', false],
+  ])(
+    "has an operator's redrive put the object it %s back when a stale delivery took it away before the flag",
+    async (_how, existed) => {
+      // Prepare: a stale delivery withdraws the object while the redrive writes its flag
+      const inner = new InMemoryOrderProgress();
+      await inner.markFailed(ORDER_KEY);
+      const bucket: { add?: (key: string, entry: 'marker') => void } = {};
+      const { add, current, calls, run } = setup({
+        markFlag: async (...args) => {
+          bucket.add?.(KEY, 'marker');
+          return inner.markFlag(...args);
+        },
+        markFailed: (key) => inner.markFailed(key),
+        hasFlag: (...args) => inner.hasFlag(...args),
+      });
+      bucket.add = add;
+      if (existed) add(KEY, { body: JSON.stringify(validatedOrder()), bodyHash: BODY_HASH });
 
-    // Act
-    await run(validatedOrder(), redrive());
+      // Act
+      await run(validatedOrder(), redrive());
 
-    // Assess
-    expect(calls).toEqual(['put', 'stored', 'put']);
-    expect(objects.get(KEY)?.versionId).toBe('v1');
-    expect([...(inner.flags.get('client-a#order-1') ?? [])]).toEqual(['archived']);
-  });
+      // Assess
+      expect(calls).toEqual(existed ? ['put', 'head', 'put'] : ['put', 'put']);
+      expect(current(KEY)).toBeDefined();
+      expect(flagsOf(inner)).toEqual(['archived']);
+    },
+  );
 
-  it('takes the object back and fails the record when the stored order is another body or none', async () => {
+  it('takes back an object it wrote and fails the record when the stored order is another body or none', async () => {
     // Prepare
-    const { objects, calls, run } = setup({
+    const { current, calls, run } = setup({
       markFlag: async () => {
-        throw new OrderMismatchError(
-          'client-a#order-1',
-          'the stored order has another body hash than the event',
-        );
+        throw new OrderMismatchError(ORDER_KEY, 'the order does not exist');
       },
       markFailed: async () => false,
       hasFlag: async () => false,
@@ -230,36 +244,53 @@ describe('archiveOrder', () => {
 
     // Act / Assess
     await expect(run()).rejects.toBeInstanceOf(OrderMismatchError);
-    expect(objects.size).toBe(0);
-    expect(calls).toEqual(['put', 'remove v1']);
+    expect(current(KEY)).toBeUndefined();
+    expect(calls).toEqual(['put', 'withdraw']);
+  });
+
+  it('keeps an object it found when the order is missing: it may be the archive a restore replays from', async () => {
+    // Prepare
+    const { add, current, calls, run } = setup({
+      markFlag: async () => {
+        throw new OrderMismatchError(ORDER_KEY, 'the order does not exist');
+      },
+      markFailed: async () => false,
+      hasFlag: async () => false,
+    });
+    add(KEY, { body: JSON.stringify(validatedOrder()), bodyHash: BODY_HASH });
+
+    // Act / Assess
+    await expect(run()).rejects.toBeInstanceOf(OrderMismatchError);
+    expect(current(KEY)).toBeDefined();
+    expect(calls).toEqual(['put', 'head']);
   });
 
   it('keeps the object and fails for a retry when the flag cannot be written', async () => {
     // Prepare
     const progress = new InMemoryOrderProgress();
     progress.failWith = new DependencyUnavailableError('orders table');
-    const { objects, calls, run } = setup(progress);
+    const { current, calls, run } = setup(progress);
 
     // Act / Assess: the redelivery finds the object (412) and writes the flag
     await expect(run()).rejects.toBeInstanceOf(DependencyUnavailableError);
-    expect(objects.size).toBe(1);
+    expect(current(KEY)).toBeDefined();
     progress.failWith = undefined;
     await run();
-    expect(calls).toEqual(['put', 'put', 'stored']);
-    expect([...(progress.flags.get('client-a#order-1') ?? [])]).toEqual(['archived']);
+    expect(calls).toEqual(['put', 'put', 'head']);
+    expect(flagsOf(progress)).toEqual(['archived']);
   });
 
   it("archives a FAILED order on the operator's redrive that says so", async () => {
     // Prepare
     const progress = new InMemoryOrderProgress();
-    const { objects, count, run } = setup(progress);
-    await progress.markFailed('client-a#order-1');
+    const { current, count, run } = setup(progress);
+    await progress.markFailed(ORDER_KEY);
 
     // Act
     await run(validatedOrder(), redrive());
 
     // Assess
-    expect(objects.size).toBe(1);
+    expect(current(KEY)).toBeDefined();
     expect(count(METRICS.sideEffectsNotWanted)).toBe(0);
   });
 });

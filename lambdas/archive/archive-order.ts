@@ -21,25 +21,21 @@ export function archiveKey(order: Pick<ValidatedOrder, 'order_id' | 'client_id' 
   return `orders/${year}/${month}/${day}/${order.client_id}/${order.order_id}.json`;
 }
 
-/** An object as written or found: its version (absent in an unversioned bucket). */
-export interface ArchivedObject {
-  /** Whether this call wrote it (false: it existed, written for the same body). */
-  created: boolean;
-  versionId?: string;
-}
-
 /** The archive bucket. Throws DependencyUnavailableError. */
 export interface OrderArchive {
   /**
-   * Writes one object unless it exists already (`If-None-Match: *`); returns undefined when it
-   * did. The bucket is versioned, so an overwrite would leave a second version: a duplicate
-   * archive object.
+   * Writes one object unless it exists already (`If-None-Match: *`); returns false when it did.
+   * The bucket is versioned, so an overwrite would leave a second version: a duplicate archive
+   * object.
    */
-  put(key: string, body: string, bodyHash: string): Promise<{ versionId?: string } | undefined>;
-  /** The body hash an existing object was written for (its metadata), and its version. */
-  stored(key: string): Promise<{ bodyHash?: string; versionId?: string }>;
-  /** Deletes one version of an object for good (no delete marker), or the object when no version. */
-  remove(key: string, versionId: string | undefined): Promise<void>;
+  put(key: string, body: string, bodyHash: string): Promise<boolean>;
+  /** The body hash an existing object was written for (its metadata), or undefined. */
+  bodyHashOf(key: string): Promise<string | undefined>;
+  /**
+   * Takes an object back: a delete marker over it. The version stays, noncurrent, until the
+   * bucket's lifecycle expires it: this role can hide an object but never erase one.
+   */
+  withdraw(key: string): Promise<void>;
 }
 
 /** {@link OrderArchive} on S3. Encryption is the bucket's default (KMS), set by the infrastructure. */
@@ -49,49 +45,42 @@ export class S3OrderArchive implements OrderArchive {
     private readonly bucketName: string,
   ) {}
 
-  async put(key: string, body: string, bodyHash: string): Promise<{ versionId?: string } | undefined> {
+  async put(key: string, body: string, bodyHash: string): Promise<boolean> {
     try {
-      const result = await this.client.send(
+      await this.client.send(
         new PutObjectCommand({
           Bucket: this.bucketName,
           Key: key,
           Body: body,
           ContentType: 'application/json',
           Metadata: { [BODY_HASH_METADATA]: bodyHash },
+          // Checks the current version only: over a delete marker the write goes ahead.
+          // https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html
           IfNoneMatch: '*',
         }),
       );
-      return { ...(result.VersionId ? { versionId: result.VersionId } : {}) };
+      return true;
     } catch (error) {
-      if (isPreconditionFailed(error)) return undefined;
+      if (isPreconditionFailed(error)) return false;
       throw new DependencyUnavailableError('archive bucket', { cause: error });
     }
   }
 
-  async stored(key: string): Promise<{ bodyHash?: string; versionId?: string }> {
+  async bodyHashOf(key: string): Promise<string | undefined> {
     try {
       const head = await this.client.send(new HeadObjectCommand({ Bucket: this.bucketName, Key: key }));
-      return {
-        ...(head.Metadata?.[BODY_HASH_METADATA] ? { bodyHash: head.Metadata[BODY_HASH_METADATA] } : {}),
-        ...(head.VersionId ? { versionId: head.VersionId } : {}),
-      };
+      return head.Metadata?.[BODY_HASH_METADATA];
     } catch (error) {
       throw new DependencyUnavailableError('archive bucket', { cause: error });
     }
   }
 
-  async remove(key: string, versionId: string | undefined): Promise<void> {
+  async withdraw(key: string): Promise<void> {
     try {
-      // With a VersionId the version is deleted for good (s3:DeleteObjectVersion); without one, a
-      // versioned bucket would only add a delete marker.
+      // Without a VersionId, a versioned bucket adds a delete marker (s3:DeleteObject); deleting a
+      // version for good would take s3:DeleteObjectVersion, which this role does not have.
       // https://docs.aws.amazon.com/AmazonS3/latest/userguide/DeletingObjectVersions.html
-      await this.client.send(
-        new DeleteObjectCommand({
-          Bucket: this.bucketName,
-          Key: key,
-          ...(versionId ? { VersionId: versionId } : {}),
-        }),
-      );
+      await this.client.send(new DeleteObjectCommand({ Bucket: this.bucketName, Key: key }));
     } catch (error) {
       throw new DependencyUnavailableError('archive bucket', { cause: error });
     }
@@ -114,12 +103,15 @@ export interface ArchiveDependencies extends ConsumerRuntime {
  * Archives the order of one OrderPlaced event: the object first, then the flag write, and nothing
  * read before (issue 14). The flag write's condition decides whether the object stays:
  *
- * - recorded: it stays (and the order is COMPLETED when archived was its last flag);
- * - the order is FAILED or REJECTED (not wanted): the object is taken back, so that an order's
- *   `archived` flag and its archive object always agree. Unless the order has `archived` set
- *   already (a delivery recorded it before the order failed, or an operator's redrive did), read
- *   again after the delete: then the object is put back;
- * - the stored order is another body, or none: the object is taken back and the record fails;
+ * - recorded: it stays (and the order is COMPLETED when archived was its last flag). An
+ *   operator's redrive then puts the object again (a 412 when it is still there): a stale
+ *   delivery of the FAILED order may have taken it back in between;
+ * - the order is FAILED or REJECTED (not wanted): unless the order has `archived` set already (a
+ *   delivery recorded it before the order failed), the object is taken back, so that the flag and
+ *   the bucket agree; read again after that, an `archived` set in between (an operator's redrive
+ *   that found the object) gets the object put back;
+ * - the stored order is another body, or none: an object this delivery wrote is taken back, and
+ *   the record fails (an object it found stays: it may be the archive a restore is replayed from);
  * - the table fails, or the order is not published yet: the object stays and the record is
  *   retried (the redelivery finds it, 412, and writes the flag).
  *
@@ -130,37 +122,31 @@ export function archiveOrder(deps: ArchiveDependencies): OrderEventProcessor {
     const key = archiveKey(order);
     const operatorRedrive = isOperatorRedrive(message);
     const body = JSON.stringify(order);
-    const object = await ensureObject(deps.archive, key, body, order);
+    const ensure = () => ensureObject(deps.archive, key, body, order);
+    const created = await ensure();
     let outcome: FlagOutcome;
     try {
       outcome = await deps.progress.markFlag(order, 'archived', deps.now(), { operatorRedrive });
     } catch (error) {
-      if (error instanceof OrderMismatchError) await deps.archive.remove(key, object.versionId);
+      if (error instanceof OrderMismatchError && created) await deps.archive.withdraw(key);
       throw error;
     }
     if (outcome.kind === 'not-wanted') {
-      if (!(await deps.progress.hasFlag(order, 'archived'))) {
-        await deps.archive.remove(key, object.versionId);
-        // A delivery that found this object (412) and recorded the flag in between (an operator's
-        // redrive) needs it back.
-        if (await deps.progress.hasFlag(order, 'archived'))
-          await ensureObject(deps.archive, key, body, order);
-      }
       deps.metrics.addMetric(METRICS.sideEffectsNotWanted, MetricUnit.Count, 1);
-      deps.logger.warn('order not archived: it is not wanted any more', {
-        order_id: order.order_id,
-        status: outcome.status,
-        key,
-      });
+      const fields = { order_id: order.order_id, status: outcome.status, key };
+      if (await deps.progress.hasFlag(order, 'archived')) {
+        deps.logger.warn('order ended after it was archived: object kept', fields);
+        return;
+      }
+      await deps.archive.withdraw(key);
+      if (await deps.progress.hasFlag(order, 'archived')) await ensure();
+      deps.logger.warn('order not archived: it is not wanted any more', fields);
       return;
     }
-    // An operator's redrive that recorded the flag on an object it found: a stale delivery of the
-    // FAILED order may have taken that object back before its re-read saw this flag. Put it back
-    // (a 412 when it is still there).
-    if (operatorRedrive && !object.created) await ensureObject(deps.archive, key, body, order);
-    if (object.created) deps.metrics.addMetric(METRICS.ordersArchived, MetricUnit.Count, 1);
+    if (operatorRedrive) await ensure();
+    if (created) deps.metrics.addMetric(METRICS.ordersArchived, MetricUnit.Count, 1);
     if (outcome.completed) deps.metrics.addMetric(METRICS.ordersCompleted, MetricUnit.Count, 1);
-    deps.logger.info(object.created ? 'order archived' : 'order already archived', {
+    deps.logger.info(created ? 'order archived' : 'order already archived', {
       order_id: order.order_id,
       key,
       completed: outcome.completed,
@@ -169,7 +155,7 @@ export function archiveOrder(deps: ArchiveDependencies): OrderEventProcessor {
 }
 
 /**
- * The order's object, written now or found written for the same body.
+ * Writes the order's object, or finds it written for the same body; returns whether it wrote it.
  * @throws OrderMismatchError when an object of another body holds the key
  */
 async function ensureObject(
@@ -177,15 +163,14 @@ async function ensureObject(
   key: string,
   body: string,
   order: ValidatedOrder,
-): Promise<ArchivedObject> {
-  const written = await archive.put(key, body, order.body_hash);
-  if (written) return { created: true, ...written };
-  const stored = await archive.stored(key);
-  if (stored.bodyHash !== order.body_hash) {
+): Promise<boolean> {
+  if (await archive.put(key, body, order.body_hash)) return true;
+  const stored = await archive.bodyHashOf(key);
+  if (stored !== order.body_hash) {
     throw new OrderMismatchError(
       orderKey(order.client_id, order.order_id),
       `the archive object ${key} was written for another body`,
     );
   }
-  return { created: false, ...(stored.versionId ? { versionId: stored.versionId } : {}) };
+  return false;
 }

@@ -43,10 +43,10 @@ describe('archive handler', () => {
     });
   });
 
-  it('reads nothing first: the flag write finds the order FAILED, and its object version is deleted for good', async () => {
+  it('reads nothing first: the flag write finds the order FAILED, and its object is taken back under a delete marker', async () => {
     // Prepare
     s3Mock.on(PutObjectCommand).resolves({ VersionId: 'v1' });
-    s3Mock.on(DeleteObjectCommand).resolves({});
+    s3Mock.on(DeleteObjectCommand).resolves({ DeleteMarker: true });
     dynamoMock.on(UpdateCommand).rejects(
       new ConditionalCheckFailedException({
         message: 'condition',
@@ -64,7 +64,6 @@ describe('archive handler', () => {
     expect(s3Mock.commandCalls(DeleteObjectCommand)[0]?.args[0].input).toEqual({
       Bucket: 'archive-bucket',
       Key: 'orders/2026/01/02/client-a/order-1.json',
-      VersionId: 'v1',
     });
     // The flag write, then the re-reads around the delete (strongly consistent).
     expect(dynamoMock.commandCalls(UpdateCommand)).toHaveLength(1);

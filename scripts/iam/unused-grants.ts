@@ -30,8 +30,8 @@ export const UNUSED_GRANT_ACKNOWLEDGEMENTS: Readonly<Record<string, string>> = {
   'role:DlqFunctionRole* | sqs:DeleteMessage | ${FanOut*DeadLetterQueue*.Arn}':
     'The DLQ handler deletes from each of the four DLQs it consumes; the scenarios dead-letter through the ' +
     "archive queue's DLQ only (billing's DLQ is kept for the redrive tool).",
-  'role:ArchiveFunctionRole* | s3:DeleteObjectVersion | ${DataArchiveBucket*.Arn}/orders/*':
-    'Archive takes back the object it wrote when its flag write then finds the order FAILED or REJECTED ' +
+  'role:ArchiveFunctionRole* | s3:DeleteObject | ${DataArchiveBucket*.Arn}/orders/*':
+    'Archive takes back (a delete marker) the object it wrote when its flag write then finds the order FAILED or REJECTED ' +
     '(archive-order.ts); no scenario delivers an archive event to an order that failed before archive ran ' +
     '(test/e2e/interleavings.test.ts, case 4, does).',
   'role:ArchiveFunctionRole* | dynamodb:GetItem | ${DataOrdersTable*.Arn}':

@@ -1,6 +1,7 @@
 import {
   account,
   acceptedOrders,
+  archiveObjects,
   ambiguousOrderIds,
   checkOrder,
   isAmbiguous,
@@ -129,6 +130,27 @@ describe('account', () => {
     expect(listedTwice.duplicates).toBe(0);
     expect(twoVersions.duplicates).toBe(1);
     expect(twoVersions.duplicateOrders).toEqual([{ orderId: 'o-1', billingRecords: 1, archiveVersions: 2 }]);
+  });
+
+  it('counts an archive object taken back (a delete marker over it) as none, and one put back after as one', () => {
+    // Prepare
+    const key = 'orders/2026/01/01/o-1.json';
+    const v1 = { order_id: 'o-1', key, versionId: 'v1', latest: false };
+    const marker = { order_id: 'o-1', key, versionId: 'm1', deleteMarker: true };
+
+    // Act / Assess
+    expect(archiveObjects([v1, { ...marker, latest: true }])).toBe(0);
+    expect(archiveObjects([v1, { ...marker, latest: false }, { ...v1, versionId: 'v2', latest: true }])).toBe(
+      1,
+    );
+    // Two stale withdrawals over one version, then a redrive's object
+    expect(
+      archiveObjects([v1, marker, { ...marker, versionId: 'm2' }, { ...v1, versionId: 'v2', latest: true }]),
+    ).toBe(1);
+    // An overwrite: two versions with no marker between
+    expect(archiveObjects([v1, { ...v1, versionId: 'v2', latest: true }])).toBe(2);
+    // A listing without IsLatest counts every version
+    expect(archiveObjects([{ order_id: 'o-1', key, versionId: 'v1' }])).toBe(1);
   });
 
   it('catches an order FAILED without a failed-orders row', () => {

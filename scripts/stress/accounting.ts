@@ -80,11 +80,30 @@ export interface BillingRecord {
   billed_at?: string;
 }
 
-/** One version of an archive object (`orders/YYYY/MM/DD/<order_id>.json`). */
+/** One version of an archive object (`orders/YYYY/MM/DD/<order_id>.json`), or a delete marker. */
 export interface ArchiveVersion {
   order_id: string;
   key: string;
   versionId: string;
+  /** A delete marker: archive took the object back (its flag write found the order ended). */
+  deleteMarker?: boolean;
+  /** Whether this is the key's current version (ListObjectVersions' IsLatest), when listed. */
+  latest?: boolean;
+}
+
+/**
+ * The archive objects one order has, from its key's versions and delete markers: none when no
+ * object is current (never written, or taken back); otherwise the versions not taken back, at
+ * least 1 (archive lays one delete marker over each version it takes back, and writes only over
+ * no object or a marker, so a count above 1 is an overwrite). Listings without IsLatest count
+ * every version.
+ */
+export function archiveObjects(entries: readonly ArchiveVersion[]): number {
+  const versions = entries.filter((entry) => !entry.deleteMarker);
+  const markers = entries.length - versions.length;
+  const listed = entries.some((entry) => entry.latest !== undefined);
+  const current = listed ? versions.some((entry) => entry.latest === true) : versions.length > 0;
+  return current ? Math.max(1, versions.length - markers) : 0;
 }
 
 /** An item of the failed-orders table. */
@@ -118,7 +137,7 @@ export interface OrderEvidence {
   /** Its orders-table item; undefined when there is none. */
   row: OrderRow | undefined;
   billing: readonly BillingRecord[];
-  /** Distinct versions of its archive object. */
+  /** Its archive objects ({@link archiveObjects}). */
   archiveVersions: number;
   failedRows: number;
   /** The earliest `failed_at` of its failed-orders rows. */
@@ -325,14 +344,12 @@ export function account(outcomes: readonly RequestOutcome[], observed: Observati
     billing.set(record.order_id, [...(billing.get(record.order_id) ?? []), record]);
   // A version id is unique per object version; counting distinct ones keeps a listing that
   // overlapped two pages from looking like a duplicate.
-  const archive = countBy(
-    [
-      ...new Map(
-        observed.archive.map((version) => [`${version.key}#${version.versionId}`, version]),
-      ).values(),
-    ],
-    (version) => version.order_id,
-  );
+  const byOrder = new Map<string, ArchiveVersion[]>();
+  for (const version of new Map(
+    observed.archive.map((entry) => [`${entry.key}#${entry.versionId}`, entry]),
+  ).values())
+    byOrder.set(version.order_id, [...(byOrder.get(version.order_id) ?? []), version]);
+  const archive = new Map([...byOrder].map(([orderId, entries]) => [orderId, archiveObjects(entries)]));
   const failedRows = countBy(observed.failed, (row) => row.order_id);
   const firstFailure = new Map<string, string>();
   for (const row of observed.failed) {

@@ -104,7 +104,7 @@ describe('PipelineObserver', () => {
     });
   });
 
-  it("lists archive versions per creation day and keeps only the run's orders", async () => {
+  it("lists archive versions and delete markers per creation day and keeps only the run's orders", async () => {
     // Prepare
     s3.on(ListObjectVersionsCommand)
       .resolvesOnce({
@@ -118,6 +118,7 @@ describe('PipelineObserver', () => {
       })
       .resolvesOnce({
         Versions: [{ Key: 'orders/2026/01/01/acme/o-1.json', VersionId: 'v2' }],
+        DeleteMarkers: [{ Key: 'orders/2026/01/01/acme/o-1.json', VersionId: 'm1', IsLatest: true }],
         IsTruncated: false,
       });
     // Act
@@ -128,6 +129,14 @@ describe('PipelineObserver', () => {
     expect(versions).toEqual([
       { order_id: 'o-1', key: 'orders/2026/01/01/acme/o-1.json', versionId: 'v1' },
       { order_id: 'o-1', key: 'orders/2026/01/01/acme/o-1.json', versionId: 'v2' },
+      // Archive took it back: the accounting counts no object (archiveObjects)
+      {
+        order_id: 'o-1',
+        key: 'orders/2026/01/01/acme/o-1.json',
+        versionId: 'm1',
+        deleteMarker: true,
+        latest: true,
+      },
     ]);
     const calls = s3.commandCalls(ListObjectVersionsCommand);
     // Only the run's client's objects: another client's order o-1 is another order.

@@ -187,7 +187,7 @@ export class PipelineObserver {
   }
 
   /**
-   * Every version of the archive objects of these orders. Keys are
+   * Every version and delete marker of the archive objects of these orders. Keys are
    * `orders/YYYY/MM/DD/<client>/<id>.json` by the order's `created_at` (UTC), so one listing per
    * creation day covers a run.
    */
@@ -212,13 +212,19 @@ export class PipelineObserver {
             VersionIdMarker: versionIdMarker,
           }),
         );
-        for (const version of page.Versions ?? []) {
-          const orderId = /\/([^/]+)\.json$/.exec(version.Key ?? '')?.[1];
+        const entries = [
+          ...(page.Versions ?? []).map((entry) => ({ entry, deleteMarker: false })),
+          ...(page.DeleteMarkers ?? []).map((entry) => ({ entry, deleteMarker: true })),
+        ];
+        for (const { entry, deleteMarker } of entries) {
+          const orderId = /\/([^/]+)\.json$/.exec(entry.Key ?? '')?.[1];
           if (orderId !== undefined && orders.has(orderId)) {
             versions.push({
               order_id: orderId,
-              key: version.Key ?? '',
-              versionId: version.VersionId ?? 'null',
+              key: entry.Key ?? '',
+              versionId: entry.VersionId ?? 'null',
+              ...(deleteMarker ? { deleteMarker } : {}),
+              ...(entry.IsLatest === undefined ? {} : { latest: entry.IsLatest }),
             });
           }
         }

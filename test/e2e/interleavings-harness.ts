@@ -76,6 +76,7 @@ import { LOCAL_ACCOUNT_ID, LOCAL_REGION, localAwsConfig } from '../../scripts/lo
 import { TemplateSet } from '../../scripts/local/cfn-template';
 import { startEmulator, type Emulator } from '../../scripts/local/moto-server';
 import { synthesizeTemplates } from '../../scripts/local/synthesize';
+import { archiveObjects } from '../../scripts/stress/accounting';
 
 /** The market billing's filter policy lets through; orders elsewhere need only `archived` (case 7). */
 export const BILLED_MARKET = 'us';
@@ -642,13 +643,29 @@ export class Pipeline {
     );
   }
 
-  /** Every version of the order's archive object (the bucket is versioned: an overwrite shows). */
-  async archiveVersions(order: ValidatedOrder): Promise<number> {
+  /**
+   * The order's archive objects as the stress accounting counts them (archiveObjects): 0 when none
+   * is current (never written, or taken back under a delete marker); above 1, an overwrite (the
+   * bucket is versioned).
+   */
+  async archiveObjects(order: ValidatedOrder): Promise<number> {
     const key = archiveKey(order);
     const result = await this.s3.send(
       new ListObjectVersionsCommand({ Bucket: this.tables.archiveBucket, Prefix: key }),
     );
-    return (result.Versions ?? []).filter((version) => version.Key === key).length;
+    const entry =
+      (deleteMarker: boolean) => (listed: { Key?: string; VersionId?: string; IsLatest?: boolean }) => ({
+        order_id: order.order_id,
+        key,
+        versionId: listed.VersionId ?? 'null',
+        deleteMarker,
+        latest: listed.IsLatest === true,
+      });
+    return archiveObjects(
+      [...(result.Versions ?? []).map(entry(false)), ...(result.DeleteMarkers ?? []).map(entry(true))].filter(
+        (listed) => listed.key === key,
+      ),
+    );
   }
 
   async stop(): Promise<void> {

@@ -279,7 +279,7 @@ describe('case 2: orphans and body drift', () => {
 
     // Assess
     await expect(delivery).rejects.toThrow(OrderMismatchError);
-    expect(await pipeline.archiveVersions(event.order)).toBe(1);
+    expect(await pipeline.archiveObjects(event.order)).toBe(1);
     expect(await pipeline.order(keyOf('case-2-archived-elsewhere'))).toMatchObject({
       status: 'PUBLISHED',
       archived: false,
@@ -418,8 +418,9 @@ describe('case 4: FAILED or REJECTED yet billed', () => {
     expect(await pipeline.failedOrderRows(keyOf('case-4-dead-lettered'))).toHaveLength(1);
   });
 
-  // archive reads the order before it writes: a FAILED order gets no object (not only no flag).
-  it('case 4: an order whose billing delivery dead-lettered is FAILED, and a late archive delivery writes no archive object', async () => {
+  // archive writes first, and takes the object back when its flag write finds the order FAILED: a
+  // FAILED order keeps no object (not only no flag).
+  it('case 4: an order whose billing delivery dead-lettered is FAILED, and a late archive delivery leaves no archive object', async () => {
     // Arrange
     const scenario = pipeline.scenario();
     const event = await publishedBy(await accepted(scenario, 'case-4-billing-dead-lettered'));
@@ -435,7 +436,7 @@ describe('case 4: FAILED or REJECTED yet billed', () => {
       status: 'FAILED',
       archived: false,
     });
-    expect(await pipeline.archiveVersions(event.order)).toBe(0);
+    expect(await pipeline.archiveObjects(event.order)).toBe(0);
   });
 
   it("case 4: a dead letter between archive's object and its completing write leaves the order FAILED, not COMPLETED, and takes the object back", async () => {
@@ -456,13 +457,13 @@ describe('case 4: FAILED or REJECTED yet billed', () => {
     // Act
     const archiveDelivery = archive.deliver(event);
     await beforeCompletion.reached;
-    expect(await pipeline.archiveVersions(event.order)).toBe(1);
+    expect(await pipeline.archiveObjects(event.order)).toBe(1);
     await scenario.deadLetter(event, 'billing-dlq');
     beforeCompletion.release();
     await archiveDelivery;
 
-    // Assess: the order does not move off FAILED, and its flag and the bucket agree: no object,
-    // no version left behind
+    // Assess: the order does not move off FAILED, and its flag and the bucket agree: no current
+    // object (a delete marker over the one written)
     expect(archive.count(METRICS.ordersCompleted)).toBe(0);
     expect(archive.count(METRICS.sideEffectsNotWanted)).toBe(1);
     expect(await pipeline.order(keyOf(orderId))).toMatchObject({
@@ -470,7 +471,7 @@ describe('case 4: FAILED or REJECTED yet billed', () => {
       billed: true,
       archived: false,
     });
-    expect(await pipeline.archiveVersions(event.order)).toBe(0);
+    expect(await pipeline.archiveObjects(event.order)).toBe(0);
   });
 
   it("case 4: an operator's redrive recording archived on the object a stale delivery is taking back: the object is put back", async () => {
@@ -496,9 +497,38 @@ describe('case 4: FAILED or REJECTED yet billed', () => {
     beforeDelete.release();
     await staleDelivery;
 
-    // Assess: archived, and the object is there (one version: the stale one's went for good)
+    // Assess: archived, and the object is there again
     expect(await pipeline.order(keyOf(orderId))).toMatchObject({ status: 'FAILED', archived: true });
-    expect(await pipeline.archiveVersions(event.order)).toBe(1);
+    expect(await pipeline.archiveObjects(event.order)).toBe(1);
+  });
+
+  it("case 4: an operator's redrive whose own object a stale delivery takes back before the redrive's flag write puts it back", async () => {
+    // Arrange: FAILED before archive ran; the redrive has written its object and is held before
+    // its flag write
+    const scenario = pipeline.scenario();
+    const orderId = 'case-4-redrive-object-withdrawn';
+    const event = await publishedBy(await accepted(scenario, orderId));
+    await scenario.deadLetter(event, 'billing-dlq');
+    const beforeFlag = new Checkpoint();
+    const redrive = scenario.archive({
+      intercept: async (command, send) => {
+        if (command instanceof UpdateCommand) await beforeFlag.pass();
+        return send();
+      },
+    });
+    const redriveDelivery = redrive.deliver(event, { operatorRedrive: true });
+    await beforeFlag.reached;
+
+    // Act: a stale delivery finds the object (412), finds the order FAILED and not archived, and
+    // takes the object back; then the redrive records archived
+    await scenario.archive().deliver(event);
+    expect(await pipeline.archiveObjects(event.order)).toBe(0);
+    beforeFlag.release();
+    await redriveDelivery;
+
+    // Assess
+    expect(await pipeline.order(keyOf(orderId))).toMatchObject({ status: 'FAILED', archived: true });
+    expect(await pipeline.archiveObjects(event.order)).toBe(1);
   });
 
   it.each([
