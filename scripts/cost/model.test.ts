@@ -3,6 +3,7 @@ import type { Measurements } from './measurements';
 import {
   DEFAULT_ASSUMPTIONS,
   deployedDesignCost,
+  emptyReceivesPerSecond,
   meanBatchSize,
   messagesPerReceive,
   referenceDesignCost,
@@ -246,6 +247,30 @@ describe('cost model', () => {
     ).toBeCloseTo(at30?.usd ?? 0, 6);
   });
 
+  it('prices the client secrets read on every publisher request when nothing is cached', () => {
+    // Prepare
+    const input = inputFor('EXPRESS');
+    const uncached: ModelInput = {
+      ...input,
+      facts: {
+        ...input.facts,
+        functions: input.facts.functions.map((fn) =>
+          fn.handler === 'publisher' ? { ...fn, secretsCacheSeconds: 0 } : fn,
+        ),
+      },
+    };
+
+    // Act
+    const secrets = line(deployedDesignCost(uncached).fixedMonthly, 'Secrets');
+
+    // Assess: 10 M orders and 2 status reads each, plus the daily order id key reads
+    expect(secrets?.basis).toMatch(/on every request/);
+    expect(secrets?.usd).toBeCloseTo(
+      input.facts.secrets * eu.secretMonth + ((30e6 + (2 * 730) / 24) / 10_000) * eu.secretsApiPer10k,
+      6,
+    );
+  });
+
   it('puts status reads on their own line: ALB, WAF, invocation, logs, a read unit, traces', () => {
     const cost = deployedDesignCost(inputFor('EXPRESS'));
     expect(cost.statusRead.map((l) => l.item)).toEqual([
@@ -290,6 +315,12 @@ describe('batching and sampling as functions of volume', () => {
     expect(messagesPerReceive(perMonth(10_000), 10, 5, 20)).toBe(10);
     expect(messagesPerReceive(perMonth(10_000), 3, 5, 20)).toBe(3);
     expect(messagesPerReceive(1, 1, 5, 20)).toBe(1);
+  });
+
+  it('counts empty long polls on idle queues, and almost none on a queue that gets a message every few seconds', () => {
+    expect(emptyReceivesPerSecond(0)).toBe(1 / 20);
+    expect(emptyReceivesPerSecond(0.001)).toBeCloseTo(1 / 20, 3);
+    expect(emptyReceivesPerSecond(0.76)).toBeLessThan(1e-6);
   });
 
   it('takes the reservoir first, then the fixed rate of the rest', () => {

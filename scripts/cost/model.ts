@@ -138,12 +138,23 @@ function memoryOf(facts: TemplateFacts, handler: string): TemplateFacts['functio
  * the client secrets for CLIENT_SECRETS_CACHE_SECONDS (the handler's 30 s when unset), the order
  * id key for a day, in each warm sandbox.
  */
-function secretsMonthly(facts: TemplateFacts, prices: PriceTable, a: WorkloadAssumptions): CostLine {
+function secretsMonthly(
+  facts: TemplateFacts,
+  prices: PriceTable,
+  a: WorkloadAssumptions,
+  publisherRequestsPerMonth: number,
+): CostLine {
   const cacheSeconds = memoryOf(facts, 'publisher').secretsCacheSeconds ?? 30;
-  const readsPerMonth = a.warmPublisherSandboxes * HOURS_PER_MONTH * (3600 / cacheSeconds + 1 / 24);
+  // At 0 nothing is cached: every request reads the client secrets.
+  const clientSecretReads =
+    cacheSeconds > 0
+      ? a.warmPublisherSandboxes * HOURS_PER_MONTH * (3600 / cacheSeconds)
+      : publisherRequestsPerMonth;
+  const readsPerMonth = clientSecretReads + (a.warmPublisherSandboxes * HOURS_PER_MONTH) / 24;
+  const every = cacheSeconds > 0 ? `every ${cacheSeconds} s` : 'on every request';
   return {
     item: `Secrets x ${facts.secrets}`,
-    basis: `$${prices.secretMonth}/secret-month + GetSecretValue by ${a.warmPublisherSandboxes} warm publisher sandboxes: the client secrets every ${cacheSeconds} s (CLIENT_SECRETS_CACHE_SECONDS), the order id key daily`,
+    basis: `$${prices.secretMonth}/secret-month + GetSecretValue by ${a.warmPublisherSandboxes} warm publisher sandboxes: the client secrets ${every} (CLIENT_SECRETS_CACHE_SECONDS), the order id key daily`,
     usd: facts.secrets * prices.secretMonth + (readsPerMonth / 10_000) * prices.secretsApiPer10k,
   };
 }
@@ -199,6 +210,18 @@ export function messagesPerReceive(
 ): number {
   const perPollerPerSecond = ordersPerMonth / SECONDS_PER_MONTH / pollers;
   return Math.max(1, Math.min(10, meanBatch, 1 + (perPollerPerSecond * receiveGapMs) / 1000));
+}
+
+/**
+ * Receives per second of one poller that end empty after their 20 s wait, when messages arrive
+ * at `messagesPerSecond` (Poisson) for it: a receive ends empty with probability e^(-20 x rate),
+ * and lasts (1 - e^(-20 x rate)) / rate on average; 1/20 on an idle queue.
+ */
+export function emptyReceivesPerSecond(messagesPerSecond: number): number {
+  const wait = 20;
+  if (messagesPerSecond <= 0) return 1 / wait;
+  const empty = Math.exp(-wait * messagesPerSecond);
+  return (messagesPerSecond * empty) / (1 - empty);
 }
 
 /**
@@ -490,7 +513,15 @@ export function deployedDesignCost(input: ModelInput): DesignCost {
   ];
 
   const endpointHours = facts.interfaceEndpoints * facts.endpointAzs * HOURS_PER_MONTH;
-  const idleReceives = facts.eventSourceMappings * a.idlePollersPerMapping * (SECONDS_PER_MONTH / 20);
+  // The DLQ mappings' pollers are idle all month; the consumers' only between messages (their
+  // receives that return a message are counted per order above).
+  const consumerQueues = consumers.length;
+  const idleMappings = Math.max(0, facts.eventSourceMappings - consumerQueues);
+  const consumerEmpty = emptyReceivesPerSecond(ordersPerSecond / a.idlePollersPerMapping);
+  const idleReceives =
+    a.idlePollersPerMapping *
+    SECONDS_PER_MONTH *
+    (idleMappings * emptyReceivesPerSecond(0) + consumerQueues * consumerEmpty);
   const kmsMonthly = kmsKeyMonthly(facts, prices);
   const fixedMonthly: CostLine[] = [
     {
@@ -511,7 +542,7 @@ export function deployedDesignCost(input: ModelInput): DesignCost {
         (((facts.queues + facts.tables + facts.topics) * 12 * HOURS_PER_MONTH) / 10_000) *
         prices.kmsRequestPer10k,
     },
-    secretsMonthly(facts, prices, a),
+    secretsMonthly(facts, prices, a, ordersPerMonth * (1 + measured.statusReadsPerOrder)),
     {
       item: `CloudWatch: ${facts.alarms} alarms, ${facts.dashboards} dashboard`,
       basis: `$${prices.alarmMonth}/alarm, $${prices.dashboardMonth}/dashboard`,
@@ -524,7 +555,7 @@ export function deployedDesignCost(input: ModelInput): DesignCost {
     },
     {
       item: `SQS idle long polls (${facts.eventSourceMappings} event source mappings)`,
-      basis: `${a.idlePollersPerMapping} pollers per mapping, one 20 s receive each`,
+      basis: `${a.idlePollersPerMapping} pollers per mapping, a 20 s receive that ends empty: ${idleMappings} idle mappings (the DLQs) all month, the ${consumerQueues} consumer queues ${(consumerEmpty * 20).toFixed(3)} of the time at ${ordersPerSecond.toFixed(2)} messages/s`,
       usd: (idleReceives / MILLION) * prices.sqsRequestPerMillion,
     },
     {
@@ -710,7 +741,7 @@ export function referenceDesignCost(
   ];
   const fixedMonthly: CostLine[] = [
     kmsKeyMonthly(facts, prices),
-    secretsMonthly(facts, prices, a),
+    secretsMonthly(facts, prices, a, ordersPerMonth * (1 + measured.statusReadsPerOrder)),
     {
       item: `CloudWatch: ${facts.alarms} alarms, ${facts.dashboards} dashboard`,
       basis: 'as deployed',
