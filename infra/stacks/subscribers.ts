@@ -53,7 +53,8 @@ export const SUBSCRIBERS: readonly SubscriberDefinition[] = [
           // HeadObject (is an existing object the same body?) is authorized by s3:GetObject;
           // DeleteObject without a VersionId (an object whose flag write found the order FAILED,
           // taken back under a delete marker) by s3:DeleteObject. Not s3:DeleteObjectVersion: the
-          // role can hide an archived version but never erase one.
+          // role can hide an archived version but not erase it at once (the lifecycle keeps
+          // noncurrent versions 90 days).
           actions: ['s3:PutObject', 's3:GetObject', 's3:DeleteObject'],
           resources: [data.archiveBucket.arnForObjects(`${ARCHIVE_PREFIX}*`)],
         }),

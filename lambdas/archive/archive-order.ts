@@ -33,7 +33,7 @@ export interface OrderArchive {
   bodyHashOf(key: string): Promise<string | undefined>;
   /**
    * Takes an object back: a delete marker over it. The version stays, noncurrent, until the
-   * bucket's lifecycle expires it: this role can hide an object but never erase one.
+   * bucket's lifecycle expires it (90 days): this role can hide an object, not erase one at once.
    */
   withdraw(key: string): Promise<void>;
 }

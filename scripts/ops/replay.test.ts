@@ -150,6 +150,42 @@ describe('orderPlacedMessage', () => {
 });
 
 describe('replayOrders', () => {
+  it('skips an object taken back since it was listed, and still fails on any other read error', async () => {
+    // Prepare
+    const noSuchKey = Object.assign(new Error('The specified key does not exist.'), { name: 'NoSuchKey' });
+    s3Mock.on(GetObjectCommand, { Key: 'orders/2026/01/02/client-a/gone.json' }).rejects(noSuchKey);
+    s3Mock
+      .on(GetObjectCommand, { Key: 'orders/2026/01/02/client-a/o-1.json' })
+      .resolves({ Body: objectBody(archived) });
+    s3Mock
+      .on(GetObjectCommand, { Key: 'orders/2026/01/02/client-a/denied.json' })
+      .rejects(new Error('AccessDenied'));
+    snsMock.on(PublishCommand).resolves({ MessageId: 'p1' });
+    const replay = (keys: string[]) =>
+      replayOrders({
+        ...clients,
+        bucket: 'bucket',
+        keys,
+        target: { kind: 'topic', topicArn: 'arn:aws:sns:us-east-1:1:orders' },
+      });
+
+    // Act
+    const result = await replay([
+      'orders/2026/01/02/client-a/gone.json',
+      'orders/2026/01/02/client-a/o-1.json',
+    ]);
+
+    // Assess
+    expect(result.sent).toBe(1);
+    expect(result.skipped).toEqual([
+      {
+        key: 'orders/2026/01/02/client-a/gone.json',
+        problem: 'no longer there: taken back since it was listed',
+      },
+    ]);
+    await expect(replay(['orders/2026/01/02/client-a/denied.json'])).rejects.toThrow('AccessDenied');
+  });
+
   it('publishes each archived order to the topic, skipping what is not an order', async () => {
     // Prepare
     s3Mock

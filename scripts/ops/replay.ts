@@ -117,10 +117,21 @@ export async function replayOrders(options: {
   const result: ReplayResult = { selected: options.keys.length, sent: 0, skipped: [] };
   let done = 0;
   for (const key of options.keys) {
-    const object = await options.s3.send(new GetObjectCommand({ Bucket: options.bucket, Key: key }));
+    let body: string;
+    try {
+      const object = await options.s3.send(new GetObjectCommand({ Bucket: options.bucket, Key: key }));
+      body = (await object.Body?.transformToString('utf-8')) ?? '';
+    } catch (error) {
+      if ((error as Error).name !== 'NoSuchKey') throw error;
+      // Taken back since it was listed: archive withdraws the object of an order that ended FAILED
+      // or REJECTED without it (docs/internals.md, write 6).
+      result.skipped.push({ key, problem: 'no longer there: taken back since it was listed' });
+      options.onProgress?.(++done, options.keys.length);
+      continue;
+    }
     let message: OrderPlacedMessage | undefined;
     try {
-      message = orderPlacedMessage((await object.Body?.transformToString('utf-8')) ?? '');
+      message = orderPlacedMessage(body);
     } catch (error) {
       result.skipped.push({ key, problem: (error as Error).message });
     }

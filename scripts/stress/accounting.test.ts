@@ -1,6 +1,7 @@
 import {
   account,
   acceptedOrders,
+  archiveHistory,
   archiveObjects,
   ambiguousOrderIds,
   checkOrder,
@@ -147,10 +148,32 @@ describe('account', () => {
     expect(
       archiveObjects([v1, marker, { ...marker, versionId: 'm2' }, { ...v1, versionId: 'v2', latest: true }]),
     ).toBe(1);
-    // An overwrite: two versions with no marker between
+    // An overwrite: two versions with no marker between, current or taken back after
     expect(archiveObjects([v1, { ...v1, versionId: 'v2', latest: true }])).toBe(2);
+    expect(archiveHistory([v1, { ...v1, versionId: 'v2' }, { ...marker, latest: true }])).toEqual({
+      current: false,
+      overwrites: 1,
+    });
     // A listing without IsLatest counts every version
     expect(archiveObjects([{ order_id: 'o-1', key, versionId: 'v1' }])).toBe(1);
+  });
+
+  it('catches an overwritten archive object even when it was taken back after', () => {
+    // Prepare
+    const { outcomes, observed } = cleanRun();
+    const key = 'orders/2026/01/01/o-1.json';
+    const archive = [
+      ...observed.archive.filter((version) => version.order_id !== 'o-1'),
+      { order_id: 'o-1', key, versionId: 'v1', latest: false },
+      { order_id: 'o-1', key, versionId: 'v2', latest: false },
+      { order_id: 'o-1', key, versionId: 'm1', deleteMarker: true, latest: true },
+    ];
+
+    // Act
+    const result = account(outcomes, { ...observed, archive });
+
+    // Assess
+    expect(result.duplicates).toBe(1);
   });
 
   it('catches an order FAILED without a failed-orders row', () => {

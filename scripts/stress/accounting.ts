@@ -92,18 +92,31 @@ export interface ArchiveVersion {
 }
 
 /**
- * The archive objects one order has, from its key's versions and delete markers: none when no
- * object is current (never written, or taken back); otherwise the versions not taken back, at
- * least 1 (archive lays one delete marker over each version it takes back, and writes only over
- * no object or a marker, so a count above 1 is an overwrite). Listings without IsLatest count
- * every version.
+ * What one order's archive key holds, from its versions and delete markers. `current`: an object
+ * is current (not never written, not taken back under a delete marker). `overwrites`: versions
+ * that neither are current nor were taken back: archive writes only over no object or a marker
+ * and lays one marker over each version it takes back, so in a run without overwrites every
+ * version is current or followed by a marker (versions <= markers + current). Two markers over
+ * one version (two stale withdrawals) can hide one overwrite; without the per-key order of
+ * versions and markers, which ListObjectVersions gives in two lists, that is the limit. Listings
+ * without IsLatest count every version as current and none as an overwrite.
  */
-export function archiveObjects(entries: readonly ArchiveVersion[]): number {
+export function archiveHistory(entries: readonly ArchiveVersion[]): { current: boolean; overwrites: number } {
   const versions = entries.filter((entry) => !entry.deleteMarker);
   const markers = entries.length - versions.length;
   const listed = entries.some((entry) => entry.latest !== undefined);
-  const current = listed ? versions.some((entry) => entry.latest === true) : versions.length > 0;
-  return current ? Math.max(1, versions.length - markers) : 0;
+  if (!listed) return { current: versions.length > 0, overwrites: Math.max(0, versions.length - 1) };
+  const current = versions.some((entry) => entry.latest === true);
+  return { current, overwrites: Math.max(0, versions.length - markers - (current ? 1 : 0)) };
+}
+
+/**
+ * The archive objects one order has, as the checks count them: 0 when none is current, else 1 +
+ * its overwrites ({@link archiveHistory}); above 1, a duplicate.
+ */
+export function archiveObjects(entries: readonly ArchiveVersion[]): number {
+  const { current, overwrites } = archiveHistory(entries);
+  return current ? 1 + overwrites : 0;
 }
 
 /** An item of the failed-orders table. */
@@ -139,6 +152,8 @@ export interface OrderEvidence {
   billing: readonly BillingRecord[];
   /** Its archive objects ({@link archiveObjects}). */
   archiveVersions: number;
+  /** Versions written over another with no object taken back between ({@link archiveHistory}). */
+  archiveOverwrites?: number;
   failedRows: number;
   /** The earliest `failed_at` of its failed-orders rows. */
   failedAt?: string;
@@ -198,7 +213,7 @@ export function checkOrder(evidence: OrderEvidence): OrderVerdict {
   return {
     status,
     terminal: isTerminal(status),
-    duplicate: billing.length > 1 || archiveVersions > 1,
+    duplicate: billing.length > 1 || archiveVersions > 1 || (evidence.archiveOverwrites ?? 0) > 0,
     missingSideEffects: status === 'COMPLETED' && (billing.length === 0 || archiveVersions === 0),
     failedWithoutRecord: status === 'FAILED' && evidence.failedRows === 0,
     inconsistencies,
@@ -350,6 +365,9 @@ export function account(outcomes: readonly RequestOutcome[], observed: Observati
   ).values())
     byOrder.set(version.order_id, [...(byOrder.get(version.order_id) ?? []), version]);
   const archive = new Map([...byOrder].map(([orderId, entries]) => [orderId, archiveObjects(entries)]));
+  const overwrites = new Map(
+    [...byOrder].map(([orderId, entries]) => [orderId, archiveHistory(entries).overwrites]),
+  );
   const failedRows = countBy(observed.failed, (row) => row.order_id);
   const firstFailure = new Map<string, string>();
   for (const row of observed.failed) {
@@ -396,6 +414,7 @@ export function account(outcomes: readonly RequestOutcome[], observed: Observati
       row: observed.orders.get(orderId),
       billing: billing.get(orderId) ?? [],
       archiveVersions: effects.archiveVersions,
+      archiveOverwrites: overwrites.get(orderId) ?? 0,
       failedRows: failedRows.get(orderId) ?? 0,
       ...(firstFailure.has(orderId) ? { failedAt: firstFailure.get(orderId) } : {}),
     });

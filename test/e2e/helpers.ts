@@ -3,6 +3,7 @@ import { ListObjectVersionsCommand, S3Client } from '@aws-sdk/client-s3';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { LocalStack } from '../../scripts/local/stack';
 import { orderKey } from '../../lambdas/shared/runtime-contract';
+import { archiveObjects, type ArchiveVersion } from '../../scripts/stress/accounting';
 
 /** Polls `probe` until it returns something other than undefined, or fails at the deadline. */
 export async function eventually<T>(
@@ -55,14 +56,29 @@ export class StackInspector {
     return (result.Items ?? []).map((item) => unmarshall(item));
   }
 
-  /** Every version of every archive object of this order (one expected, ever). */
-  async archiveVersions(orderId: string): Promise<string[]> {
+  /**
+   * The order's archive objects as the stress accounting counts them (archiveObjects): 0 when none
+   * is current (never written, or taken back under a delete marker), above 1 an overwrite.
+   */
+  async archiveObjects(orderId: string): Promise<number> {
     const result = await this.s3.send(
       new ListObjectVersionsCommand({ Bucket: this.output('ArchiveBucketName'), Prefix: 'orders/' }),
     );
-    return (result.Versions ?? [])
-      .filter((version) => version.Key?.endsWith(`/${this.stack.client.clientId}/${orderId}.json`))
-      .map((version) => version.Key ?? '');
+    const ofOrder = (key?: string) =>
+      key?.endsWith(`/${this.stack.client.clientId}/${orderId}.json`) === true;
+    const entry =
+      (deleteMarker: boolean) =>
+      (listed: { Key?: string; VersionId?: string; IsLatest?: boolean }): ArchiveVersion => ({
+        order_id: orderId,
+        key: listed.Key ?? '',
+        versionId: listed.VersionId ?? 'null',
+        deleteMarker,
+        latest: listed.IsLatest === true,
+      });
+    return archiveObjects([
+      ...(result.Versions ?? []).filter((listed) => ofOrder(listed.Key)).map(entry(false)),
+      ...(result.DeleteMarkers ?? []).filter((listed) => ofOrder(listed.Key)).map(entry(true)),
+    ]);
   }
 
   /** The table key of the stack client's order (order ids are per client). */
