@@ -14,7 +14,7 @@ import { instrumentHandler } from '../shared/powertools/instrument';
 import { logger } from '../shared/powertools/logger';
 import { metrics } from '../shared/powertools/metrics';
 import { tracer } from '../shared/powertools/tracer';
-import { ENV } from '../shared/runtime-contract';
+import { ENV, SECRETS_CACHE } from '../shared/runtime-contract';
 import { handleRequest, type PublisherDependencies } from './app';
 import { clientSecretsFrom, CURRENT_SECRET_STAGE } from './client-secrets';
 import { DynamoOrderRepository } from './order-store';
@@ -24,13 +24,14 @@ const config = {
   ordersTable: requireEnv(process.env, ENV.ordersTable),
   stateMachineArn: requireEnv(process.env, ENV.stateMachineArn),
   clientSecretsId: requireEnv(process.env, ENV.clientSecretsId),
-  secretsCacheSeconds: readNonNegativeIntegerEnv(process.env, ENV.secretsCacheSeconds, 30),
+  secretsCacheSeconds: readNonNegativeIntegerEnv(
+    process.env,
+    ENV.secretsCacheSeconds,
+    SECRETS_CACHE.clientSecretsDefaultSeconds,
+  ),
   orderIdKeySecretId: requireEnv(process.env, ENV.orderIdKeySecretId),
   restartAfterSeconds: readNonNegativeIntegerEnv(process.env, ENV.restartAfterSeconds, 15),
 };
-
-/** The order-id key never changes (a change would give replays new ids): read once per sandbox. */
-const ORDER_ID_KEY_CACHE_SECONDS = 24 * 60 * 60;
 
 const dynamo = DynamoDBDocumentClient.from(tracer.captureAWSv3Client(new DynamoDBClient({})));
 const stepFunctions = tracer.captureAWSv3Client(new SFNClient({}));
@@ -48,7 +49,7 @@ const dependencies: PublisherDependencies = {
   ),
   orderIdKey: async () => {
     const value = await secrets.get(config.orderIdKeySecretId, {
-      maxAge: ORDER_ID_KEY_CACHE_SECONDS,
+      maxAge: SECRETS_CACHE.orderIdKeySeconds,
       sdkOptions: { VersionStage: CURRENT_SECRET_STAGE },
     });
     if (typeof value !== 'string' || value.length < 32)

@@ -35,6 +35,17 @@ export const ENV = {
 } as const;
 
 /**
+ * How long the publisher keeps each secret it reads (Powertools' getSecret maxAge): the client
+ * secrets for CLIENT_SECRETS_CACHE_SECONDS, or this default; the order-id key, which never
+ * changes (a change would give replays new ids), once per sandbox a day. The cost model prices
+ * the reads from these.
+ */
+export const SECRETS_CACHE = {
+  clientSecretsDefaultSeconds: 30,
+  orderIdKeySeconds: 24 * 60 * 60,
+} as const;
+
+/**
  * The order lifecycle (CONTRACT.md). Status only moves forward. `PUBLISHED` is set by the
  * workflow's one write before it publishes (StoreOrder): "stored, its event is out or going out",
  * so no writer that decides before publishing (MarkRejected, MarkFailed) applies to it any more.

@@ -2,7 +2,7 @@ import { outputAtLevel } from '../bench/usage';
 import type { Measurements } from './measurements';
 import { DEFAULT_QUOTAS, HOURS_PER_MONTH, SECONDS_PER_MONTH, type PriceTable } from './prices';
 import type { TemplateFacts } from './template-facts';
-import { LIFECYCLE } from '../../lambdas/shared/runtime-contract';
+import { LIFECYCLE, SECRETS_CACHE } from '../../lambdas/shared/runtime-contract';
 
 /**
  * What neither the template nor the local run can say, each with the reason for its figure.
@@ -134,9 +134,8 @@ function memoryOf(facts: TemplateFacts, handler: string): TemplateFacts['functio
 }
 
 /**
- * The secrets and the publisher's reads of them: Powertools' getSecret caches each for its maxAge,
- * the client secrets for CLIENT_SECRETS_CACHE_SECONDS (the handler's 30 s when unset), the order
- * id key for a day, in each warm sandbox.
+ * The secrets and the publisher's reads of them: Powertools' getSecret caches each for its maxAge
+ * (SECRETS_CACHE), in each warm sandbox.
  */
 function secretsMonthly(
   facts: TemplateFacts,
@@ -144,13 +143,15 @@ function secretsMonthly(
   a: WorkloadAssumptions,
   publisherRequestsPerMonth: number,
 ): CostLine {
-  const cacheSeconds = memoryOf(facts, 'publisher').secretsCacheSeconds ?? 30;
+  const cacheSeconds =
+    memoryOf(facts, 'publisher').secretsCacheSeconds ?? SECRETS_CACHE.clientSecretsDefaultSeconds;
   // At 0 nothing is cached: every request reads the client secrets.
   const clientSecretReads =
     cacheSeconds > 0
       ? a.warmPublisherSandboxes * HOURS_PER_MONTH * (3600 / cacheSeconds)
       : publisherRequestsPerMonth;
-  const readsPerMonth = clientSecretReads + (a.warmPublisherSandboxes * HOURS_PER_MONTH) / 24;
+  const readsPerMonth =
+    clientSecretReads + (a.warmPublisherSandboxes * SECONDS_PER_MONTH) / SECRETS_CACHE.orderIdKeySeconds;
   const every = cacheSeconds > 0 ? `every ${cacheSeconds} s` : 'on every request';
   return {
     item: `Secrets x ${facts.secrets}`,
@@ -517,7 +518,7 @@ export function deployedDesignCost(input: ModelInput): DesignCost {
   // receives that return a message are counted per order above).
   const consumerQueues = consumers.length;
   const idleMappings = Math.max(0, facts.eventSourceMappings - consumerQueues);
-  const consumerEmpty = emptyReceivesPerSecond(ordersPerSecond / a.idlePollersPerMapping);
+  const consumerEmpty = emptyReceivesPerSecond(ordersPerSecond / a.pollersSharingBatches);
   const idleReceives =
     a.idlePollersPerMapping *
     SECONDS_PER_MONTH *
