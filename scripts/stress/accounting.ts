@@ -91,6 +91,40 @@ export interface ArchiveVersion {
   latest?: boolean;
 }
 
+/** A version or delete marker as ListObjectVersions lists it. */
+interface ListedVersion {
+  Key?: string;
+  VersionId?: string;
+  IsLatest?: boolean;
+}
+
+/**
+ * The archive entries of one ListObjectVersions page, versions and delete markers, for the
+ * orders `orderIdOf` names (undefined: not one of them).
+ */
+export function archiveEntries(
+  page: { Versions?: readonly ListedVersion[]; DeleteMarkers?: readonly ListedVersion[] },
+  orderIdOf: (key: string) => string | undefined,
+): ArchiveVersion[] {
+  const listed = [
+    ...(page.Versions ?? []).map((entry) => ({ entry, deleteMarker: false })),
+    ...(page.DeleteMarkers ?? []).map((entry) => ({ entry, deleteMarker: true })),
+  ];
+  return listed.flatMap(({ entry, deleteMarker }) => {
+    const orderId = orderIdOf(entry.Key ?? '');
+    if (orderId === undefined) return [];
+    return [
+      {
+        order_id: orderId,
+        key: entry.Key ?? '',
+        versionId: entry.VersionId ?? 'null',
+        ...(deleteMarker ? { deleteMarker } : {}),
+        ...(entry.IsLatest === undefined ? {} : { latest: entry.IsLatest }),
+      },
+    ];
+  });
+}
+
 /**
  * What one order's archive key holds, from its versions and delete markers. `current`: an object
  * is current (not never written, not taken back under a delete marker). `overwrites`: versions

@@ -15,7 +15,13 @@ import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { OUTPUTS } from '../../infra/stacks/order-pipeline-stack';
 import { orderKey, TABLE_KEYS } from '../../lambdas/shared/runtime-contract';
-import type { ArchiveVersion, BillingRecord, FailedOrderRow, OrderRow } from './accounting';
+import {
+  archiveEntries,
+  type ArchiveVersion,
+  type BillingRecord,
+  type FailedOrderRow,
+  type OrderRow,
+} from './accounting';
 import type { QueueDepth } from './report';
 
 /** The names a run reads, from the stack outputs. */
@@ -212,22 +218,12 @@ export class PipelineObserver {
             VersionIdMarker: versionIdMarker,
           }),
         );
-        const entries = [
-          ...(page.Versions ?? []).map((entry) => ({ entry, deleteMarker: false })),
-          ...(page.DeleteMarkers ?? []).map((entry) => ({ entry, deleteMarker: true })),
-        ];
-        for (const { entry, deleteMarker } of entries) {
-          const orderId = /\/([^/]+)\.json$/.exec(entry.Key ?? '')?.[1];
-          if (orderId !== undefined && orders.has(orderId)) {
-            versions.push({
-              order_id: orderId,
-              key: entry.Key ?? '',
-              versionId: entry.VersionId ?? 'null',
-              ...(deleteMarker ? { deleteMarker } : {}),
-              ...(entry.IsLatest === undefined ? {} : { latest: entry.IsLatest }),
-            });
-          }
-        }
+        versions.push(
+          ...archiveEntries(page, (key) => {
+            const orderId = /\/([^/]+)\.json$/.exec(key)?.[1];
+            return orderId !== undefined && orders.has(orderId) ? orderId : undefined;
+          }),
+        );
         const more = page.IsTruncated === true;
         keyMarker = more ? page.NextKeyMarker : undefined;
         versionIdMarker = more ? page.NextVersionIdMarker : undefined;

@@ -3,7 +3,7 @@ import { ListObjectVersionsCommand, S3Client } from '@aws-sdk/client-s3';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { LocalStack } from '../../scripts/local/stack';
 import { orderKey } from '../../lambdas/shared/runtime-contract';
-import { archiveObjects, type ArchiveVersion } from '../../scripts/stress/accounting';
+import { archiveEntries, archiveObjects } from '../../scripts/stress/accounting';
 
 /** Polls `probe` until it returns something other than undefined, or fails at the deadline. */
 export async function eventually<T>(
@@ -64,21 +64,8 @@ export class StackInspector {
     const result = await this.s3.send(
       new ListObjectVersionsCommand({ Bucket: this.output('ArchiveBucketName'), Prefix: 'orders/' }),
     );
-    const ofOrder = (key?: string) =>
-      key?.endsWith(`/${this.stack.client.clientId}/${orderId}.json`) === true;
-    const entry =
-      (deleteMarker: boolean) =>
-      (listed: { Key?: string; VersionId?: string; IsLatest?: boolean }): ArchiveVersion => ({
-        order_id: orderId,
-        key: listed.Key ?? '',
-        versionId: listed.VersionId ?? 'null',
-        deleteMarker,
-        latest: listed.IsLatest === true,
-      });
-    return archiveObjects([
-      ...(result.Versions ?? []).filter((listed) => ofOrder(listed.Key)).map(entry(false)),
-      ...(result.DeleteMarkers ?? []).filter((listed) => ofOrder(listed.Key)).map(entry(true)),
-    ]);
+    const suffix = `/${this.stack.client.clientId}/${orderId}.json`;
+    return archiveObjects(archiveEntries(result, (key) => (key.endsWith(suffix) ? orderId : undefined)));
   }
 
   /** The table key of the stack client's order (order ids are per client). */

@@ -76,7 +76,7 @@ import { LOCAL_ACCOUNT_ID, LOCAL_REGION, localAwsConfig } from '../../scripts/lo
 import { TemplateSet } from '../../scripts/local/cfn-template';
 import { startEmulator, type Emulator } from '../../scripts/local/moto-server';
 import { synthesizeTemplates } from '../../scripts/local/synthesize';
-import { archiveObjects } from '../../scripts/stress/accounting';
+import { archiveEntries, archiveObjects } from '../../scripts/stress/accounting';
 
 /** The market billing's filter policy lets through; orders elsewhere need only `archived` (case 7). */
 export const BILLED_MARKET = 'us';
@@ -653,19 +653,7 @@ export class Pipeline {
     const result = await this.s3.send(
       new ListObjectVersionsCommand({ Bucket: this.tables.archiveBucket, Prefix: key }),
     );
-    const entry =
-      (deleteMarker: boolean) => (listed: { Key?: string; VersionId?: string; IsLatest?: boolean }) => ({
-        order_id: order.order_id,
-        key,
-        versionId: listed.VersionId ?? 'null',
-        deleteMarker,
-        latest: listed.IsLatest === true,
-      });
-    return archiveObjects(
-      [...(result.Versions ?? []).map(entry(false)), ...(result.DeleteMarkers ?? []).map(entry(true))].filter(
-        (listed) => listed.key === key,
-      ),
-    );
+    return archiveObjects(archiveEntries(result, (listed) => (listed === key ? order.order_id : undefined)));
   }
 
   async stop(): Promise<void> {
