@@ -106,10 +106,10 @@ export interface ArchiveDependencies extends ConsumerRuntime {
  * - recorded: it stays (and the order is COMPLETED when archived was its last flag). An
  *   operator's redrive then puts the object again (a 412 when it is still there): a stale
  *   delivery of the FAILED order may have taken it back in between;
- * - the order is FAILED or REJECTED (not wanted): unless the order has `archived` set already (a
- *   delivery recorded it before the order failed), the object is taken back, so that the flag and
- *   the bucket agree; read again after that, an `archived` set in between (an operator's redrive
- *   that found the object) gets the object put back;
+ * - the order is FAILED or REJECTED (not wanted): unless the refused write found `archived` set
+ *   already (a delivery recorded it before the order failed), the object is taken back, so that
+ *   the flag and the bucket agree; read again after that, an `archived` set in between (an
+ *   operator's redrive that found the object) gets the object put back;
  * - the stored order is another body, or none: an object this delivery wrote is taken back, and
  *   the record fails (an object it found stays: it may be the archive a restore is replayed from);
  * - the table fails, or the order is not published yet: the object stays and the record is
@@ -134,7 +134,8 @@ export function archiveOrder(deps: ArchiveDependencies): OrderEventProcessor {
     if (outcome.kind === 'not-wanted') {
       deps.metrics.addMetric(METRICS.sideEffectsNotWanted, MetricUnit.Count, 1);
       const fields = { order_id: order.order_id, status: outcome.status, key };
-      if (await deps.progress.hasFlag(order, 'archived')) {
+      // As the refused write found it: a flag set in between is caught by the re-read below.
+      if (outcome.flagSet) {
         deps.logger.warn('order ended after it was archived: object kept', fields);
         return;
       }

@@ -65,10 +65,10 @@ describe('archive handler', () => {
       Bucket: 'archive-bucket',
       Key: 'orders/2026/01/02/client-a/order-1.json',
     });
-    // The flag write, then the re-reads around the delete (strongly consistent).
+    // The flag write (its refusal says archived is not set), then one re-read after the delete
+    // (strongly consistent).
     expect(dynamoMock.commandCalls(UpdateCommand)).toHaveLength(1);
     expect(dynamoMock.commandCalls(GetCommand).map((call) => call.args[0].input)).toEqual([
-      { TableName: 'orders-table', Key: { order_key: 'client-a#order-1' }, ConsistentRead: true },
       { TableName: 'orders-table', Key: { order_key: 'client-a#order-1' }, ConsistentRead: true },
     ]);
     expect(s3Mock.commandCalls(PutObjectCommand)).toHaveLength(1);

@@ -331,6 +331,21 @@ describe('markOrderFlag', () => {
     },
   );
 
+  it('says when the refused write found the flag set already on a FAILED order', async () => {
+    // Prepare
+    dynamoMock
+      .on(UpdateCommand)
+      .rejects(conditionFailed({ status: 'FAILED', body_hash: ORDER.body_hash, archived: true }));
+
+    // Act / Assess
+    await expect(markOrderFlag(table, ORDER, 'archived', NOW)).resolves.toEqual({
+      kind: 'not-wanted',
+      status: 'FAILED',
+      flagSet: true,
+    });
+    expect(dynamoMock.commandCalls(GetCommand)).toHaveLength(0);
+  });
+
   it('fails with OrderMismatchError when the order is missing or holds another body', async () => {
     // Prepare
     dynamoMock

@@ -121,8 +121,11 @@ export type EventOrder = Pick<ValidatedOrder, 'order_id' | 'client_id' | 'body_h
 export type FlagOutcome =
   /** The flag is set now (or was); `completed` when this call moved the order to COMPLETED. */
   | { kind: 'recorded'; completed: boolean }
-  /** The order is FAILED or REJECTED: its side effects are not wanted (nothing was written). */
-  | { kind: 'not-wanted'; status: OrderStatus };
+  /**
+   * The order is FAILED or REJECTED: its side effects are not wanted (nothing was written).
+   * `flagSet`: the refused write found the flag set already (recorded before the order ended).
+   */
+  | { kind: 'not-wanted'; status: OrderStatus; flagSet?: true };
 
 /**
  * How a flag is written (issue 14: the flag and COMPLETED in one write). `set`: the flag alone,
@@ -363,6 +366,7 @@ export async function markOrderFlag(
       // not unmarshall errors); none when there is no such item.
       const item = error.Item ? unmarshall(error.Item) : undefined;
       step = nextFlagStep(item, order, others, { operatorRedrive });
+      if (step.kind === 'not-wanted' && item?.[flag] === true) step = { ...step, flagSet: true };
     }
   }
   if (step.kind === 'write') {

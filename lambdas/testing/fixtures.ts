@@ -153,8 +153,9 @@ export class InMemoryOrderProgress implements OrderProgress {
     if (this.failWith) throw this.failWith;
     const key = orderKey(order.client_id, order.order_id);
     const failed = this.failed.includes(key);
-    if (failed && !operatorRedrive) return { kind: 'not-wanted', status: 'FAILED' };
     const flags = this.flags.get(key) ?? new Set<CompletionFlag>();
+    if (failed && !operatorRedrive)
+      return { kind: 'not-wanted', status: 'FAILED', ...(flags.has(flag) ? { flagSet: true as const } : {}) };
     const before = flags.size;
     flags.add(flag);
     this.flags.set(key, flags);
