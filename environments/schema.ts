@@ -275,6 +275,14 @@ const base = z.strictObject({
    * ingested; the EMF metric lines are written whatever the level.
    */
   lambdaLogLevel: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']),
+  /**
+   * Which of Lambda's own (system) log events reach CloudWatch. INFO keeps the text START, END and
+   * REPORT lines of every invocation (~350 B a request); WARN drops them, which needs the JSON log
+   * format: the AWS/Lambda metrics still give duration, errors and throttles, but no per-invocation
+   * memory or init-duration lines.
+   * https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs-log-level.html
+   */
+  lambdaSystemLogLevel: z.enum(['INFO', 'WARN']).default('INFO'),
   workflowLogs: z.strictObject({
     level: z.enum(['ALL', 'ERROR', 'FATAL', 'OFF']),
     includeExecutionData: z.boolean(),

@@ -46,12 +46,31 @@ export interface OrderPipelineFunctionProps {
   readonly removalPolicy: RemovalPolicy;
   /** Powertools log level (POWERTOOLS_LOG_LEVEL). */
   readonly logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+  /** Lambda's own log events kept: INFO (text, START/END/REPORT) or WARN (JSON, without them). */
+  readonly systemLogLevel: 'INFO' | 'WARN';
   /**
    * Publish a version per deployment behind a `live` alias that callers invoke, so CodeDeploy can
    * shift traffic to a new version gradually (see {@link OrderPipelineFunction.deployGradually}).
    * @default false
    */
   readonly liveAlias?: boolean;
+}
+
+/**
+ * The log format and level filters: text with every platform line, or, to drop Lambda's INFO
+ * events (START/END/REPORT), JSON with a system filter. Lambda gives a line without a "level" key
+ * (every Powertools EMF metric blob) the level INFO, so the application filter never goes above
+ * INFO: Powertools' own level (POWERTOOLS_LOG_LEVEL) keeps the application's lines down.
+ * https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs-log-level.html
+ */
+function systemLogFilter(props: Pick<OrderPipelineFunctionProps, 'logLevel' | 'systemLogLevel'>) {
+  if (props.systemLogLevel === 'INFO') return {};
+  return {
+    loggingFormat: lambda.LoggingFormat.JSON,
+    applicationLogLevelV2:
+      props.logLevel === 'DEBUG' ? lambda.ApplicationLogLevel.DEBUG : lambda.ApplicationLogLevel.INFO,
+    systemLogLevelV2: lambda.SystemLogLevel.WARN,
+  };
 }
 
 /** Name of the alias callers invoke when a function deploys gradually. */
@@ -118,6 +137,7 @@ export class OrderPipelineFunction extends Construct {
       timeout: props.timeout,
       role: this.role,
       logGroup: this.logGroup,
+      ...systemLogFilter(props),
       tracing: lambda.Tracing.ACTIVE,
       vpc: props.vpc,
       vpcSubnets: props.vpcSubnets,

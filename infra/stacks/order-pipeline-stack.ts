@@ -120,6 +120,7 @@ export class OrderPipelineStack extends Stack {
         securityGroup: this.network.lambdaSecurityGroup,
         logRetention,
         logLevel: config.lambdaLogLevel,
+        systemLogLevel: config.lambdaSystemLogLevel,
         reservedConcurrency: config.lambda.reservations[props.configName]?.concurrency,
         removalPolicy,
         liveAlias: config.canaryDeployments,

@@ -117,7 +117,14 @@ describe('network and functions', () => {
       expect(props.Architectures).toEqual(['arm64']);
       expect(props.Runtime).toBe('nodejs24.x');
       expect(props.TracingConfig).toEqual({ Mode: 'Active' });
-      expect(props.LoggingConfig).toEqual({ LogGroup: { Ref: expect.stringMatching(/LogGroup/) } });
+      // Staging, like prod, drops Lambda's INFO events (START/END/REPORT): JSON with a system filter,
+      // the application filter at INFO so that the EMF lines (no "level" key: INFO) stay.
+      expect(props.LoggingConfig).toEqual({
+        LogGroup: { Ref: expect.stringMatching(/LogGroup/) },
+        LogFormat: 'JSON',
+        SystemLogLevel: 'WARN',
+        ApplicationLogLevel: 'INFO',
+      });
       expect(typeof props.MemorySize).toBe('number');
       expect(typeof props.Timeout).toBe('number');
       const entry = (fn.Metadata as Record<string, string>)['OrderPipelineEntry']!;

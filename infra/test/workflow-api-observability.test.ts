@@ -334,4 +334,10 @@ describe('API in dev (plain HTTP allowed)', () => {
       LoggingConfiguration: Match.objectLike({ Level: 'ALL', IncludeExecutionData: true }),
     });
   });
+  it("keeps Lambda's text START, END and REPORT lines in dev: no JSON format, no level filter", () => {
+    for (const id of logicalIds(s.json, 'AWS::Lambda::Function')) {
+      const logging = s.json.Resources[id]!.Properties!.LoggingConfig as Record<string, unknown>;
+      expect(Object.keys(logging)).toEqual(['LogGroup']);
+    }
+  });
 });

@@ -1,6 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient, GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
-import { loadEnvironment, validateEnvironment, type EnvironmentConfig } from '../../environments';
+import {
+  DEPLOYED_ENVIRONMENTS,
+  loadEnvironment,
+  validateEnvironment,
+  type EnvironmentConfig,
+} from '../../environments';
 import { TABLE_KEYS } from '../../lambdas/shared/runtime-contract';
 import { OrderClient } from '../lib/order-client';
 import { localAwsConfig } from '../local/aws-config';
@@ -165,15 +170,22 @@ export const DEPLOYED_LOG_LEVEL = 'DEBUG';
 /**
  * The local environment with generous function timeouts: on a loaded machine a slow sandbox
  * would otherwise time out and be retried, and those retries would be counted as the design's calls.
+ * The client secrets are cached as long as the deployed environments cache them (the shortest of
+ * their caches): the local 2 s, which lets a new local client sign at once, would add a
+ * GetSecretValue every 2 s that no deployment makes (the cost model prices the deployed reads).
  */
 export function benchConfig(): EnvironmentConfig {
   const local = loadEnvironment('local');
+  const deployedCache = Math.min(
+    ...DEPLOYED_ENVIRONMENTS.map((name) => loadEnvironment(name).clientSecretsCacheSeconds),
+  );
   const slow = (settings: { timeoutSeconds: number }) => ({
     ...settings,
     timeoutSeconds: Math.max(settings.timeoutSeconds, 30),
   });
   return validateEnvironment({
     ...local,
+    clientSecretsCacheSeconds: deployedCache,
     functions: {
       publisher: slow(local.functions.publisher),
       validate: slow(local.functions.validate),

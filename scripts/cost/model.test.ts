@@ -42,8 +42,10 @@ function craftedTemplate(type: 'EXPRESS' | 'STANDARD'): CfnTemplate {
   return {
     Resources: {
       Publisher: fn('publisher', 1024, { ReservedConcurrentExecutions: 100 }),
-      Validate: fn('validate', 512),
-      Billing: fn('billing', 256),
+      Validate: fn('validate', 512, {
+        LoggingConfig: { LogFormat: 'JSON', ApplicationLogLevel: 'INFO', SystemLogLevel: 'INFO' },
+      }),
+      Billing: fn('billing', 256, { LoggingConfig: { LogFormat: 'JSON', SystemLogLevel: 'WARN' } }),
       BillingAlias: { Type: 'AWS::Lambda::Alias', Properties: { FunctionName: { Ref: 'Billing' } } },
       BillingSource: {
         Type: 'AWS::Lambda::EventSourceMapping',
@@ -96,6 +98,15 @@ describe('templateFacts', () => {
       architecture: 'arm64',
       reservedConcurrency: 100,
     });
+  });
+
+  it("reads which functions write Lambda's platform lines: all but JSON at system level WARN", () => {
+    // Act
+    const facts = templateFacts(craftedTemplate('EXPRESS'));
+
+    // Assess: text (no LoggingConfig), JSON at INFO, JSON at WARN
+    const platformLines = Object.fromEntries(facts.functions.map((f) => [f.handler, f.platformLines]));
+    expect(platformLines).toEqual({ publisher: true, validate: true, billing: false });
   });
 
   it('refuses a definition whose happy path loops', () => {
@@ -193,6 +204,40 @@ describe('cost model', () => {
     // INFO: publisher 400 + 200 and validate 400 + 300 (its DEBUG line dropped); WARN: EMF only.
     expect(line(atInfo.perMillion, 'Lambda logs')?.basis).toMatch(/^handlers' output 1300 B in 4\.0 lines/);
     expect(line(atWarn.perMillion, 'Lambda logs')?.basis).toMatch(/^handlers' output 500 B in 2\.0 lines/);
+  });
+
+  it("prices Lambda's platform lines only for the invocations of functions that write them", () => {
+    // Prepare: billing (a batch of 1 at this volume) logs JSON at WARN; then the publisher too
+    const input = inputFor('EXPRESS');
+    const quiet = {
+      ...input,
+      facts: {
+        ...input.facts,
+        functions: input.facts.functions.map((f) =>
+          f.handler === 'publisher' ? { ...f, platformLines: false } : f,
+        ),
+      },
+    };
+    const perInvocation = ((353 + 3 * 26) / 1e9) * 0.57 * 1e6;
+
+    // Act
+    const withPublisher = deployedDesignCost(input);
+    const withoutPublisher = deployedDesignCost(quiet);
+
+    // Assess: publisher 1 + validate 1 of 3 invocations write them; then validate alone
+    expect(line(withPublisher.perMillion, 'Lambda logs')?.basis).toMatch(
+      /353 B platform lines x 2\.00 of 3\.00 invocations \(the rest at system log level WARN\)/,
+    );
+    expect(
+      (line(withPublisher.perMillion, 'Lambda logs')?.usd ?? 0) -
+        (line(withoutPublisher.perMillion, 'Lambda logs')?.usd ?? 0),
+    ).toBeCloseTo(perInvocation, 6);
+    const readLogs = (cost: ReturnType<typeof deployedDesignCost>) => line(cost.statusRead, 'Lambda logs');
+    expect(readLogs(withoutPublisher)?.basis).toMatch(/no platform lines \(system logs at WARN\)/);
+    expect((readLogs(withPublisher)?.usd ?? 0) - (readLogs(withoutPublisher)?.usd ?? 0)).toBeCloseTo(
+      perInvocation,
+      6,
+    );
   });
 
   it('counts write units from the measured calls and item sizes (an update costs the larger image)', () => {

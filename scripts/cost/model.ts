@@ -67,6 +67,19 @@ export const DEFAULT_ASSUMPTIONS: WorkloadAssumptions = {
   referenceStepLambdaMs: 60,
 };
 
+/**
+ * What the Lambda logs line says of the platform lines: how many invocations write them, and that
+ * the rest keep only events above INFO (a function logging JSON with its system level at WARN).
+ */
+function platformBasis(withLines: number, invocations: number): string {
+  const all = invocations.toFixed(2);
+  if (withLines < 0.005) return `no platform lines (system log level WARN) for the ${all} invocations`;
+  const lines = `${LAMBDA_PLATFORM_BYTES_PER_INVOCATION} B platform lines x ${withLines.toFixed(2)}`;
+  return invocations - withLines < 0.005
+    ? `${lines} invocations`
+    : `${lines} of ${all} invocations (the rest at system log level WARN)`;
+}
+
 /** Lambda's platform lines per invocation (text format): START, END and REPORT with the X-Ray line. */
 export const LAMBDA_PLATFORM_BYTES_PER_INVOCATION =
   'START RequestId: 8f5e3c1a-6b2d-4e8f-9a1b-2c3d4e5f6a7b Version: 5\n'.length +
@@ -363,6 +376,11 @@ export function deployedDesignCost(input: ModelInput): DesignCost {
   );
   const batchesPerOrder = consumers.reduce((n, c) => n + 1 / c.meanBatch, 0);
   const invocationsPerOrder = 1 + facts.workflow.lambdaTasks + batchesPerOrder;
+  // The invocations whose function writes Lambda's START, END and REPORT lines.
+  const platformInvocationsPerOrder =
+    (publisher.platformLines ? 1 : 0) +
+    (validate.platformLines ? facts.workflow.lambdaTasks : 0) +
+    consumers.reduce((n, c) => n + (c.fn.platformLines ? 1 / c.meanBatch : 0), 0);
   const ordersPerSecond = ordersPerMonth / SECONDS_PER_MONTH;
   const gbs = (fn: { memoryMb: number; architecture: 'arm64' | 'x86_64' }, ms: number) =>
     lambdaGbSeconds(fn.memoryMb, ms) * prices.lambdaGbSecond[fn.architecture];
@@ -462,9 +480,9 @@ export function deployedDesignCost(input: ModelInput): DesignCost {
     ),
     logLine(
       'Lambda logs',
-      `handlers' output ${appBytes.toFixed(0)} B in ${appLines.toFixed(1)} lines per order kept at ${levels}, EMF included (lines measured by the bench at ${measured.logLevel}), + ${LAMBDA_PLATFORM_BYTES_PER_INVOCATION} B platform lines x ${invocationsPerOrder.toFixed(2)} invocations`,
-      appBytes + LAMBDA_PLATFORM_BYTES_PER_INVOCATION * invocationsPerOrder,
-      appLines + LAMBDA_PLATFORM_EVENTS_PER_INVOCATION * invocationsPerOrder,
+      `handlers' output ${appBytes.toFixed(0)} B in ${appLines.toFixed(1)} lines per order kept at ${levels}, EMF included (lines measured by the bench at ${measured.logLevel}), + ${platformBasis(platformInvocationsPerOrder, invocationsPerOrder)}`,
+      appBytes + LAMBDA_PLATFORM_BYTES_PER_INVOCATION * platformInvocationsPerOrder,
+      appLines + LAMBDA_PLATFORM_EVENTS_PER_INVOCATION * platformInvocationsPerOrder,
       prices,
     ),
     {
@@ -594,9 +612,9 @@ export function deployedDesignCost(input: ModelInput): DesignCost {
     },
     logLine(
       'Lambda logs',
-      `${readOutput.bytes.toFixed(0)} B in ${readOutput.lines.toFixed(1)} lines per read at ${publisher.logLevel} (measured) + platform lines`,
-      readOutput.bytes + LAMBDA_PLATFORM_BYTES_PER_INVOCATION,
-      readOutput.lines + LAMBDA_PLATFORM_EVENTS_PER_INVOCATION,
+      `${readOutput.bytes.toFixed(0)} B in ${readOutput.lines.toFixed(1)} lines per read at ${publisher.logLevel} (measured) + ${publisher.platformLines ? 'platform lines' : 'no platform lines (system logs at WARN)'}`,
+      readOutput.bytes + (publisher.platformLines ? LAMBDA_PLATFORM_BYTES_PER_INVOCATION : 0),
+      readOutput.lines + (publisher.platformLines ? LAMBDA_PLATFORM_EVENTS_PER_INVOCATION : 0),
       prices,
     ),
     {

@@ -12,6 +12,11 @@ export interface TemplateFacts {
     logLevel: string;
     /** The publisher's CLIENT_SECRETS_CACHE_SECONDS, when set. */
     secretsCacheSeconds?: number;
+    /**
+     * Whether Lambda writes its text START, END and REPORT lines for each invocation: yes unless
+     * the function logs in JSON with a system log level above INFO (LoggingConfig).
+     */
+    platformLines: boolean;
   }>;
   workflow: {
     type: 'EXPRESS' | 'STANDARD';
@@ -127,6 +132,8 @@ export function templateFacts(template: CfnTemplate): TemplateFacts {
     const variables =
       (props.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
     const secretsCache = variables[ENV.secretsCacheSeconds];
+    const logging = (props.LoggingConfig ?? {}) as { LogFormat?: string; SystemLogLevel?: string };
+    const platformLines = !(logging.LogFormat === 'JSON' && logging.SystemLogLevel === 'WARN');
     return [
       {
         handler,
@@ -138,6 +145,7 @@ export function templateFacts(template: CfnTemplate): TemplateFacts {
             : Number(props.ReservedConcurrentExecutions),
         logLevel: String(variables.POWERTOOLS_LOG_LEVEL ?? 'INFO'),
         ...(secretsCache === undefined ? {} : { secretsCacheSeconds: Number(secretsCache) }),
+        platformLines,
       },
     ];
   });
