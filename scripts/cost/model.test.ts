@@ -206,6 +206,31 @@ describe('cost model', () => {
     expect(line(atWarn.perMillion, 'Lambda logs')?.basis).toMatch(/^handlers' output 500 B in 2\.0 lines/);
   });
 
+  it("prices a consumer's EMF lines per invocation at the modelled batch, not the bench's", () => {
+    // Prepare: billing measured at 2 orders per invocation, 100 B of EMF per order
+    const input = inputFor('EXPRESS');
+    const warn = (volume: number): ModelInput => ({
+      ...inputFor('EXPRESS', volume),
+      facts: { ...input.facts, functions: input.facts.functions.map((f) => ({ ...f, logLevel: 'WARN' })) },
+      measured: {
+        ...MEASURED,
+        functions: {
+          ...MEASURED.functions,
+          billing: { ...usage({ INFO: [300, 1], METRICS: [100, 0.5] }), invocations: 0.5 },
+        },
+      },
+    });
+
+    // Act
+    const trickle = deployedDesignCost(warn(10_000_000));
+    const busy = deployedDesignCost(warn(1e9));
+
+    // Assess: publisher 200 + validate 300 of EMF, and billing's 200 B a flush: once per order in
+    // batches of 1, once per 5 orders in full batches
+    expect(line(trickle.perMillion, 'Lambda logs')?.basis).toMatch(/^handlers' output 700 B in 3\.0 lines/);
+    expect(line(busy.perMillion, 'Lambda logs')?.basis).toMatch(/^handlers' output 540 B in 2\.2 lines/);
+  });
+
   it("prices Lambda's platform lines only for the invocations of functions that write them", () => {
     // Prepare: billing (a batch of 1 at this volume) logs JSON at WARN; then the publisher too
     const input = inputFor('EXPRESS');

@@ -1,4 +1,4 @@
-import { outputAtLevel } from '../bench/usage';
+import { outputAtLevel, type FunctionUsage } from '../bench/usage';
 import type { Measurements } from './measurements';
 import { DEFAULT_QUOTAS, HOURS_PER_MONTH, SECONDS_PER_MONTH, type PriceTable } from './prices';
 import type { TemplateFacts } from './template-facts';
@@ -255,16 +255,21 @@ export const DEFAULT_SAMPLING_RULE = { reservoirPerSecond: 1, fixedRate: 0.05 };
 
 /**
  * The handlers' output per order, status reads taken out, at each function's level (`levelOf`
- * its handler folder): lines below the level are dropped, EMF and other lines kept.
+ * its handler folder): lines below the level are dropped, EMF and other lines kept. Powertools
+ * flushes EMF once per invocation, so where `invocationsOf` gives a function's invocations per
+ * order at the modelled volume (a consumer's batches), its EMF lines follow those, not the bench's.
  */
 function orderPathOutput(
   input: ModelInput,
   levelOf: (entry: string) => string,
+  invocationsOf: (entry: string) => number | undefined = () => undefined,
 ): { bytes: number; lines: number } {
   const { measured } = input;
   return Object.entries(measured.functions).reduce(
-    (total, [entry, usage]) => {
+    (total, [entry, measuredUsage]) => {
       const level = levelOf(entry);
+      const modelled = invocationsOf(entry);
+      const usage = modelled === undefined ? measuredUsage : emfAtInvocations(measuredUsage, modelled);
       const kept = outputAtLevel(usage, level);
       const reads =
         entry === 'publisher' ? outputAtLevel(measured.statusRead.publisher, level) : { bytes: 0, lines: 0 };
@@ -275,6 +280,17 @@ function orderPathOutput(
     },
     { bytes: 0, lines: 0 },
   );
+}
+
+/** A function's output with its EMF lines (one flush per invocation) at `invocations` per order. */
+function emfAtInvocations(usage: FunctionUsage, invocations: number): FunctionUsage {
+  const metrics = usage.byLevel.METRICS;
+  if (!metrics || usage.invocations <= 0) return usage;
+  const scale = invocations / usage.invocations;
+  return {
+    ...usage,
+    byLevel: { ...usage.byLevel, METRICS: { bytes: metrics.bytes * scale, lines: metrics.lines * scale } },
+  };
 }
 
 /** Cost of logging `bytes` in `events` events: ingestion plus the first month of storage. */
@@ -400,7 +416,14 @@ export function deployedDesignCost(input: ModelInput): DesignCost {
   // Lambda logs: the handlers' own output measured by the bench (status reads taken out), plus
   // Lambda's platform lines for each invocation this volume makes.
   const statusReads = measured.statusReadsPerOrder;
-  const app = orderPathOutput(input, (entry) => memoryOf(facts, entry).logLevel);
+  const app = orderPathOutput(
+    input,
+    (entry) => memoryOf(facts, entry).logLevel,
+    (entry) => {
+      const consumer = consumers.find((c) => c.handler === entry);
+      return consumer && 1 / consumer.meanBatch;
+    },
+  );
   const appBytes = app.bytes;
   const appLines = app.lines;
   const levels = [...new Set(facts.functions.map((fn) => fn.logLevel))].join('/');
@@ -480,7 +503,7 @@ export function deployedDesignCost(input: ModelInput): DesignCost {
     ),
     logLine(
       'Lambda logs',
-      `handlers' output ${appBytes.toFixed(0)} B in ${appLines.toFixed(1)} lines per order kept at ${levels}, EMF included (lines measured by the bench at ${measured.logLevel}), + ${platformBasis(platformInvocationsPerOrder, invocationsPerOrder)}`,
+      `handlers' output ${appBytes.toFixed(0)} B in ${appLines.toFixed(1)} lines per order kept at ${levels}, EMF included, a consumer's per batch (lines measured by the bench at ${measured.logLevel}), + ${platformBasis(platformInvocationsPerOrder, invocationsPerOrder)}`,
       appBytes + LAMBDA_PLATFORM_BYTES_PER_INVOCATION * platformInvocationsPerOrder,
       appLines + LAMBDA_PLATFORM_EVENTS_PER_INVOCATION * platformInvocationsPerOrder,
       prices,
@@ -703,8 +726,13 @@ export function referenceDesignCost(
   const ordersPerSecond = ordersPerMonth / SECONDS_PER_MONTH;
   const rootsPerSecond = ordersPerSecond * (1 + consumers.length);
   const tracesPerOrder = tracedPerSecond(rootsPerSecond, DEFAULT_SAMPLING_RULE) / ordersPerSecond;
-  // The seed projects log at INFO: the handlers' output at INFO, and a validate-sized output per step Lambda.
-  const atInfo = orderPathOutput(input, () => 'INFO');
+  // The seed projects log at INFO: the handlers' output at INFO, and a validate-sized output per step
+  // Lambda; their consumers take batches of 1, an invocation per message.
+  const atInfo = orderPathOutput(
+    input,
+    () => 'INFO',
+    (entry) => (consumers.includes(entry) ? 1 : undefined),
+  );
   const validate = measured.functions.validate;
   const perStep =
     validate && validate.invocations > 0 ? outputAtLevel(validate, 'INFO').bytes / validate.invocations : 0;
