@@ -460,6 +460,39 @@ describe('deploy rules: each fires on the template AWS would refuse or get wrong
     });
   });
 
+  describe('lambda-log-filters-keep-emf', () => {
+    const logging = (LoggingConfig: Record<string, string>, emf = true) =>
+      template({
+        Fn: {
+          Type: 'AWS::Lambda::Function',
+          Properties: {
+            LoggingConfig,
+            Environment: { Variables: emf ? { POWERTOOLS_METRICS_NAMESPACE: 'OrderPipeline' } : {} },
+          },
+        },
+      });
+    it('flags an application filter above INFO on a function that writes EMF', () => {
+      const findings = check(
+        logging({ LogFormat: 'JSON', ApplicationLogLevel: 'WARN', SystemLogLevel: 'WARN' }),
+      );
+      expect(rulesOf(findings)).toEqual(['lambda-log-filters-keep-emf']);
+      expect(findings[0]!.message).toMatch(/ApplicationLogLevel WARN drops them/);
+      expect(check(logging({ LogFormat: 'JSON', ApplicationLogLevel: 'ERROR' }, false))).toEqual([]);
+    });
+    it('flags a level filter without the JSON format', () => {
+      expect(rulesOf(check(logging({ SystemLogLevel: 'WARN' })))).toEqual(['lambda-log-filters-keep-emf']);
+      expect(rulesOf(check(logging({ LogFormat: 'Text', ApplicationLogLevel: 'INFO' })))).toEqual([
+        'lambda-log-filters-keep-emf',
+      ]);
+    });
+    it('accepts JSON with the application filter at INFO, and text without filters', () => {
+      expect(
+        check(logging({ LogFormat: 'JSON', ApplicationLogLevel: 'INFO', SystemLogLevel: 'WARN' })),
+      ).toEqual([]);
+      expect(check(logging({}))).toEqual([]);
+    });
+  });
+
   it('formats findings with the reason and the documentation of each broken rule', () => {
     const text = formatFindings(check(template({ A: fn(950) })));
     expect(text).toMatch(/^lambda-concurrency-budget {2}A: reservations add up to 950/);

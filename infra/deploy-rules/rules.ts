@@ -767,6 +767,47 @@ const workflowLogGroupName: DeployRule = {
   },
 };
 
+/** Application log levels above INFO: they drop a JSON line whose level Lambda takes as INFO. */
+const ABOVE_INFO = ['WARN', 'ERROR', 'FATAL'];
+
+const lambdaLogFilters: DeployRule = {
+  id: 'lambda-log-filters-keep-emf',
+  description:
+    'Lambda filters logs by level only in the JSON log format (it refuses a level with Text), and gives a line ' +
+    'without a "level" key the level INFO: an application filter above INFO drops every Powertools EMF blob, ' +
+    'so the metrics and the alarms made of them go silent.',
+  doc: 'https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs-log-level.html',
+  check(view) {
+    const findings: Finding[] = [];
+    for (const fn of view.ofType('AWS::Lambda::Function')) {
+      const logging = (fn.properties.LoggingConfig ?? {}) as Record<string, unknown>;
+      const application = view.literal(logging.ApplicationLogLevel);
+      const system = view.literal(logging.SystemLogLevel);
+      if ((application ?? system) !== undefined && view.literal(logging.LogFormat) !== 'JSON') {
+        findings.push({
+          rule: this.id,
+          resource: fn.id,
+          message: `filters logs by level (${[application, system].filter(Boolean).join(', ')}) without LogFormat JSON`,
+        });
+      }
+      const variables =
+        (fn.properties.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
+      if (
+        application &&
+        ABOVE_INFO.includes(application) &&
+        variables.POWERTOOLS_METRICS_NAMESPACE !== undefined
+      ) {
+        findings.push({
+          rule: this.id,
+          resource: fn.id,
+          message: `writes EMF metrics (POWERTOOLS_METRICS_NAMESPACE) but ApplicationLogLevel ${application} drops them: keep it at INFO and filter with POWERTOOLS_LOG_LEVEL`,
+        });
+      }
+    }
+    return findings;
+  },
+};
+
 /** Every rule, in the order their findings are reported. */
 export const DEPLOY_RULES: readonly DeployRule[] = [
   concurrencyBudget,
@@ -781,4 +822,5 @@ export const DEPLOY_RULES: readonly DeployRule[] = [
   canaryAlarmsSeeBrokenVersion,
   dlqAlarmsCountArrivals,
   workflowLogGroupName,
+  lambdaLogFilters,
 ];
