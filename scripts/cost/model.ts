@@ -668,10 +668,11 @@ function scheduledSweeps(
   const queries = sweeps * LIFECYCLE.pendingShards * 0.5;
   const compute =
     sweeps * (schedule.memoryMb / 1024) * (a.durationMs.sweep / 1000) * prices.lambdaGbSecond.arm64;
-  const logs = ((sweeps * LAMBDA_PLATFORM_BYTES_PER_INVOCATION) / GB) * prices.logsIngestionPerGb;
+  const platformBytes = schedule.platformLines ? LAMBDA_PLATFORM_BYTES_PER_INVOCATION : 0;
+  const logs = ((sweeps * platformBytes) / GB) * prices.logsIngestionPerGb;
   return {
     item: `${schedule.handler} sweeps (${sweeps.toFixed(0)} a month)`,
-    basis: `every ${schedule.periodMinutes} min: 1 request, ${a.durationMs.sweep} ms at ${schedule.memoryMb} MB (assumed), ${LIFECYCLE.pendingShards} index queries, platform log lines`,
+    basis: `every ${schedule.periodMinutes} min: 1 request, ${a.durationMs.sweep} ms at ${schedule.memoryMb} MB (assumed), ${LIFECYCLE.pendingShards} index queries, ${schedule.platformLines ? 'platform log lines' : 'no platform lines (system log level WARN)'}`,
     usd:
       (sweeps / MILLION) * prices.lambdaRequestPerMillion +
       compute +

@@ -58,7 +58,7 @@ export interface TemplateFacts {
   wafRules: number;
   logRetentionDays: number[];
   /** EventBridge Scheduler schedules: the handler each invokes and its period (the reconciler's sweep). */
-  schedules: Array<{ handler: string; periodMinutes: number; memoryMb: number }>;
+  schedules: Array<{ handler: string; periodMinutes: number; memoryMb: number; platformLines: boolean }>;
 }
 
 type Resource = CfnTemplate['Resources'][string];
@@ -205,8 +205,13 @@ export function templateFacts(template: CfnTemplate): TemplateFacts {
     if (!rate?.[1]) throw new Error(`schedule ${id}: only rate(N minutes) is modelled`);
     const handler = handlerOfFunction(template, refOf((props.Target as { Arn?: unknown } | undefined)?.Arn));
     if (!handler) throw new Error(`schedule ${id}: its target is not a function of this app`);
-    const memoryMb = functions.find((fn) => fn.handler === handler)?.memoryMb ?? 128;
-    return { handler, periodMinutes: Number(rate[1]), memoryMb };
+    const target = functions.find((fn) => fn.handler === handler);
+    return {
+      handler,
+      periodMinutes: Number(rate[1]),
+      memoryMb: target?.memoryMb ?? 128,
+      platformLines: target?.platformLines ?? true,
+    };
   });
 
   return {
