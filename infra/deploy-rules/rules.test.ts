@@ -461,35 +461,32 @@ describe('deploy rules: each fires on the template AWS would refuse or get wrong
   });
 
   describe('lambda-log-filters-keep-emf', () => {
-    const logging = (LoggingConfig: Record<string, string>, emf = true) =>
+    const logging = (
+      LoggingConfig: Record<string, string>,
+      variables = { POWERTOOLS_SERVICE_NAME: 'order-x' },
+    ) =>
       template({
         Fn: {
           Type: 'AWS::Lambda::Function',
-          Properties: {
-            LoggingConfig,
-            Environment: { Variables: emf ? { POWERTOOLS_METRICS_NAMESPACE: 'OrderPipeline' } : {} },
-          },
+          Properties: { LoggingConfig, Environment: { Variables: variables } },
         },
       });
-    it('flags an application filter above INFO on a function that writes EMF', () => {
+    it('flags an application filter above INFO on a Powertools function (its EMF lines count as INFO)', () => {
       const findings = check(
         logging({ LogFormat: 'JSON', ApplicationLogLevel: 'WARN', SystemLogLevel: 'WARN' }),
       );
       expect(rulesOf(findings)).toEqual(['lambda-log-filters-keep-emf']);
-      expect(findings[0]!.message).toMatch(/ApplicationLogLevel WARN drops them/);
-      expect(check(logging({ LogFormat: 'JSON', ApplicationLogLevel: 'ERROR' }, false))).toEqual([]);
-    });
-    it('flags a level filter without the JSON format', () => {
-      expect(rulesOf(check(logging({ SystemLogLevel: 'WARN' })))).toEqual(['lambda-log-filters-keep-emf']);
-      expect(rulesOf(check(logging({ LogFormat: 'Text', ApplicationLogLevel: 'INFO' })))).toEqual([
+      expect(findings[0]!.message).toMatch(/ApplicationLogLevel WARN drops/);
+      expect(rulesOf(check(logging({ LogFormat: 'JSON', ApplicationLogLevel: 'ERROR' })))).toEqual([
         'lambda-log-filters-keep-emf',
       ]);
     });
-    it('accepts JSON with the application filter at INFO, and text without filters', () => {
+    it('accepts the filter at INFO, text without filters, and a function without Powertools', () => {
       expect(
         check(logging({ LogFormat: 'JSON', ApplicationLogLevel: 'INFO', SystemLogLevel: 'WARN' })),
       ).toEqual([]);
       expect(check(logging({}))).toEqual([]);
+      expect(check(logging({ LogFormat: 'JSON', ApplicationLogLevel: 'ERROR' }, {}))).toEqual([]);
     });
   });
 

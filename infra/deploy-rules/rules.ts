@@ -773,34 +773,24 @@ const ABOVE_INFO = ['WARN', 'ERROR', 'FATAL'];
 const lambdaLogFilters: DeployRule = {
   id: 'lambda-log-filters-keep-emf',
   description:
-    'Lambda filters logs by level only in the JSON log format (it refuses a level with Text), and gives a line ' +
-    'without a "level" key the level INFO: an application filter above INFO drops every Powertools EMF blob, ' +
-    'so the metrics and the alarms made of them go silent.',
+    'In the JSON log format Lambda gives a line without a "level" key the level INFO: an application filter ' +
+    'above INFO drops every Powertools EMF blob, so the metrics and the alarms made of them go silent ' +
+    '(the application lines are kept down by POWERTOOLS_LOG_LEVEL instead, lambdas/shared/powertools/logger.ts).',
   doc: 'https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs-log-level.html',
   check(view) {
     const findings: Finding[] = [];
     for (const fn of view.ofType('AWS::Lambda::Function')) {
       const logging = (fn.properties.LoggingConfig ?? {}) as Record<string, unknown>;
       const application = view.literal(logging.ApplicationLogLevel);
-      const system = view.literal(logging.SystemLogLevel);
-      if ((application ?? system) !== undefined && view.literal(logging.LogFormat) !== 'JSON') {
-        findings.push({
-          rule: this.id,
-          resource: fn.id,
-          message: `filters logs by level (${[application, system].filter(Boolean).join(', ')}) without LogFormat JSON`,
-        });
-      }
       const variables =
         (fn.properties.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
-      if (
-        application &&
-        ABOVE_INFO.includes(application) &&
-        variables.POWERTOOLS_METRICS_NAMESPACE !== undefined
-      ) {
+      // A Powertools function writes EMF (its Metrics falls back to a default namespace).
+      const powertools = Object.keys(variables).some((name) => name.startsWith('POWERTOOLS_'));
+      if (application && ABOVE_INFO.includes(application) && powertools) {
         findings.push({
           rule: this.id,
           resource: fn.id,
-          message: `writes EMF metrics (POWERTOOLS_METRICS_NAMESPACE) but ApplicationLogLevel ${application} drops them: keep it at INFO and filter with POWERTOOLS_LOG_LEVEL`,
+          message: `writes Powertools EMF metrics, which ApplicationLogLevel ${application} drops: keep it at INFO and filter with POWERTOOLS_LOG_LEVEL`,
         });
       }
     }

@@ -100,6 +100,26 @@ describe('templateFacts', () => {
     });
   });
 
+  it("reads the level a function logs at: POWERTOOLS_LOG_LEVEL, or the stricter of it and Lambda's filter", () => {
+    // Prepare
+    const level = (extra: Record<string, unknown>) =>
+      templateFacts({
+        Resources: { ...craftedTemplate('EXPRESS').Resources, Publisher: fn('publisher', 1024, extra) },
+      }).functions.find((f) => f.handler === 'publisher')?.logLevel;
+    const warn = { Environment: { Variables: { POWERTOOLS_LOG_LEVEL: 'WARN' } } };
+
+    // Act / Assess
+    expect(level(warn)).toBe('WARN');
+    expect(level({ ...warn, LoggingConfig: { LogFormat: 'JSON', ApplicationLogLevel: 'INFO' } })).toBe(
+      'WARN',
+    );
+    expect(level({ ...warn, LoggingConfig: { LogFormat: 'JSON', ApplicationLogLevel: 'ERROR' } })).toBe(
+      'ERROR',
+    );
+    expect(level({ LoggingConfig: { LogFormat: 'JSON', ApplicationLogLevel: 'WARN' } })).toBe('WARN');
+    expect(level({})).toBe('INFO');
+  });
+
   it("reads which functions write Lambda's platform lines: all but JSON at system level WARN", () => {
     // Act
     const facts = templateFacts(craftedTemplate('EXPRESS'));

@@ -1,4 +1,5 @@
 import type { CfnTemplate } from '../../infra/stacks/synthesize';
+import { powertoolsLevelUnderLambda } from '../../lambdas/shared/powertools/log-level';
 import { ENV } from '../../lambdas/shared/runtime-contract';
 
 /** What the cost model reads from a synthesized template. */
@@ -8,7 +9,10 @@ export interface TemplateFacts {
     memoryMb: number;
     architecture: 'arm64' | 'x86_64';
     reservedConcurrency?: number;
-    /** POWERTOOLS_LOG_LEVEL, or Powertools' default INFO when unset. */
+    /**
+     * The level the function's Powertools logger logs at: POWERTOOLS_LOG_LEVEL (Powertools' default
+     * INFO when unset), or in the JSON log format the stricter of it and ApplicationLogLevel.
+     */
     logLevel: string;
     /** The publisher's CLIENT_SECRETS_CACHE_SECONDS, when set. */
     secretsCacheSeconds?: number;
@@ -132,7 +136,11 @@ export function templateFacts(template: CfnTemplate): TemplateFacts {
     const variables =
       (props.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
     const secretsCache = variables[ENV.secretsCacheSeconds];
-    const logging = (props.LoggingConfig ?? {}) as { LogFormat?: string; SystemLogLevel?: string };
+    const logging = (props.LoggingConfig ?? {}) as {
+      LogFormat?: string;
+      SystemLogLevel?: string;
+      ApplicationLogLevel?: string;
+    };
     const platformLines = !(logging.LogFormat === 'JSON' && logging.SystemLogLevel === 'WARN');
     return [
       {
@@ -143,7 +151,14 @@ export function templateFacts(template: CfnTemplate): TemplateFacts {
           props.ReservedConcurrentExecutions === undefined
             ? undefined
             : Number(props.ReservedConcurrentExecutions),
-        logLevel: String(variables.POWERTOOLS_LOG_LEVEL ?? 'INFO'),
+        // What Powertools logs at: POWERTOOLS_LOG_LEVEL, or under Lambda's application filter (JSON
+        // format) the stricter of the two, as the function's logger takes it.
+        logLevel:
+          powertoolsLevelUnderLambda({
+            AWS_LAMBDA_LOG_LEVEL:
+              logging.LogFormat === 'JSON' ? String(logging.ApplicationLogLevel ?? 'INFO') : undefined,
+            POWERTOOLS_LOG_LEVEL: String(variables.POWERTOOLS_LOG_LEVEL ?? 'INFO'),
+          }) ?? String(variables.POWERTOOLS_LOG_LEVEL ?? 'INFO'),
         ...(secretsCache === undefined ? {} : { secretsCacheSeconds: Number(secretsCache) }),
         platformLines,
       },

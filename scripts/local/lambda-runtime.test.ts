@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FunctionError, LocalFunction, type LocalFunctionSpec } from './lambda-runtime';
+import { FunctionError, LocalFunction, passesLogFilter, type LocalFunctionSpec } from './lambda-runtime';
 
 // A handler that reports its sandbox, how many of its invocations overlapped, and its env.
 const HANDLER = `
@@ -162,6 +162,67 @@ describe('LocalFunction versions and alias', () => {
       reason: { errorType: 'Lambda.TooManyRequestsException' },
     });
     expect(throttled.sort()).toEqual([false, true]);
+  });
+
+  it("filters output lines at Lambda's application log level, and tells the sandbox the level", async () => {
+    // Prepare: an EMF blob (no level), an INFO line, a WARN line and plain text
+    const dir = mkdtempSync(join(tmpdir(), 'local-fn-'));
+    const bundle = join(dir, 'handler.mjs');
+    writeFileSync(
+      bundle,
+      `export const handler = async () => {
+  process.stdout.write('{"_aws":{"CloudWatchMetrics":[]},"Orders":1}\\n');
+  process.stdout.write('{"level":"INFO","message":"info"}\\n');
+  process.stdout.write('{"level":"WARN","message":"warn"}\\n');
+  process.stdout.write('plain text\\n');
+  return [process.env.AWS_LAMBDA_LOG_FORMAT, process.env.AWS_LAMBDA_LOG_LEVEL];
+};\n`,
+    );
+    const run = async (applicationLogLevel?: string) => {
+      fn = new LocalFunction(
+        {
+          name: 'logs',
+          entry: 'logs',
+          arn: 'arn:aws:lambda:us-east-1:123456789012:function:logs',
+          environment: {},
+          timeoutSeconds: 2,
+          memoryMb: 128,
+          applicationLogLevel,
+        },
+        bundle,
+      );
+      const lines: string[] = [];
+      fn.observer = {
+        started: () => undefined,
+        finished: () => undefined,
+        output: (_fn, line) => !!lines.push(line),
+      };
+      const result = await fn.invoke({});
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      await fn.stop();
+      return { result, lines };
+    };
+
+    // Act
+    const atWarn = await run('WARN');
+    const atInfo = await run('INFO');
+    const text = await run(undefined);
+
+    // Assess: at WARN only the WARN line is left: the EMF blob counts as INFO and is dropped
+    expect(atWarn.result).toEqual(['JSON', 'WARN']);
+    expect(atWarn.lines).toEqual(['{"level":"WARN","message":"warn"}']);
+    expect(atInfo.lines).toHaveLength(4);
+    expect(text.result).toEqual([undefined, undefined]);
+    expect(text.lines).toHaveLength(4);
+  });
+
+  it('reads a line without a valid level as INFO, and CRITICAL as FATAL', () => {
+    expect(passesLogFilter('{"level":"DEBUG"}', 'INFO')).toBe(false);
+    expect(passesLogFilter('{"level":"nonsense"}', 'INFO')).toBe(true);
+    expect(passesLogFilter('{"level":"nonsense"}', 'WARN')).toBe(false);
+    expect(passesLogFilter('{"level":"CRITICAL"}', 'ERROR')).toBe(true);
+    expect(passesLogFilter('START RequestId', 'WARN')).toBe(false);
+    expect(passesLogFilter('anything', undefined)).toBe(true);
   });
 
   it('starts the timeout after init, as Lambda does not count the init phase', async () => {

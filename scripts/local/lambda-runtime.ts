@@ -35,6 +35,15 @@ export interface LocalFunctionSpec {
   /** Receives the handler's stdout and stderr (what Lambda ships to CloudWatch Logs); @default the terminal */
   onOutput?: (chunk: Buffer) => void;
   /**
+   * Lambda's application log filter (`LoggingConfig.ApplicationLogLevel`, JSON log format only):
+   * the sandbox gets `AWS_LAMBDA_LOG_FORMAT` and `AWS_LAMBDA_LOG_LEVEL` as Lambda sets them, and a
+   * line below the level never reaches CloudWatch Logs, nor its EMF metrics. A line without a
+   * valid `level` counts as INFO, as Lambda counts it.
+   * https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs-log-level.html
+   * @default no filter (text format)
+   */
+  applicationLogLevel?: string;
+  /**
    * Reject an invocation that finds every sandbox busy with `TooManyRequestsException`, as Lambda
    * throttles a function at its reserved concurrency, instead of queueing it. @default false
    */
@@ -368,6 +377,9 @@ export class LocalFunction {
       env: {
         ...this.spec.environment,
         ...published?.environment,
+        ...(this.spec.applicationLogLevel
+          ? { AWS_LAMBDA_LOG_FORMAT: 'JSON', AWS_LAMBDA_LOG_LEVEL: this.spec.applicationLogLevel }
+          : {}),
         AWS_LAMBDA_FUNCTION_VERSION: version,
       },
       stdout: true,
@@ -434,13 +446,34 @@ export class LocalFunction {
       while (newline >= 0) {
         const line = pending.slice(0, newline);
         pending = pending.slice(newline + 1);
+        newline = pending.indexOf('\n');
+        if (!passesLogFilter(line, this.spec.applicationLogLevel)) continue;
         // Every line, EMF included, is what Lambda would ship to CloudWatch Logs.
         onOutput?.(Buffer.from(`${line}\n`));
         if (!this.observer?.output(this, line) && !onOutput) writeHandlerLine(`${line}\n`);
-        newline = pending.indexOf('\n');
       }
     });
   }
+}
+
+/** Lambda's application log levels, most detailed first. */
+const APPLICATION_LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'];
+
+/**
+ * Whether Lambda's application filter at `level` lets a stdout line through: its JSON `level`
+ * (CRITICAL is FATAL), or INFO for a line without a valid one (an EMF blob, plain text).
+ */
+export function passesLogFilter(line: string, level: string | undefined): boolean {
+  if (level === undefined) return true;
+  let lineLevel = 'INFO';
+  try {
+    const parsed = (JSON.parse(line) as { level?: unknown } | null)?.level;
+    const named = typeof parsed === 'string' ? parsed.toUpperCase().replace('CRITICAL', 'FATAL') : '';
+    if (APPLICATION_LOG_LEVELS.includes(named)) lineLevel = named;
+  } catch {
+    // not JSON: INFO
+  }
+  return APPLICATION_LOG_LEVELS.indexOf(lineLevel) >= APPLICATION_LOG_LEVELS.indexOf(level.toUpperCase());
 }
 
 /**

@@ -245,6 +245,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         Environment?: { Variables?: Record<string, string> };
         Timeout?: number;
         MemorySize?: number;
+        LoggingConfig?: { LogFormat?: string; ApplicationLogLevel?: string };
       };
       const physical = templates.physicalOf(ref.stack, ref.logicalId);
       const entry = entryOf(ref) ?? '';
@@ -256,6 +257,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           arn: physical?.attributes.Arn ?? '',
           timeoutSeconds: props.Timeout ?? 3,
           memoryMb: props.MemorySize ?? 128,
+          // In the JSON format Lambda filters application lines at INFO unless told otherwise.
+          applicationLogLevel:
+            props.LoggingConfig?.LogFormat === 'JSON'
+              ? (props.LoggingConfig.ApplicationLogLevel ?? 'INFO')
+              : undefined,
           environment: {
             ...Object.fromEntries(
               Object.entries(props.Environment?.Variables ?? {}).map(([k, v]) => [k, String(v)]),

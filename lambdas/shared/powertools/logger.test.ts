@@ -1,4 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import { powertoolsLevelUnderLambda } from './log-level';
 
 /**
  * Log forging: a value from a request that holds a newline must not start a line of its own in
@@ -30,5 +31,37 @@ describe('logger output', () => {
     expect(entry.level).toBe('INFO');
     expect(entry.message).toBe(`refused ${forged}`);
     expect(entry.customer_id).toBe(forged);
+  });
+});
+
+describe('the level Powertools logs at under Lambda log filtering (JSON format)', () => {
+  it('is the stricter of Lambda application filter and POWERTOOLS_LOG_LEVEL', () => {
+    expect(powertoolsLevelUnderLambda({ AWS_LAMBDA_LOG_LEVEL: 'INFO', POWERTOOLS_LOG_LEVEL: 'WARN' })).toBe(
+      'WARN',
+    );
+    expect(powertoolsLevelUnderLambda({ AWS_LAMBDA_LOG_LEVEL: 'INFO', POWERTOOLS_LOG_LEVEL: 'DEBUG' })).toBe(
+      'INFO',
+    );
+    expect(powertoolsLevelUnderLambda({ AWS_LAMBDA_LOG_LEVEL: 'DEBUG' })).toBe('DEBUG');
+    expect(powertoolsLevelUnderLambda({ POWERTOOLS_LOG_LEVEL: 'WARN' })).toBeUndefined();
+  });
+
+  it('keeps the function logger at WARN when Lambda filters at INFO (prod), so INFO lines stay out', () => {
+    // Prepare: what Lambda sets for a function whose ApplicationLogLevel is INFO
+    const saved = { ...process.env };
+    Object.assign(process.env, { AWS_LAMBDA_LOG_LEVEL: 'INFO', POWERTOOLS_LOG_LEVEL: 'WARN' });
+
+    // Act
+    let level: string | undefined;
+    try {
+      jest.isolateModules(() => {
+        level = jest.requireActual<typeof import('./logger')>('./logger').logger.getLevelName();
+      });
+    } finally {
+      process.env = saved;
+    }
+
+    // Assess: Powertools alone would take Lambda's INFO over POWERTOOLS_LOG_LEVEL
+    expect(level).toBe('WARN');
   });
 });

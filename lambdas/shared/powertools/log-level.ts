@@ -1,0 +1,23 @@
+/** Powertools' levels, most verbose first (AWS_LAMBDA_LOG_LEVEL uses the same names, and FATAL). */
+const LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'CRITICAL', 'FATAL'] as const;
+
+/**
+ * The level a function's Powertools Logger logs at: the stricter of Lambda's application filter
+ * (AWS_LAMBDA_LOG_LEVEL, which Lambda sets to the function's ApplicationLogLevel in the JSON log
+ * format) and POWERTOOLS_LOG_LEVEL. Powertools alone takes Lambda's level over its own (its
+ * documented precedence); the stack keeps that filter at INFO so that the EMF lines, which have no
+ * level and so count as INFO, reach CloudWatch, and the application's own level is
+ * POWERTOOLS_LOG_LEVEL (WARN in prod), so the logger passes this one to Powertools.
+ * https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs-log-level.html
+ * @returns undefined when Lambda filters nothing (text format, the local stack).
+ */
+export function powertoolsLevelUnderLambda(env: {
+  AWS_LAMBDA_LOG_LEVEL?: string;
+  POWERTOOLS_LOG_LEVEL?: string;
+}): string | undefined {
+  const lambda = env.AWS_LAMBDA_LOG_LEVEL?.toUpperCase();
+  if (!lambda) return undefined;
+  const own = env.POWERTOOLS_LOG_LEVEL?.toUpperCase();
+  const rank = (level: string | undefined) => LEVELS.indexOf(level as (typeof LEVELS)[number]);
+  return rank(own) > rank(lambda) ? own : lambda;
+}
