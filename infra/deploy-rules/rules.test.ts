@@ -463,7 +463,7 @@ describe('deploy rules: each fires on the template AWS would refuse or get wrong
   describe('lambda-log-filters-keep-emf', () => {
     const logging = (
       LoggingConfig: Record<string, string>,
-      variables = { POWERTOOLS_SERVICE_NAME: 'order-x' },
+      variables: Record<string, string> = { POWERTOOLS_SERVICE_NAME: 'order-x' },
     ) =>
       template({
         Fn: {
