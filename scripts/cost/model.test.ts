@@ -118,6 +118,9 @@ describe('templateFacts', () => {
     );
     expect(level({ LoggingConfig: { LogFormat: 'JSON', ApplicationLogLevel: 'WARN' } })).toBe('WARN');
     expect(level({})).toBe('INFO');
+    // Levels the bench does not tally are priced at the nearest it does
+    expect(level({ LoggingConfig: { LogFormat: 'JSON', ApplicationLogLevel: 'FATAL' } })).toBe('ERROR');
+    expect(level({ Environment: { Variables: { POWERTOOLS_LOG_LEVEL: 'TRACE' } } })).toBe('DEBUG');
   });
 
   it("reads which functions write Lambda's platform lines: all but JSON at system level WARN", () => {

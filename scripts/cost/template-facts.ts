@@ -126,6 +126,16 @@ function handlerOfFunction(template: CfnTemplate, logicalId: string | undefined)
   return typeof entry === 'string' ? entry : undefined;
 }
 
+/**
+ * A logger level as one the bench tallies lines at (DEBUG to ERROR): TRACE as DEBUG, and the
+ * levels above ERROR (CRITICAL, FATAL, SILENT) as ERROR, which prices the ERROR lines too.
+ */
+function pricedLevel(level: string): string {
+  const upper = level.toUpperCase();
+  if (upper === 'TRACE') return 'DEBUG';
+  return ['CRITICAL', 'FATAL', 'SILENT'].includes(upper) ? 'ERROR' : upper;
+}
+
 /** Reads the facts the cost model needs from one environment's template. */
 export function templateFacts(template: CfnTemplate): TemplateFacts {
   const functions = ofType(template, 'AWS::Lambda::Function').flatMap(([, resource]) => {
@@ -153,12 +163,13 @@ export function templateFacts(template: CfnTemplate): TemplateFacts {
             : Number(props.ReservedConcurrentExecutions),
         // What Powertools logs at: POWERTOOLS_LOG_LEVEL, or under Lambda's application filter (JSON
         // format) the stricter of the two, as the function's logger takes it.
-        logLevel:
+        logLevel: pricedLevel(
           powertoolsLevelUnderLambda({
             AWS_LAMBDA_LOG_LEVEL:
               logging.LogFormat === 'JSON' ? String(logging.ApplicationLogLevel ?? 'INFO') : undefined,
             POWERTOOLS_LOG_LEVEL: String(variables.POWERTOOLS_LOG_LEVEL ?? 'INFO'),
           }) ?? String(variables.POWERTOOLS_LOG_LEVEL ?? 'INFO'),
+        ),
         ...(secretsCache === undefined ? {} : { secretsCacheSeconds: Number(secretsCache) }),
         platformLines,
       },

@@ -172,8 +172,10 @@ describe('LocalFunction versions and alias', () => {
       bundle,
       `export const handler = async () => {
   process.stdout.write('{"_aws":{"CloudWatchMetrics":[]},"Orders":1}\\n');
-  process.stdout.write('{"level":"INFO","message":"info"}\\n');
-  process.stdout.write('{"level":"WARN","message":"warn"}\\n');
+  process.stdout.write('{"level":"INFO","message":"info","timestamp":"2026-12-08T01:00:00.000Z"}\\n');
+  process.stdout.write('{"level":"WARN","message":"warn","timestamp":"2026-12-08T01:00:00.000Z"}\\n');
+  process.stderr.write('{"level":"WARN","message":"warn on stderr","timestamp":"2026-12-08T01:00:00.000Z"}\\n');
+  process.stderr.write('{"level":"INFO","message":"info on stderr","timestamp":"2026-12-08T01:00:00.000Z"}\\n');
   process.stdout.write('plain text\\n');
   return [process.env.AWS_LAMBDA_LOG_FORMAT, process.env.AWS_LAMBDA_LOG_LEVEL];
 };\n`,
@@ -188,10 +190,12 @@ describe('LocalFunction versions and alias', () => {
           timeoutSeconds: 2,
           memoryMb: 128,
           applicationLogLevel,
+          onOutput: (chunk) => stderr.push(String(chunk)),
         },
         bundle,
       );
       const lines: string[] = [];
+      const stderr: string[] = [];
       fn.observer = {
         started: () => undefined,
         finished: () => undefined,
@@ -200,7 +204,11 @@ describe('LocalFunction versions and alias', () => {
       const result = await fn.invoke({});
       await new Promise((resolve) => setTimeout(resolve, 50));
       await fn.stop();
-      return { result, lines };
+      const errors = stderr
+        .join('')
+        .split('\n')
+        .filter((line) => line.includes('on stderr'));
+      return { result, lines, errors };
     };
 
     // Act
@@ -210,17 +218,27 @@ describe('LocalFunction versions and alias', () => {
 
     // Assess: at WARN only the WARN line is left: the EMF blob counts as INFO and is dropped
     expect(atWarn.result).toEqual(['JSON', 'WARN']);
-    expect(atWarn.lines).toEqual(['{"level":"WARN","message":"warn"}']);
+    expect(atWarn.lines).toEqual([
+      '{"level":"WARN","message":"warn","timestamp":"2026-12-08T01:00:00.000Z"}',
+    ]);
+    expect(atWarn.errors).toEqual([
+      '{"level":"WARN","message":"warn on stderr","timestamp":"2026-12-08T01:00:00.000Z"}',
+    ]);
     expect(atInfo.lines).toHaveLength(4);
+    expect(atInfo.errors).toHaveLength(2);
     expect(text.result).toEqual([undefined, undefined]);
     expect(text.lines).toHaveLength(4);
   });
 
-  it('reads a line without a valid level as INFO, and CRITICAL as FATAL', () => {
-    expect(passesLogFilter('{"level":"DEBUG"}', 'INFO')).toBe(false);
-    expect(passesLogFilter('{"level":"nonsense"}', 'INFO')).toBe(true);
-    expect(passesLogFilter('{"level":"nonsense"}', 'WARN')).toBe(false);
-    expect(passesLogFilter('{"level":"CRITICAL"}', 'ERROR')).toBe(true);
+  it('reads a line without a valid level, or without an RFC 3339 timestamp, as INFO', () => {
+    const at = '"timestamp":"2026-12-08T01:00:00.000Z"';
+    expect(passesLogFilter(`{"level":"DEBUG",${at}}`, 'INFO')).toBe(false);
+    expect(passesLogFilter(`{"level":"ERROR",${at}}`, 'WARN')).toBe(true);
+    expect(passesLogFilter('{"level":"ERROR"}', 'WARN')).toBe(false);
+    expect(passesLogFilter('{"level":"ERROR","timestamp":"yesterday"}', 'WARN')).toBe(false);
+    expect(passesLogFilter(`{"level":"nonsense",${at}}`, 'INFO')).toBe(true);
+    expect(passesLogFilter(`{"level":"nonsense",${at}}`, 'WARN')).toBe(false);
+    expect(passesLogFilter(`{"level":"CRITICAL",${at}}`, 'WARN')).toBe(false);
     expect(passesLogFilter('START RequestId', 'WARN')).toBe(false);
     expect(passesLogFilter('anything', undefined)).toBe(true);
   });

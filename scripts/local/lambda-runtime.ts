@@ -433,7 +433,20 @@ export class LocalFunction {
    */
   private readOutput(worker: Worker): void {
     const onOutput = this.spec.onOutput;
-    if (onOutput) worker.stderr.on('data', onOutput);
+    const level = this.spec.applicationLogLevel;
+    if (level !== undefined) {
+      // Lambda filters stderr by level too: line by line, then as below.
+      let partial = '';
+      worker.stderr.setEncoding('utf8');
+      worker.stderr.on('data', (chunk: string) => {
+        const lines = (partial + chunk).split('\n');
+        partial = lines.pop() ?? '';
+        const kept = lines.filter((line) => passesLogFilter(line, level)).map((line) => `${line}\n`);
+        if (kept.length === 0) return;
+        if (onOutput) onOutput(Buffer.from(kept.join('')));
+        else writeHandlerLine(kept.join(''));
+      });
+    } else if (onOutput) worker.stderr.on('data', onOutput);
     else {
       worker.stderr.setEncoding('utf8');
       worker.stderr.on('data', (chunk: string) => writeHandlerLine(chunk));
@@ -458,18 +471,22 @@ export class LocalFunction {
 
 /** Lambda's application log levels, most detailed first. */
 const APPLICATION_LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'];
+/** An RFC 3339 date-time, as a line's `timestamp` must be for Lambda to read its `level`. */
+const RFC_3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
 
 /**
- * Whether Lambda's application filter at `level` lets a stdout line through: its JSON `level`
- * (CRITICAL is FATAL), or INFO for a line without a valid one (an EMF blob, plain text).
+ * Whether Lambda's application filter at `level` lets a stdout or stderr line through: a JSON
+ * line's `level`, when it is one of Lambda's and the line has a valid RFC 3339 `timestamp`; else
+ * INFO (an EMF blob, plain text, a level like Powertools' CRITICAL that Lambda does not name).
  */
 export function passesLogFilter(line: string, level: string | undefined): boolean {
   if (level === undefined) return true;
   let lineLevel = 'INFO';
   try {
-    const parsed = (JSON.parse(line) as { level?: unknown } | null)?.level;
-    const named = typeof parsed === 'string' ? parsed.toUpperCase().replace('CRITICAL', 'FATAL') : '';
-    if (APPLICATION_LOG_LEVELS.includes(named)) lineLevel = named;
+    const parsed = JSON.parse(line) as { level?: unknown; timestamp?: unknown } | null;
+    const named = typeof parsed?.level === 'string' ? parsed.level.toUpperCase() : '';
+    const stamped = typeof parsed?.timestamp === 'string' && RFC_3339.test(parsed.timestamp);
+    if (stamped && APPLICATION_LOG_LEVELS.includes(named)) lineLevel = named;
   } catch {
     // not JSON: INFO
   }

@@ -1,5 +1,17 @@
-/** Powertools' levels, most verbose first (AWS_LAMBDA_LOG_LEVEL uses the same names, and FATAL). */
-const LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'CRITICAL', 'FATAL'] as const;
+/**
+ * Powertools' levels by verbosity, most verbose first; Lambda's FATAL is Powertools' CRITICAL
+ * (Powertools reads a FATAL AWS_LAMBDA_LOG_LEVEL as CRITICAL), and SILENT logs nothing.
+ */
+const RANK: Readonly<Record<string, number>> = {
+  TRACE: 0,
+  DEBUG: 1,
+  INFO: 2,
+  WARN: 3,
+  ERROR: 4,
+  CRITICAL: 5,
+  FATAL: 5,
+  SILENT: 6,
+};
 
 /**
  * The level a function's Powertools Logger logs at: the stricter of Lambda's application filter
@@ -7,7 +19,8 @@ const LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'CRITICAL', 'FATAL'] 
  * format) and POWERTOOLS_LOG_LEVEL. Powertools alone takes Lambda's level over its own (its
  * documented precedence); the stack keeps that filter at INFO so that the EMF lines, which have no
  * level and so count as INFO, reach CloudWatch, and the application's own level is
- * POWERTOOLS_LOG_LEVEL (WARN in prod), so the logger passes this one to Powertools.
+ * POWERTOOLS_LOG_LEVEL (WARN in prod), so the logger passes this one to Powertools. An invalid
+ * POWERTOOLS_LOG_LEVEL leaves Lambda's, as Powertools would.
  * https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs-log-level.html
  * @returns undefined when Lambda filters nothing (text format, the local stack).
  */
@@ -18,6 +31,6 @@ export function powertoolsLevelUnderLambda(env: {
   const lambda = env.AWS_LAMBDA_LOG_LEVEL?.toUpperCase();
   if (!lambda) return undefined;
   const own = env.POWERTOOLS_LOG_LEVEL?.toUpperCase();
-  const rank = (level: string | undefined) => LEVELS.indexOf(level as (typeof LEVELS)[number]);
-  return rank(own) > rank(lambda) ? own : lambda;
+  const ownRank = own === undefined ? undefined : RANK[own];
+  return ownRank !== undefined && ownRank > (RANK[lambda] ?? -1) ? own : lambda;
 }

@@ -44,12 +44,26 @@ describe('the level Powertools logs at under Lambda log filtering (JSON format)'
     );
     expect(powertoolsLevelUnderLambda({ AWS_LAMBDA_LOG_LEVEL: 'DEBUG' })).toBe('DEBUG');
     expect(powertoolsLevelUnderLambda({ POWERTOOLS_LOG_LEVEL: 'WARN' })).toBeUndefined();
+    // SILENT is the strictest; FATAL and CRITICAL are one level; an invalid own level is ignored
+    expect(powertoolsLevelUnderLambda({ AWS_LAMBDA_LOG_LEVEL: 'INFO', POWERTOOLS_LOG_LEVEL: 'SILENT' })).toBe(
+      'SILENT',
+    );
+    expect(
+      powertoolsLevelUnderLambda({ AWS_LAMBDA_LOG_LEVEL: 'FATAL', POWERTOOLS_LOG_LEVEL: 'CRITICAL' }),
+    ).toBe('FATAL');
+    expect(powertoolsLevelUnderLambda({ AWS_LAMBDA_LOG_LEVEL: 'INFO', POWERTOOLS_LOG_LEVEL: 'LOUD' })).toBe(
+      'INFO',
+    );
   });
 
   it('keeps the function logger at WARN when Lambda filters at INFO (prod), so INFO lines stay out', () => {
     // Prepare: what Lambda sets for a function whose ApplicationLogLevel is INFO
-    const saved = { ...process.env };
+    const saved = { lambda: process.env.AWS_LAMBDA_LOG_LEVEL, own: process.env.POWERTOOLS_LOG_LEVEL };
     Object.assign(process.env, { AWS_LAMBDA_LOG_LEVEL: 'INFO', POWERTOOLS_LOG_LEVEL: 'WARN' });
+    const restore = (name: string, value: string | undefined) => {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    };
 
     // Act
     let level: string | undefined;
@@ -58,7 +72,8 @@ describe('the level Powertools logs at under Lambda log filtering (JSON format)'
         level = jest.requireActual<typeof import('./logger')>('./logger').logger.getLevelName();
       });
     } finally {
-      process.env = saved;
+      restore('AWS_LAMBDA_LOG_LEVEL', saved.lambda);
+      restore('POWERTOOLS_LOG_LEVEL', saved.own);
     }
 
     // Assess: Powertools alone would take Lambda's INFO over POWERTOOLS_LOG_LEVEL

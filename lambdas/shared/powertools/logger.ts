@@ -3,7 +3,9 @@ import { powertoolsLevelUnderLambda } from './log-level';
 
 // Under Lambda's JSON log format, Powertools reads its level from AWS_LAMBDA_LOG_LEVEL first:
 // give it the stricter of that and POWERTOOLS_LOG_LEVEL ({@link powertoolsLevelUnderLambda}).
-// Lambda's own filter was fixed when the function started; only Powertools reads this value.
+// Lambda's own filter comes from the function's configuration, and the runtime read the variable
+// before this module loaded; after it, only Powertools reads it (Logger, and the batch processor's
+// debug switch). The level is then a floor: setLogLevel and log sampling cannot go below it.
 const underLambda = powertoolsLevelUnderLambda(process.env);
 if (underLambda) process.env.AWS_LAMBDA_LOG_LEVEL = underLambda;
 
