@@ -60,7 +60,8 @@ export interface OrderPipelineFunctionProps {
  * The log format and level filters: text with every platform line, or, to drop Lambda's INFO
  * events (START/END/REPORT), JSON with a system filter. Lambda gives a line without a "level" key
  * (every Powertools EMF metric blob) the level INFO, so the application filter never goes above
- * INFO: Powertools' own level (POWERTOOLS_LOG_LEVEL) keeps the application's lines down.
+ * INFO: Powertools' own level (POWERTOOLS_LOG_LEVEL) keeps the application's lines down, as the
+ * functions' logger hands it to Powertools over Lambda's (lambdas/shared/powertools/log-level.ts).
  * https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs-log-level.html
  */
 function systemLogFilter(props: Pick<OrderPipelineFunctionProps, 'logLevel' | 'systemLogLevel'>) {
