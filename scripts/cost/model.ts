@@ -80,6 +80,17 @@ function platformBasis(withLines: number, invocations: number): string {
     : `${lines} of ${all} invocations (the rest at system log level WARN)`;
 }
 
+/** The platform lines one invocation of a function adds to its log: bytes, events and basis. */
+function platformLinesOf(fn: { platformLines: boolean }): { bytes: number; events: number; basis: string } {
+  return fn.platformLines
+    ? {
+        bytes: LAMBDA_PLATFORM_BYTES_PER_INVOCATION,
+        events: LAMBDA_PLATFORM_EVENTS_PER_INVOCATION,
+        basis: 'platform lines',
+      }
+    : { bytes: 0, events: 0, basis: 'no platform lines (system logs at WARN)' };
+}
+
 /** Lambda's platform lines per invocation (text format): START, END and REPORT with the X-Ray line. */
 export const LAMBDA_PLATFORM_BYTES_PER_INVOCATION =
   'START RequestId: 8f5e3c1a-6b2d-4e8f-9a1b-2c3d4e5f6a7b Version: 5\n'.length +
@@ -391,12 +402,19 @@ export function deployedDesignCost(input: ModelInput): DesignCost {
     messagesPerReceive(ordersPerMonth, c.meanBatch, a.pollersSharingBatches, a.receiveGapMs),
   );
   const batchesPerOrder = consumers.reduce((n, c) => n + 1 / c.meanBatch, 0);
-  const invocationsPerOrder = 1 + facts.workflow.lambdaTasks + batchesPerOrder;
-  // The invocations whose function writes Lambda's START, END and REPORT lines.
-  const platformInvocationsPerOrder =
-    (publisher.platformLines ? 1 : 0) +
-    (validate.platformLines ? facts.workflow.lambdaTasks : 0) +
-    consumers.reduce((n, c) => n + (c.fn.platformLines ? 1 / c.meanBatch : 0), 0);
+  // Each function's invocations per order: the publisher's, validate's per Lambda task, a
+  // consumer's per batch.
+  const invocations = [
+    { fn: publisher, perOrder: 1 },
+    { fn: validate, perOrder: facts.workflow.lambdaTasks },
+    ...consumers.map((c) => ({ fn: c.fn, perOrder: 1 / c.meanBatch })),
+  ];
+  const invocationsPerOrder = invocations.reduce((n, i) => n + i.perOrder, 0);
+  // Those whose function writes Lambda's START, END and REPORT lines.
+  const platformInvocationsPerOrder = invocations.reduce(
+    (n, i) => n + (i.fn.platformLines ? i.perOrder : 0),
+    0,
+  );
   const ordersPerSecond = ordersPerMonth / SECONDS_PER_MONTH;
   const gbs = (fn: { memoryMb: number; architecture: 'arm64' | 'x86_64' }, ms: number) =>
     lambdaGbSeconds(fn.memoryMb, ms) * prices.lambdaGbSecond[fn.architecture];
@@ -610,6 +628,7 @@ export function deployedDesignCost(input: ModelInput): DesignCost {
 
   const read = measured.statusRead;
   const readOutput = outputAtLevel(read.publisher, publisher.logLevel);
+  const readPlatform = platformLinesOf(publisher);
   const readRootsPerSecond = ordersPerSecond * statusReads;
   const readTraces =
     readRootsPerSecond > 0
@@ -635,9 +654,9 @@ export function deployedDesignCost(input: ModelInput): DesignCost {
     },
     logLine(
       'Lambda logs',
-      `${readOutput.bytes.toFixed(0)} B in ${readOutput.lines.toFixed(1)} lines per read at ${publisher.logLevel} (measured) + ${publisher.platformLines ? 'platform lines' : 'no platform lines (system logs at WARN)'}`,
-      readOutput.bytes + (publisher.platformLines ? LAMBDA_PLATFORM_BYTES_PER_INVOCATION : 0),
-      readOutput.lines + (publisher.platformLines ? LAMBDA_PLATFORM_EVENTS_PER_INVOCATION : 0),
+      `${readOutput.bytes.toFixed(0)} B in ${readOutput.lines.toFixed(1)} lines per read at ${publisher.logLevel} (measured) + ${readPlatform.basis}`,
+      readOutput.bytes + readPlatform.bytes,
+      readOutput.lines + readPlatform.events,
       prices,
     ),
     {
@@ -668,11 +687,11 @@ function scheduledSweeps(
   const queries = sweeps * LIFECYCLE.pendingShards * 0.5;
   const compute =
     sweeps * (schedule.memoryMb / 1024) * (a.durationMs.sweep / 1000) * prices.lambdaGbSecond.arm64;
-  const platformBytes = schedule.platformLines ? LAMBDA_PLATFORM_BYTES_PER_INVOCATION : 0;
-  const logs = ((sweeps * platformBytes) / GB) * prices.logsIngestionPerGb;
+  const platform = platformLinesOf(schedule);
+  const logs = ((sweeps * platform.bytes) / GB) * prices.logsIngestionPerGb;
   return {
     item: `${schedule.handler} sweeps (${sweeps.toFixed(0)} a month)`,
-    basis: `every ${schedule.periodMinutes} min: 1 request, ${a.durationMs.sweep} ms at ${schedule.memoryMb} MB (assumed), ${LIFECYCLE.pendingShards} index queries, ${schedule.platformLines ? 'platform log lines' : 'no platform lines (system log level WARN)'}`,
+    basis: `every ${schedule.periodMinutes} min: 1 request, ${a.durationMs.sweep} ms at ${schedule.memoryMb} MB (assumed), ${LIFECYCLE.pendingShards} index queries, ${platform.basis}`,
     usd:
       (sweeps / MILLION) * prices.lambdaRequestPerMillion +
       compute +

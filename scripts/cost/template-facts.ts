@@ -1,6 +1,7 @@
 import type { CfnTemplate } from '../../infra/stacks/synthesize';
 import { powertoolsLevelUnderLambda } from '../../lambdas/shared/powertools/log-level';
 import { ENV } from '../../lambdas/shared/runtime-contract';
+import { applicationLogLevelOf } from '../local/lambda-runtime';
 
 /** What the cost model reads from a synthesized template. */
 export interface TemplateFacts {
@@ -152,6 +153,7 @@ export function templateFacts(template: CfnTemplate): TemplateFacts {
       ApplicationLogLevel?: string;
     };
     const platformLines = !(logging.LogFormat === 'JSON' && logging.SystemLogLevel === 'WARN');
+    const ownLevel = String(variables.POWERTOOLS_LOG_LEVEL ?? 'INFO');
     return [
       {
         handler,
@@ -165,10 +167,9 @@ export function templateFacts(template: CfnTemplate): TemplateFacts {
         // format) the stricter of the two, as the function's logger takes it.
         logLevel: pricedLevel(
           powertoolsLevelUnderLambda({
-            AWS_LAMBDA_LOG_LEVEL:
-              logging.LogFormat === 'JSON' ? String(logging.ApplicationLogLevel ?? 'INFO') : undefined,
-            POWERTOOLS_LOG_LEVEL: String(variables.POWERTOOLS_LOG_LEVEL ?? 'INFO'),
-          }) ?? String(variables.POWERTOOLS_LOG_LEVEL ?? 'INFO'),
+            AWS_LAMBDA_LOG_LEVEL: applicationLogLevelOf(logging),
+            POWERTOOLS_LOG_LEVEL: ownLevel,
+          }) ?? ownLevel,
         ),
         ...(secretsCache === undefined ? {} : { secretsCacheSeconds: Number(secretsCache) }),
         platformLines,

@@ -469,6 +469,17 @@ export class LocalFunction {
   }
 }
 
+/**
+ * The application log level Lambda filters a function's lines at, from its `LoggingConfig`: in the
+ * JSON format its ApplicationLogLevel, INFO when unset; none in the text format.
+ */
+export function applicationLogLevelOf(
+  logging: { LogFormat?: unknown; ApplicationLogLevel?: unknown } | undefined,
+): string | undefined {
+  if (logging?.LogFormat !== 'JSON') return undefined;
+  return typeof logging.ApplicationLogLevel === 'string' ? logging.ApplicationLogLevel : 'INFO';
+}
+
 /** Lambda's application log levels, most detailed first. */
 const APPLICATION_LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'];
 /** An RFC 3339 date-time, as a line's `timestamp` must be for Lambda to read its `level`. */

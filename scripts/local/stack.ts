@@ -23,7 +23,7 @@ import {
   signingAs,
   stateMachineInvokeRecorder,
 } from './calls/stack-hooks';
-import { bundleHandler, LocalFunction, PROJECT_ROOT } from './lambda-runtime';
+import { applicationLogLevelOf, bundleHandler, LocalFunction, PROJECT_ROOT } from './lambda-runtime';
 import { FaultProxy } from './fault-proxy';
 import { startEmulator, type Emulator } from './moto-server';
 import { localName, provisionFromTemplates, type ProvisionedResources } from './provision';
@@ -257,11 +257,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           arn: physical?.attributes.Arn ?? '',
           timeoutSeconds: props.Timeout ?? 3,
           memoryMb: props.MemorySize ?? 128,
-          // In the JSON format Lambda filters application lines at INFO unless told otherwise.
-          applicationLogLevel:
-            props.LoggingConfig?.LogFormat === 'JSON'
-              ? (props.LoggingConfig.ApplicationLogLevel ?? 'INFO')
-              : undefined,
+          applicationLogLevel: applicationLogLevelOf(props.LoggingConfig),
           environment: {
             ...Object.fromEntries(
               Object.entries(props.Environment?.Variables ?? {}).map(([k, v]) => [k, String(v)]),

@@ -149,7 +149,11 @@ export function archiveHistory(entries: readonly ArchiveVersion[]): { current: b
  * its overwrites ({@link archiveHistory}); above 1, a duplicate.
  */
 export function archiveObjects(entries: readonly ArchiveVersion[]): number {
-  const { current, overwrites } = archiveHistory(entries);
+  return objectsOf(archiveHistory(entries));
+}
+
+/** {@link archiveObjects} of a history already worked out. */
+function objectsOf({ current, overwrites }: { current: boolean; overwrites: number }): number {
   return current ? 1 + overwrites : 0;
 }
 
@@ -398,10 +402,7 @@ export function account(outcomes: readonly RequestOutcome[], observed: Observati
     observed.archive.map((entry) => [`${entry.key}#${entry.versionId}`, entry]),
   ).values())
     byOrder.set(version.order_id, [...(byOrder.get(version.order_id) ?? []), version]);
-  const archive = new Map([...byOrder].map(([orderId, entries]) => [orderId, archiveObjects(entries)]));
-  const overwrites = new Map(
-    [...byOrder].map(([orderId, entries]) => [orderId, archiveHistory(entries).overwrites]),
-  );
+  const histories = new Map([...byOrder].map(([orderId, entries]) => [orderId, archiveHistory(entries)]));
   const failedRows = countBy(observed.failed, (row) => row.order_id);
   const firstFailure = new Map<string, string>();
   for (const row of observed.failed) {
@@ -412,7 +413,7 @@ export function account(outcomes: readonly RequestOutcome[], observed: Observati
   const sideEffects = (orderId: string): OrderSideEffects => ({
     orderId,
     billingRecords: billing.get(orderId)?.length ?? 0,
-    archiveVersions: archive.get(orderId) ?? 0,
+    archiveVersions: objectsOf(histories.get(orderId) ?? { current: false, overwrites: 0 }),
   });
   const ambiguousIds = ambiguousOrderIds(outcomes);
   const ambiguousAccepted = ambiguousIds.filter((orderId) => accepted.has(orderId)).length;
@@ -448,7 +449,7 @@ export function account(outcomes: readonly RequestOutcome[], observed: Observati
       row: observed.orders.get(orderId),
       billing: billing.get(orderId) ?? [],
       archiveVersions: effects.archiveVersions,
-      archiveOverwrites: overwrites.get(orderId) ?? 0,
+      archiveOverwrites: histories.get(orderId)?.overwrites ?? 0,
       failedRows: failedRows.get(orderId) ?? 0,
       ...(firstFailure.has(orderId) ? { failedAt: firstFailure.get(orderId) } : {}),
     });
